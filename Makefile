@@ -1,0 +1,50 @@
+# The README's two commands: `make run` and `make test`.
+GO        ?= go
+BIN       := bin
+GOFLAGS_T ?= -race -count=1 -timeout 15m
+
+.PHONY: all build plugins fixtures run test vet fmt-check bench soak clean
+
+all: build plugins
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+# Example plugins (Go and C, reactor and command builds, native webhook servers)
+# and the hostile test fixtures of the plugin runtime.
+plugins:
+	./plugins/build.sh
+	./host/plugin/testdata/build.sh
+
+fixtures: plugins
+
+# Starts the server with embedded defaults: loopback, demo tenant, demo IVR
+# plugin on +15550100, data in ./data.
+run: build plugins
+	$(BIN)/mediaserver
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files -o --exclude-standard '*.go' 2>/dev/null)); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Every test of the host module under the race detector, plus the guest SDK's
+# and the Go example plugins' native tests (each their own module).
+test: plugins fmt-check vet
+	$(GO) test $(GOFLAGS_T) ./...
+	cd sdk/go && $(GO) vet ./... && $(GO) test -count=1 ./...
+	for d in plugins/*/; do \
+		if [ -f $$d/go.mod ]; then (cd $$d && $(GO) vet ./... && $(GO) test -count=1 ./...) || exit 1; fi; \
+	done
+
+# Benchmarks: timings with baselines measured side by side in the same run.
+bench: plugins
+	MEDIASERVER_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./...
+
+soak: plugins
+	MEDIASERVER_SOAK=1 $(GO) test -run Soak -count 1 -timeout 60m ./...
+
+clean:
+	rm -rf $(BIN) plugins/bin host/plugin/testdata/bin

@@ -1,0 +1,273 @@
+// Package config holds the server's static settings, read from a TOML file
+// (mediaserver.toml) on top of embedded defaults. With no file the server
+// runs on loopback with a demo tenant, the demo IVR plugin on +15550100 and
+// everything under ./data.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole file.
+type Config struct {
+	// DataDir holds the database, the bucket store, the compilation cache
+	// and recordings.
+	DataDir string `toml:"data_dir"`
+	// Region fills CallDetails.AwsRegion (the server has no AWS region).
+	Region  string   `toml:"region"`
+	SIP     SIP      `toml:"sip"`
+	RTP     RTP      `toml:"rtp"`
+	API     API      `toml:"api"`
+	Plugins Plugins  `toml:"plugins"`
+	Limits  Limits   `toml:"limits"`
+	Tenants []Tenant `toml:"tenant"`
+}
+
+// SIP is the signalling side.
+type SIP struct {
+	UDP       []string `toml:"udp"`
+	TCP       []string `toml:"tcp"`
+	UserAgent string   `toml:"user_agent"`
+	// Codecs in order of preference: "PCMU", "PCMA".
+	Codecs []string `toml:"codecs"`
+}
+
+// RTP is the media side.
+type RTP struct {
+	// IP is the address RTP sockets bind to and the SDP announces.
+	IP      string `toml:"ip"`
+	PortMin int    `toml:"port_min"`
+	PortMax int    `toml:"port_max"`
+	// Symmetric latches the remote address on the first packet received
+	// when it differs from the SDP (phones behind NAT).
+	Symmetric bool `toml:"symmetric"`
+}
+
+// API is the HTTP control API.
+type API struct {
+	Listen string `toml:"listen"`
+}
+
+// Plugins are the defaults of the plugin runtime.
+type Plugins struct {
+	Deadline     Duration `toml:"deadline"`
+	MemoryMiB    int      `toml:"memory_mib"`
+	PoolSize     int      `toml:"pool_size"`
+	MaxModuleMiB int      `toml:"max_module_mib"`
+}
+
+// Limits are Chime's per-call limits, kept configurable.
+type Limits struct {
+	MaxActions     int `toml:"max_actions"`
+	MaxInvocations int `toml:"max_invocations"`
+}
+
+// Tenant is a customer with its applications.
+type Tenant struct {
+	ID           string        `toml:"id"`
+	Applications []Application `toml:"application"`
+}
+
+// Application is a tenant's named SIP media application bound to a plugin;
+// its Numbers are its SIP rules: calls to them reach the plugin.
+type Application struct {
+	ID      string   `toml:"id"`
+	Plugin  string   `toml:"plugin"`
+	Webhook string   `toml:"webhook"`
+	Numbers []string `toml:"numbers"`
+	// Prompts is a folder whose files are copied into the tenant's bucket
+	// store at start-up (bucket/key = sub-folder/file), if missing there.
+	Prompts string `toml:"prompts"`
+}
+
+// Duration is a time.Duration written as "50ms" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// DemoNumber is the number of the demo IVR.
+const DemoNumber = "+15550100"
+
+// Default returns the embedded defaults: loopback only, the demo tenant and
+// the demo IVR plugin built by `make plugins`.
+func Default() *Config {
+	return &Config{
+		DataDir: "./data",
+		Region:  "local",
+		SIP: SIP{
+			UDP:       []string{"127.0.0.1:5060"},
+			TCP:       []string{"127.0.0.1:5060"},
+			UserAgent: "wasmvoice-mediaserver",
+			Codecs:    []string{"PCMU", "PCMA"},
+		},
+		RTP:     RTP{IP: "127.0.0.1", PortMin: 20000, PortMax: 29998, Symmetric: true},
+		API:     API{Listen: "127.0.0.1:8080"},
+		Plugins: Plugins{Deadline: Duration{50 * time.Millisecond}, MemoryMiB: 64, MaxModuleMiB: 32},
+		Limits:  Limits{MaxActions: 10, MaxInvocations: 1000},
+		Tenants: []Tenant{{
+			ID: "demo",
+			Applications: []Application{{
+				ID:      "demo-ivr",
+				Plugin:  "plugins/bin/ivr-go.wasm",
+				Numbers: []string{DemoNumber},
+				Prompts: "plugins/ivr-go/prompts",
+			}},
+		}},
+	}
+}
+
+// Load reads a TOML file over the defaults. Keys the file sets replace the
+// default; a file that declares any [[tenant]] replaces the demo tenant.
+// Unknown keys are errors, so a typo never passes silently.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(string(b))
+}
+
+// Parse is Load on a string.
+func Parse(text string) (*Config, error) {
+	c := Default()
+	c.Tenants = nil
+	md, err := toml.Decode(text, c)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		sort.Strings(keys)
+		return nil, fmt.Errorf("config: unknown key(s): %s", strings.Join(keys, ", "))
+	}
+	if !md.IsDefined("tenant") {
+		c.Tenants = Default().Tenants
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var (
+	e164    = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+	idRegex = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+)
+
+// ValidE164 reports whether s is an E.164 number such as +15550100.
+func ValidE164(s string) bool { return e164.MatchString(s) }
+
+// Validate checks every value and returns all problems at once.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf("config: "+format, a...)) }
+	if c.DataDir == "" {
+		add("data_dir must not be empty")
+	}
+	if len(c.SIP.UDP)+len(c.SIP.TCP) == 0 {
+		add("sip: at least one udp or tcp listen address is needed")
+	}
+	for _, a := range append(append([]string{}, c.SIP.UDP...), c.SIP.TCP...) {
+		if _, err := netip.ParseAddrPort(a); err != nil {
+			add("sip: listen address %q: want IP:port (%v)", a, err)
+		}
+	}
+	if len(c.SIP.Codecs) == 0 {
+		add("sip.codecs must name at least one codec")
+	}
+	for _, k := range c.SIP.Codecs {
+		if k != "PCMU" && k != "PCMA" {
+			add("sip.codecs: unknown codec %q (PCMU, PCMA)", k)
+		}
+	}
+	if _, err := netip.ParseAddr(c.RTP.IP); err != nil {
+		add("rtp.ip %q is not an IP address", c.RTP.IP)
+	}
+	if c.RTP.PortMin < 1024 || c.RTP.PortMax > 65534 || c.RTP.PortMin >= c.RTP.PortMax {
+		add("rtp: port range %d-%d: want 1024 <= port_min < port_max <= 65534", c.RTP.PortMin, c.RTP.PortMax)
+	}
+	if c.API.Listen != "" {
+		if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
+			add("api.listen %q: want IP:port (%v)", c.API.Listen, err)
+		}
+	}
+	if c.Plugins.Deadline.Duration <= 0 || c.Plugins.Deadline.Duration > 30*time.Second {
+		add("plugins.deadline %s: want > 0 and <= 30s", c.Plugins.Deadline)
+	}
+	if c.Plugins.MemoryMiB < 1 || c.Plugins.MemoryMiB > 4096 {
+		add("plugins.memory_mib %d: want 1..4096", c.Plugins.MemoryMiB)
+	}
+	if c.Plugins.MaxModuleMiB < 1 || c.Plugins.MaxModuleMiB > 512 {
+		add("plugins.max_module_mib %d: want 1..512", c.Plugins.MaxModuleMiB)
+	}
+	if c.Plugins.PoolSize < 0 {
+		add("plugins.pool_size %d: want >= 0 (0 = automatic)", c.Plugins.PoolSize)
+	}
+	if c.Limits.MaxActions < 1 || c.Limits.MaxActions > 1000 {
+		add("limits.max_actions %d: want 1..1000", c.Limits.MaxActions)
+	}
+	if c.Limits.MaxInvocations < 1 {
+		add("limits.max_invocations %d: want >= 1", c.Limits.MaxInvocations)
+	}
+	tenants := map[string]bool{}
+	apps := map[string]bool{}
+	numbers := map[string]string{}
+	for _, t := range c.Tenants {
+		if !idRegex.MatchString(t.ID) {
+			add("tenant id %q: want 1-64 of a-z, 0-9, '-', '_'", t.ID)
+		}
+		if tenants[t.ID] {
+			add("tenant %q is declared twice", t.ID)
+		}
+		tenants[t.ID] = true
+		for _, a := range t.Applications {
+			where := fmt.Sprintf("tenant %q application %q", t.ID, a.ID)
+			if !idRegex.MatchString(a.ID) {
+				add("%s: id: want 1-64 of a-z, 0-9, '-', '_'", where)
+			}
+			if apps[a.ID] {
+				add("%s: application id is used twice", where)
+			}
+			apps[a.ID] = true
+			if (a.Plugin == "") == (a.Webhook == "") {
+				add("%s: set exactly one of plugin or webhook", where)
+			}
+			if a.Webhook != "" && !strings.HasPrefix(a.Webhook, "http://") && !strings.HasPrefix(a.Webhook, "https://") {
+				add("%s: webhook %q must be an http(s) URL", where, a.Webhook)
+			}
+			for _, n := range a.Numbers {
+				if !ValidE164(n) {
+					add("%s: number %q is not E.164 (like +15550100)", where, n)
+				}
+				if prev, dup := numbers[n]; dup {
+					add("%s: number %s is already routed to %s", where, n, prev)
+				}
+				numbers[n] = where
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,101 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.SIP.UDP[0] != "127.0.0.1:5060" || c.API.Listen != "127.0.0.1:8080" {
+		t.Fatalf("defaults must be loopback: %+v %+v", c.SIP, c.API)
+	}
+	if got := c.Tenants[0].Applications[0].Numbers[0]; got != DemoNumber {
+		t.Fatalf("demo number = %s", got)
+	}
+}
+
+func TestParse(t *testing.T) {
+	c, err := Parse(`
+data_dir = "/tmp/x"
+[sip]
+udp = ["127.0.0.1:5070"]
+tcp = []
+[plugins]
+deadline = "20ms"
+[[tenant]]
+id = "acme"
+[[tenant.application]]
+id = "support"
+plugin = "support.wasm"
+numbers = ["+4686001000"]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/tmp/x" || c.SIP.UDP[0] != "127.0.0.1:5070" || len(c.SIP.TCP) != 0 {
+		t.Fatalf("got %+v", c)
+	}
+	if c.Plugins.Deadline.Duration != 20*time.Millisecond {
+		t.Fatalf("deadline = %s", c.Plugins.Deadline)
+	}
+	if c.Plugins.MemoryMiB != 64 {
+		t.Fatalf("unset key lost its default: memory_mib = %d", c.Plugins.MemoryMiB)
+	}
+	if len(c.Tenants) != 1 || c.Tenants[0].ID != "acme" {
+		t.Fatalf("tenants = %+v, want only acme", c.Tenants)
+	}
+}
+
+func TestParseKeepsDemoTenantWhenNoneDeclared(t *testing.T) {
+	c, err := Parse(`region = "eu-local"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Tenants) != 1 || c.Tenants[0].ID != "demo" {
+		t.Fatalf("tenants = %+v, want the demo tenant", c.Tenants)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		toml string
+		want string
+	}{
+		{"syntax", `data_dir = `, "config: toml"},
+		{"unknown key", "[sip]\nudpp = []", "unknown key(s): sip.udpp"},
+		{"bad listen", `[sip]` + "\n" + `udp = ["localhost"]`, `listen address "localhost"`},
+		{"bad codec", `[sip]` + "\n" + `codecs = ["OPUS"]`, `unknown codec "OPUS"`},
+		{"bad port range", "[rtp]\nport_min = 30000\nport_max = 20000", "port range 30000-20000"},
+		{"bad deadline", `[plugins]` + "\n" + `deadline = "fast"`, "time: invalid duration"},
+		{"zero deadline", `[plugins]` + "\n" + `deadline = "0s"`, "plugins.deadline 0s"},
+		{"bad number", "[[tenant]]\nid = \"a\"\n[[tenant.application]]\nid = \"x\"\nplugin = \"p.wasm\"\nnumbers = [\"5550100\"]", `number "5550100" is not E.164`},
+		{"duplicate number", "[[tenant]]\nid = \"a\"\n[[tenant.application]]\nid = \"x\"\nplugin = \"p.wasm\"\nnumbers = [\"+15550100\"]\n[[tenant.application]]\nid = \"y\"\nplugin = \"p.wasm\"\nnumbers = [\"+15550100\"]", "number +15550100 is already routed"},
+		{"plugin and webhook", "[[tenant]]\nid = \"a\"\n[[tenant.application]]\nid = \"x\"\nplugin = \"p.wasm\"\nwebhook = \"http://127.0.0.1:1/\"", "set exactly one of plugin or webhook"},
+		{"bad tenant id", "[[tenant]]\nid = \"A B\"", `tenant id "A B"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(tt.toml)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("data_dir = \"x\"\n[sip]\nudp=[\"127.0.0.1:5060\"]")
+	f.Add("[[tenant]]\nid=\"a\"")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := Parse(s)
+		if err == nil && c.Validate() != nil {
+			t.Fatalf("Parse accepted an invalid config")
+		}
+	})
+}
