@@ -1,0 +1,99 @@
+package media
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/wasmvoice/mediaserver/media/codec"
+)
+
+// Prompt is decoded audio split into 20 ms frames. It is immutable and
+// shared by every call that plays it.
+type Prompt struct {
+	frames []codec.PCM16
+}
+
+// NewPrompt splits 8 kHz PCM into frames, padding the last with silence.
+func NewPrompt(pcm codec.PCM16) *Prompt {
+	n := (len(pcm) + codec.FrameSamples - 1) / codec.FrameSamples
+	all := make(codec.PCM16, n*codec.FrameSamples)
+	copy(all, pcm)
+	p := &Prompt{frames: make([]codec.PCM16, n)}
+	for i := range p.frames {
+		p.frames[i] = all[i*codec.FrameSamples : (i+1)*codec.FrameSamples : (i+1)*codec.FrameSamples]
+	}
+	return p
+}
+
+// Frames returns the number of 20 ms frames.
+func (p *Prompt) Frames() int { return len(p.frames) }
+
+// Duration returns the prompt's length.
+func (p *Prompt) Duration() time.Duration {
+	return time.Duration(len(p.frames)) * codec.FrameDuration
+}
+
+// Size returns the memory held by the samples, in bytes.
+func (p *Prompt) Size() int64 { return int64(len(p.frames)) * codec.FrameSamples * 2 }
+
+// PlayResult tells how a Player ended.
+type PlayResult struct {
+	Reason Reason        // ReasonFinished or ReasonStopped
+	Played time.Duration // audio sent, repeats included
+}
+
+// Player is a Source that plays a prompt Repeat times. onDone runs exactly
+// once: on the clock goroutine when the prompt finished, or on the
+// goroutine that calls Stop. It must not block.
+type Player struct {
+	prompt  *Prompt
+	repeat  int
+	pos     int
+	round   int
+	played  atomic.Int64 // frames
+	stopped atomic.Bool
+	ended   atomic.Bool
+	onDone  func(PlayResult)
+}
+
+// NewPlayer returns a player of prompt; repeat < 1 plays it once.
+func NewPlayer(prompt *Prompt, repeat int, onDone func(PlayResult)) *Player {
+	return &Player{prompt: prompt, repeat: max(1, repeat), onDone: onDone}
+}
+
+// ReadFrame implements Source.
+func (p *Player) ReadFrame(dst codec.PCM16) bool {
+	if p.stopped.Load() || p.ended.Load() {
+		return false
+	}
+	if p.pos >= len(p.prompt.frames) {
+		p.pos = 0
+		p.round++
+	}
+	if p.round >= p.repeat || len(p.prompt.frames) == 0 {
+		p.finish(ReasonFinished)
+		return false
+	}
+	copy(dst, p.prompt.frames[p.pos])
+	p.pos++
+	p.played.Add(1)
+	return true
+}
+
+// Stop ends playback; the endpoint sends silence from its next tick.
+func (p *Player) Stop() {
+	p.stopped.Store(true)
+	p.finish(ReasonStopped)
+}
+
+func (p *Player) finish(r Reason) {
+	if !p.ended.CompareAndSwap(false, true) {
+		return
+	}
+	if p.onDone != nil {
+		p.onDone(PlayResult{Reason: r, Played: time.Duration(p.played.Load()) * codec.FrameDuration})
+	}
+}
+
+// String describes the stage.
+func (p *Player) String() string { return "player" }
