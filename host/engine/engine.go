@@ -1,0 +1,368 @@
+// Package engine runs calls: it turns call events into plugin invocations
+// and executes the actions the plugin returns, following the rules of the
+// Amazon Chime SDK "SIP media application" (PSTN audio) service. It is pure
+// logic: SIP and RTP sit behind the Leg interface, the plugin behind
+// Invoker, time behind Clock.
+//
+// # One call, one goroutine
+//
+// Each call (Chime: transaction) is a state machine owned by one goroutine
+// that reads one inbox. Every input is a message to it: digits, playback
+// finished, silence reports, remote hangup, timers, updates from the API.
+// Nothing else touches call state, so there are no locks around it and the
+// order of events is deterministic. Leg callbacks and timers only post to
+// the inbox, which is unbounded, so posting never blocks. The plugin is
+// invoked synchronously from that goroutine: while it runs, new input waits
+// in the inbox.
+//
+// # Events and responses (Chime's rules)
+//
+//   - Sequence grows by one per invocation (a retry keeps its Sequence).
+//   - A list of actions runs in order. After the whole list, ACTION_SUCCESSFUL
+//     echoes the last action (Type and Parameters) with its results. On the
+//     first failure, ACTION_FAILED carries ErrorType/ErrorMessage in
+//     ActionData and the rest of the list is dropped.
+//   - A response without an action list (absent or null) keeps the current
+//     actions; an empty list does nothing. TransactionAttributes, when
+//     present, replace the call's attributes ({} clears them).
+//   - A response that fails abi.ParseResponse or abi.ValidateResponse (this
+//     includes a missing required parameter or a bad value in any action) is
+//     rejected as a whole, before any of its actions runs, with
+//     INVALID_LAMBDA_RESPONSE (ErrorType/ErrorMessage at the top level). So is
+//     a response the plugin runtime refuses (an Invoker error wrapping
+//     ErrInvalidResponse); it is not retried. After 3 invalid responses in a
+//     row the call ends, so a broken plugin cannot loop forever.
+//   - At most Limits.MaxInvocations invocations per call (1000); the call
+//     ends when one more is needed. At most Limits.MaxActions (10) actions
+//     per response.
+//   - CallDetails: AwsAccountId is the tenant id and AwsRegion is
+//     Config.Region (this server has no AWS account). Participants[0] is
+//     LEG-A, Direction Inbound, CallId = Leg.ID(); SipHeaders keep only X-
+//     headers, User-to-User and Diversion.
+//
+// # Ending a call
+//
+// Before the call is answered the engine rejects it with a SIP code; after,
+// it sends BYE. A plugin invocation that fails (timeout, trap, no response…)
+// is retried once on the same event (the runtime discards the bad instance,
+// so the retry runs on a fresh one); a second failure ends the call with
+// 480 Temporarily Unavailable (Chime's code for failed calls) or BYE. The
+// same applies to 3 invalid responses in a row and to the invocation limit.
+// A plugin that fails on NEW_INBOUND_CALL thus gets the call rejected with
+// 480, and the reason is logged.
+//
+// The Hangup action rejects an unanswered call with its SipResponseCode
+// (480 or 486; 0, "normal clearing", becomes 480 because a call that was
+// never answered cannot be cleared normally) or sends BYE on an answered one.
+// Then, as in Chime, the plugin gets a HANGUP event (ActionData
+// {Type:"Hangup", Parameters:{SipResponseCode, CallId, ParticipantTag}},
+// the participant Disconnected) whose response is ignored, and the call
+// ends; actions after Hangup are dropped. When the caller hangs up, the
+// plugin gets the same HANGUP event with SipResponseCode "0"; the response
+// is ignored because a single-leg call has nobody left to act on. Calls that
+// end because the plugin failed or the engine closed get no HANGUP event.
+//
+// # Legs
+//
+// A call has one leg, LEG-A, so every action addresses it; CallId and
+// ParticipantTag are only checked by abi.ValidateResponse (they must name
+// LEG-A). CallAndBridge and a second leg come with a later issue.
+//
+// # Answering
+//
+// The call is answered (Leg.Answer) just before the first action that needs
+// media: every supported action except Hangup. A first action of Hangup
+// rejects the call instead; an action this server does not support fails
+// without answering.
+//
+// # Updates and interruptions
+//
+// Engine.Update posts CALL_UPDATE_REQUESTED (ActionData
+// {Type:"CallUpdateRequest", Parameters:{Arguments:{…}}}). A non-empty list
+// in its response replaces the queue: a running PlayAudio, RecordAudio or
+// Pause stops at once and ACTION_INTERRUPTED is sent (its response ignored);
+// any other running action finishes first (its result is not reported) and
+// then the new list runs. An empty list drops the queued actions but lets a
+// running one finish, unreported. The response to DIGITS_RECEIVED is applied
+// the same way, since it too can arrive while actions run.
+//
+// # Actions
+//
+// A dispatch table maps action types to implementations (actions.go); types
+// without one fail with SystemException "X is not supported by this server
+// yet". Audio errors reported by the Leg (wrapping ErrAudioSource) fail with
+// InvalidAudioSource. Per action:
+//
+//   - PlayAudio plays Repeat times (default 1); a PlaybackTerminators digit
+//     stops it and the action succeeds.
+//   - PlayAudioAndGetDigits plays AudioSource; a digit stops the prompt
+//     (barge-in). Input ends on a TerminatorDigits digit (default #, not part
+//     of ReceivedDigits), at MaxNumberOfDigits (128), after
+//     InBetweenDigitsDurationInMilliseconds (3000) without a digit, or, when
+//     no digit came at all, RepeatDurationInMilliseconds after the prompt
+//     ended. Input is valid when its length is within
+//     [MinNumberOfDigits, MaxNumberOfDigits] and InputDigitsRegex (if any)
+//     matches the digits, or the digits plus the terminator that ended them
+//     (Chime's own example writes "^\d{2}#$"). Invalid input plays
+//     FailureAudioSource (digits pressed during it are ignored) and starts the
+//     next try; after Repeat tries the action fails with
+//     InvalidActionParameter "no valid digits received after N attempts".
+//     Success carries ReceivedDigits.
+//   - Pause waits DurationInMilliseconds on the engine's Clock.
+//   - SendDigits hands the digits to the Leg (default tone 250 ms) and
+//     succeeds when they have been sent.
+//   - ReceiveDigits installs a background listener (replacing any previous
+//     one) and succeeds at once. The listener stays active for the rest of
+//     the call. The first digit starts the flush window
+//     (FlushDigitsDurationInMilliseconds); each digit restarts the
+//     in-between timer (InBetweenDigitsDurationInMilliseconds). When the
+//     in-between timer or the flush window expires and InputDigitsRegex
+//     matches the collected digits, DIGITS_RECEIVED is sent with
+//     ReceivedDigits; at the end of the flush window the digits are dropped
+//     in any case. Without a listener, digits are discarded. A digit is
+//     offered to the running action first (its terminators, or all digits
+//     for PlayAudioAndGetDigits); only digits it does not use reach the
+//     listener.
+//   - RecordAudio records the caller into RecordingDestination.BucketName
+//     under the key {Prefix}/{TransactionId}/{unix-ms}.wav (no "/" is added
+//     when the prefix is empty or already ends with one; unix-ms is the
+//     Clock's time at the start). It stops after DurationInSeconds, after
+//     SilenceDurationInSeconds of silence (the Leg reports silence at
+//     SilenceThreshold, default 200), or on a RecordingTerminators digit.
+//     Success carries RecordingDestination {Type, BucketName, Key} and, only
+//     when a terminator stopped it, RecordingTerminatorUsed. A recording
+//     that cannot be stored fails with InvalidActionParameter.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/wasmvoice/mediaserver/abi"
+)
+
+// Invoker runs the plugin for one event JSON and returns its response JSON.
+// PluginInvoker adapts a host/plugin Handler; InvokerFunc adapts a function.
+// An error wrapping ErrInvalidResponse means the plugin answered with
+// something unusable; any other error is a failed invocation (retried once).
+type Invoker interface {
+	Invoke(ctx context.Context, event []byte) ([]byte, error)
+}
+
+// InvokerFunc adapts a function to Invoker.
+type InvokerFunc func(ctx context.Context, event []byte) ([]byte, error)
+
+// Invoke calls f.
+func (f InvokerFunc) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	return f(ctx, event)
+}
+
+// Limits are Chime's per-call limits, configurable.
+type Limits struct {
+	MaxActions     int // actions per response (Chime: 10)
+	MaxInvocations int // invocations per call (Chime: 1000)
+}
+
+// DefaultLimits returns Chime's limits.
+func DefaultLimits() Limits { return Limits{MaxActions: 10, MaxInvocations: 1000} }
+
+// maxInvalidInARow invalid responses end the call.
+const maxInvalidInARow = 3
+
+// maxUpdateArguments is Chime's limit on UpdateSipMediaApplicationCall.
+const maxUpdateArguments = 20
+
+// Config configures an Engine. Zero fields take defaults.
+type Config struct {
+	Clock  Clock        // default RealClock()
+	Logger *slog.Logger // default discards
+	Region string       // AwsRegion in events
+	Limits Limits       // zero fields: DefaultLimits
+	// InvokeTimeout bounds one plugin invocation as a safety net over the
+	// runtime's own deadline (default 20 s, after which Chime hangs up).
+	InvokeTimeout time.Duration
+	// SignalTimeout bounds Leg.Answer, Reject and Hangup (default 10 s).
+	SignalTimeout time.Duration
+}
+
+// App is what handles a call: the tenant's SIP media application and the
+// plugin that implements it.
+type App struct {
+	TenantID              string // AwsAccountId in events
+	SipMediaApplicationID string
+	SipRuleID             string
+	Handler               Invoker
+}
+
+// CallInfo describes an inbound call.
+type CallInfo struct {
+	From, To string
+	// SipHeaders of the INVITE; only X-*, User-to-User and Diversion reach
+	// the plugin.
+	SipHeaders map[string]string
+	StartTime  time.Time // default: Clock.Now()
+}
+
+// CallSummary describes a live call, for the control API.
+type CallSummary struct {
+	TransactionID         string
+	TenantID              string
+	SipMediaApplicationID string
+	CallID                string
+	From, To              string
+	StartTime             time.Time
+}
+
+// Engine runs calls. It is safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	log     *slog.Logger
+	actions map[abi.ActionType]actionHandler
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	calls  map[string]*Call
+	closed bool
+}
+
+// New returns an Engine.
+func New(cfg Config) *Engine {
+	if cfg.Clock == nil {
+		cfg.Clock = RealClock()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	def := DefaultLimits()
+	if cfg.Limits.MaxActions <= 0 {
+		cfg.Limits.MaxActions = def.MaxActions
+	}
+	if cfg.Limits.MaxInvocations <= 0 {
+		cfg.Limits.MaxInvocations = def.MaxInvocations
+	}
+	if cfg.InvokeTimeout <= 0 {
+		cfg.InvokeTimeout = 20 * time.Second
+	}
+	if cfg.SignalTimeout <= 0 {
+		cfg.SignalTimeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Engine{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		actions: defaultActions(),
+		ctx:     ctx,
+		cancel:  cancel,
+		calls:   make(map[string]*Call),
+	}
+}
+
+// Inbound starts a call that arrived on leg for app: it sends
+// NEW_INBOUND_CALL to the plugin and runs the call until it ends. It returns
+// at once; the returned *Call takes the leg's digits and remote hangup.
+func (e *Engine) Inbound(app App, leg Leg, info CallInfo) (*Call, error) {
+	if app.Handler == nil || leg == nil {
+		return nil, ErrInvalidCall
+	}
+	if info.StartTime.IsZero() {
+		info.StartTime = e.cfg.Clock.Now()
+	}
+	c := newCall(e, app, leg, info)
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrClosed
+	}
+	e.calls[c.txID] = c
+	e.wg.Add(1)
+	e.mu.Unlock()
+	go func() {
+		defer e.wg.Done()
+		c.run()
+	}()
+	return c, nil
+}
+
+func (e *Engine) remove(c *Call) {
+	e.mu.Lock()
+	delete(e.calls, c.txID)
+	e.mu.Unlock()
+}
+
+// Calls lists the live calls, oldest first.
+func (e *Engine) Calls() []CallSummary {
+	e.mu.Lock()
+	out := make([]CallSummary, 0, len(e.calls))
+	for _, c := range e.calls {
+		out = append(out, c.summary)
+	}
+	e.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].StartTime.Equal(out[j].StartTime) {
+			return out[i].StartTime.Before(out[j].StartTime)
+		}
+		return out[i].TransactionID < out[j].TransactionID
+	})
+	return out
+}
+
+// Update sends CALL_UPDATE_REQUESTED with args to the call's plugin
+// (Chime's UpdateSipMediaApplicationCall). It returns once the update is
+// queued, like Chime's 202; ErrCallNotFound for an unknown or finished call.
+func (e *Engine) Update(txID string, args map[string]string) error {
+	if len(args) > maxUpdateArguments {
+		return fmt.Errorf("%w: %d arguments, at most %d", ErrTooManyArguments, len(args), maxUpdateArguments)
+	}
+	e.mu.Lock()
+	c := e.calls[txID]
+	e.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("%w: %s", ErrCallNotFound, txID)
+	}
+	args = maps.Clone(args)
+	if args == nil {
+		args = map[string]string{}
+	}
+	if !c.post(func() { c.onUpdate(args) }) {
+		return fmt.Errorf("%w: %s", ErrCallNotFound, txID)
+	}
+	return nil
+}
+
+// Close ends every call (480 before answer, BYE after), refuses new ones
+// and waits for the calls' goroutines, or for ctx.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	e.cancel()
+	done := make(chan struct{})
+	go func() {
+		e.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("engine close: %w", ctx.Err())
+	}
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
