@@ -1,0 +1,469 @@
+// Package sip is the SIP user agent of the media server: it listens on UDP
+// and TCP (github.com/emiago/sipgo), answers INVITEs with an SDP answer
+// (github.com/pion/sdp/v3), keeps one serialized state machine per call, and
+// reports in-call requests (ACK, BYE, CANCEL, re-INVITE, INFO DTMF) as
+// ordered events. It knows nothing about media or plugins: the call engine
+// gives it an RTP address and reads its events.
+//
+// Start with Server, Handler and Call; README.md describes the behaviour.
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Config configures a Server. The zero value of each optional field picks
+// the default in its comment.
+type Config struct {
+	UDP []string // listen addresses, e.g. "127.0.0.1:5060"; port 0 picks one
+	TCP []string
+	// UserAgent is sent in Server and User-Agent headers; default "mediaserver".
+	UserAgent string
+	// Codecs is our preference order; default PCMU, PCMA.
+	Codecs []string
+	Logger *slog.Logger // default: discard
+	// T1 is the RTT estimate of RFC 3261 (default 500ms), T2 the cap of
+	// the 200 OK retransmission interval (default 4s).
+	T1, T2 time.Duration
+}
+
+// Handler receives new calls. HandleCall runs in its own goroutine per
+// call and must eventually Answer, Reject or Hangup.
+type Handler interface {
+	HandleCall(c *Call)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(c *Call)
+
+// HandleCall calls f(c).
+func (f HandlerFunc) HandleCall(c *Call) { f(c) }
+
+// ListenAddr is one bound listener.
+type ListenAddr struct {
+	Transport string // "UDP" or "TCP"
+	Addr      netip.AddrPort
+}
+
+// Server is a SIP user agent server. Create it with NewServer, run it with
+// ListenAndServe.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	handler Handler
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	client  *sipgo.Client
+	parser  *sip.Parser
+	udp     []*net.UDPConn
+	tcp     []*net.TCPListener
+	addrs   []ListenAddr
+
+	mu     sync.Mutex
+	calls  map[string]*Call // by Call-ID
+	closed bool
+	done   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// allowed is our Allow header value.
+const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+
+// NewServer binds the configured listeners (so Addrs is valid at once) and
+// prepares the user agent. ListenAndServe starts serving.
+func NewServer(cfg Config, h Handler) (*Server, error) {
+	if len(cfg.UDP)+len(cfg.TCP) == 0 {
+		return nil, ErrNoListener
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "mediaserver"
+	}
+	if len(cfg.Codecs) == 0 {
+		cfg.Codecs = []string{"PCMU", "PCMA"}
+	}
+	if cfg.T1 <= 0 {
+		cfg.T1 = 500 * time.Millisecond
+	}
+	if cfg.T2 <= 0 {
+		cfg.T2 = 4 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log, handler: h, parser: sip.NewParser(), calls: map[string]*Call{}, done: make(chan struct{})}
+	for _, a := range cfg.UDP {
+		laddr, err := net.ResolveUDPAddr("udp", a)
+		if err != nil {
+			s.closeListeners()
+			return nil, fmt.Errorf("udp %s: %w", a, err)
+		}
+		c, err := net.ListenUDP("udp", laddr)
+		if err != nil {
+			s.closeListeners()
+			return nil, fmt.Errorf("udp %s: %w", a, err)
+		}
+		s.udp = append(s.udp, c)
+		s.addrs = append(s.addrs, ListenAddr{Transport: "UDP", Addr: c.LocalAddr().(*net.UDPAddr).AddrPort()})
+	}
+	for _, a := range cfg.TCP {
+		laddr, err := net.ResolveTCPAddr("tcp", a)
+		if err != nil {
+			s.closeListeners()
+			return nil, fmt.Errorf("tcp %s: %w", a, err)
+		}
+		l, err := net.ListenTCP("tcp", laddr)
+		if err != nil {
+			s.closeListeners()
+			return nil, fmt.Errorf("tcp %s: %w", a, err)
+		}
+		s.tcp = append(s.tcp, l)
+		s.addrs = append(s.addrs, ListenAddr{Transport: "TCP", Addr: l.Addr().(*net.TCPAddr).AddrPort()})
+	}
+
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sip.WithTransportLayerLogger(log),
+			sip.WithTransportLayerReadFilter(s.readFilter),
+		),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(log)),
+	)
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("user agent: %w", err)
+	}
+	s.ua = ua
+	s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(log))
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.client, err = sipgo.NewClient(ua, sipgo.WithClientLogger(log))
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	// In-dialog requests are routed here, in the transport's reader
+	// goroutine, so one call's requests keep their arrival order; sipgo
+	// would hand each to its own goroutine.
+	ua.TransportLayer().OnMessage(s.routeInDialog)
+	s.srv.OnInvite(s.onInvite)
+	s.srv.OnOptions(s.onOptions)
+	s.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	s.srv.OnCancel(s.onOutOfDialog)
+	for _, m := range []sip.RequestMethod{sip.BYE, sip.INFO, sip.UPDATE, sip.PRACK, sip.REFER, sip.NOTIFY} {
+		s.srv.OnRequest(m, s.onOutOfDialog)
+	}
+	s.srv.OnNoRoute(s.onNoRoute)
+	return s, nil
+}
+
+// Addrs returns the bound listeners, valid once NewServer returned.
+func (s *Server) Addrs() []ListenAddr { return append([]ListenAddr(nil), s.addrs...) }
+
+// Addr returns the first listener of transport ("UDP" or "TCP").
+func (s *Server) Addr(transport string) (netip.AddrPort, bool) {
+	for _, a := range s.addrs {
+		if strings.EqualFold(a.Transport, transport) {
+			return a.Addr, true
+		}
+	}
+	return netip.AddrPort{}, false
+}
+
+// ListenAndServe serves until ctx is done, then closes the listeners,
+// terminates the calls still up (without sending BYE) and returns nil.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.mu.Unlock()
+	errc := make(chan error, len(s.udp)+len(s.tcp))
+	for _, c := range s.udp {
+		go func() { errc <- s.srv.ServeUDP(c) }()
+	}
+	for _, l := range s.tcp {
+		go func() { errc <- s.srv.ServeTCP(l) }()
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	s.shutdown()
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	close(s.done)
+	s.mu.Unlock()
+	s.closeListeners()
+	s.wg.Wait()
+	s.ua.Close()
+}
+
+func (s *Server) closeListeners() {
+	for _, c := range s.udp {
+		c.Close()
+	}
+	for _, l := range s.tcp {
+		l.Close()
+	}
+}
+
+// contact is our Contact header for a request that came in on transport.
+func (s *Server) contact(transport string) *sip.ContactHeader {
+	a, ok := s.Addr(transport)
+	if !ok {
+		a = s.addrs[0].Addr
+	}
+	uri := sip.Uri{Scheme: "sip", Host: a.Addr().String(), Port: int(a.Port())}
+	if strings.EqualFold(transport, "TCP") {
+		uri.UriParams = sip.NewParams()
+		uri.UriParams.Add("transport", "tcp")
+	}
+	return &sip.ContactHeader{Address: uri}
+}
+
+// respond sends a response outside any sipgo transaction.
+func (s *Server) respond(req *sip.Request, code int, reason string, body []byte, hdrs ...sip.Header) *sip.Response {
+	res := sip.NewResponseFromRequest(req, code, reason, body)
+	s.decorate(res, hdrs...)
+	s.writeResponse(res)
+	return res
+}
+
+// writeResponse sends a response outside a transaction. sipgo refuses UDP
+// messages over 1300 bytes (its MTU rule for requests, which could move to
+// TCP); a response cannot, so a large one goes out as one datagram anyway.
+func (s *Server) writeResponse(res *sip.Response) {
+	err := s.ua.TransportLayer().WriteMsg(res)
+	if errors.Is(err, sip.ErrUDPMTUCongestion) && len(s.udp) > 0 {
+		var dst *net.UDPAddr
+		if dst, err = net.ResolveUDPAddr("udp", res.Destination()); err == nil {
+			_, err = s.udp[0].WriteToUDP([]byte(res.String()), dst)
+		}
+	}
+	if err != nil {
+		s.log.Warn("sip: write response", "code", res.StatusCode, "call_id", callIDOf(res), "error", err)
+	}
+}
+
+func callIDOf(m sip.Message) string {
+	if r, ok := m.(*sip.Response); ok && r.CallID() != nil {
+		return r.CallID().Value()
+	}
+	return ""
+}
+
+func (s *Server) decorate(res *sip.Response, hdrs ...sip.Header) {
+	res.AppendHeader(sip.NewHeader("Server", s.cfg.UserAgent))
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if len(res.Body()) > 0 && res.ContentType() == nil {
+		ct := sip.ContentTypeHeader("application/sdp")
+		res.AppendHeader(&ct)
+	}
+}
+
+func callID(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+// routeInDialog runs synchronously for every received message. Requests
+// carrying a To tag belong to a dialog: they go to their call's queue, or
+// get 481. Everything else is left to sipgo's handlers.
+func (s *Server) routeInDialog(msg sip.Message) {
+	req, ok := msg.(*sip.Request)
+	if !ok || req.Method == sip.CANCEL {
+		return
+	}
+	to := req.To()
+	if to == nil || req.CallID() == nil || req.CSeq() == nil || req.Via() == nil || req.From() == nil {
+		return
+	}
+	tag, ok := to.Params.Get("tag")
+	if !ok || tag == "" {
+		return
+	}
+	// sipgo's goroutine for this request still writes to it (its resolved
+	// remote address), so we work on our own copy.
+	msgCopy, err := s.parser.ParseSIP([]byte(req.String()))
+	cp, ok := msgCopy.(*sip.Request)
+	if err != nil || !ok {
+		s.log.Warn("sip: reparse in-dialog request", "call_id", req.CallID().Value(), "error", err)
+		return
+	}
+	cp.SetSource(req.Source())
+	cp.SetTransport(req.Transport())
+	s.mu.Lock()
+	c := s.calls[req.CallID().Value()]
+	s.mu.Unlock()
+	if c == nil || c.localTag != tag {
+		if req.Method != sip.ACK {
+			s.respond(cp, 481, "Call/Transaction Does Not Exist", nil)
+		}
+		return
+	}
+	c.deliver(cp)
+}
+
+// hasToTag reports whether req belongs to a dialog (routeInDialog's case).
+func hasToTag(req *sip.Request) bool {
+	if to := req.To(); to != nil {
+		tag, ok := to.Params.Get("tag")
+		return ok && tag != ""
+	}
+	return false
+}
+
+func (s *Server) onOutOfDialog(req *sip.Request, tx sip.ServerTransaction) {
+	if hasToTag(req) {
+		return
+	}
+	s.txRespond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+}
+
+func (s *Server) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
+	if hasToTag(req) {
+		return
+	}
+	s.txRespond(tx, req, 405, "Method Not Allowed", nil, sip.NewHeader("Allow", allowed))
+}
+
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if hasToTag(req) {
+		return
+	}
+	s.txRespond(tx, req, 200, "OK", nil, optionsHeaders()...)
+}
+
+func optionsHeaders() []sip.Header {
+	return []sip.Header{sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf")}
+}
+
+func (s *Server) txRespond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, body []byte, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, body)
+	s.decorate(res, hdrs...)
+	if err := tx.Respond(res); err != nil {
+		s.log.Warn("sip: respond", "code", code, "call_id", callID(req), "error", err)
+	}
+}
+
+// onInvite handles a dialog-creating INVITE in sipgo's goroutine for it.
+// It holds the transaction until the final response is sent, because
+// sipgo ends the transaction when this function returns.
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if hasToTag(req) {
+		return // a re-INVITE, routed by routeInDialog
+	}
+	s.txRespond(tx, req, 100, "Trying", nil)
+	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CallID().Value() == "" {
+		s.log.Info("sip: invite rejected, missing From, To or Call-ID", "source", req.Source())
+		s.txRespond(tx, req, 400, "Bad Request: Missing Header", nil)
+		return
+	}
+	if require := req.GetHeader("Require"); require != nil && strings.TrimSpace(require.Value()) != "" {
+		// We support no extension (no 100rel, no timer), RFC 3261 section 8.2.2.3.
+		s.txRespond(tx, req, 420, "Bad Extension", nil, sip.NewHeader("Unsupported", require.Value()))
+		return
+	}
+	if req.Recipient.Scheme != "sip" && req.Recipient.Scheme != "sips" && req.Recipient.Scheme != "tel" {
+		s.txRespond(tx, req, 416, "Unsupported URI Scheme", nil)
+		return
+	}
+	var neg *Negotiation
+	if body := req.Body(); len(body) > 0 {
+		if ct := req.ContentType(); ct != nil && !strings.EqualFold(mediaType(ct.Value()), "application/sdp") {
+			s.log.Info("sip: invite rejected, unsupported body", "call_id", callID(req), "content_type", ct.Value())
+			s.txRespond(tx, req, 415, "Unsupported Media Type", nil, sip.NewHeader("Accept", "application/sdp"))
+			return
+		}
+		var err error
+		neg, err = Negotiate(body, s.cfg.Codecs)
+		if err != nil {
+			code, reason := 488, "Not Acceptable Here"
+			if errors.Is(err, ErrSDPMalformed) || errors.Is(err, ErrSDPTooLarge) {
+				code, reason = 400, "Bad Request: Malformed SDP"
+			}
+			s.log.Info("sip: invite rejected", "call_id", callID(req), "code", code, "error", err)
+			s.txRespond(tx, req, code, reason, nil, sip.NewHeader("Warning", `399 mediaserver "`+sanitize(err.Error())+`"`))
+			return
+		}
+	}
+	c := newCall(s, req, tx, neg)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.txRespond(tx, req, 503, "Service Unavailable", nil)
+		return
+	}
+	if _, dup := s.calls[c.ID]; dup {
+		s.mu.Unlock()
+		s.txRespond(tx, req, 482, "Loop Detected", nil)
+		return
+	}
+	s.calls[c.ID] = c
+	s.wg.Add(1)
+	s.mu.Unlock()
+	if stx, ok := tx.(*sip.ServerTx); ok {
+		stx.OnCancel(func(*sip.Request) { c.canceled() })
+	}
+	go c.run()
+	go s.handler.HandleCall(c)
+	select {
+	case <-c.finalSent:
+	case <-c.exited:
+	}
+}
+
+func (s *Server) removeCall(c *Call) {
+	s.mu.Lock()
+	if s.calls[c.ID] == c {
+		delete(s.calls, c.ID)
+	}
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+func mediaType(ct string) string {
+	t, _, _ := strings.Cut(ct, ";")
+	return strings.TrimSpace(t)
+}
+
+// sanitize keeps a Warning header's quoted text valid.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < ' ' || r > '~' {
+			return '\''
+		}
+		return r
+	}, s)
+}
