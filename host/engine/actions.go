@@ -37,6 +37,8 @@ type outcome struct {
 	digits     string
 	dest       *abi.RecordingDestination
 	terminator string
+	// callRecording is StartCallRecording's CallRecordingDestination.
+	callRecording *abi.CallRecordingDestination
 }
 
 func failed(t abi.ErrorType, msg string) outcome {
@@ -46,13 +48,20 @@ func failed(t abi.ErrorType, msg string) outcome {
 // defaultActions is the dispatch table; a later action is one more entry.
 func defaultActions() map[abi.ActionType]actionHandler {
 	return map[abi.ActionType]actionHandler{
-		abi.ActionPlayAudio:             {needsMedia: true, start: startPlayAudio},
-		abi.ActionPlayAudioAndGetDigits: {needsMedia: true, start: startPlayAndGetDigits},
-		abi.ActionPause:                 {needsMedia: true, start: startPause},
-		abi.ActionHangup:                {needsMedia: false, start: startHangup},
-		abi.ActionSendDigits:            {needsMedia: true, start: startSendDigits},
-		abi.ActionReceiveDigits:         {needsMedia: true, start: startReceiveDigits},
-		abi.ActionRecordAudio:           {needsMedia: true, start: startRecordAudio},
+		abi.ActionPlayAudio:                   {needsMedia: true, start: startPlayAudio},
+		abi.ActionPlayAudioAndGetDigits:       {needsMedia: true, start: startPlayAndGetDigits},
+		abi.ActionPause:                       {needsMedia: true, start: startPause},
+		abi.ActionHangup:                      {needsMedia: false, start: startHangup},
+		abi.ActionSendDigits:                  {needsMedia: true, start: startSendDigits},
+		abi.ActionReceiveDigits:               {needsMedia: true, start: startReceiveDigits},
+		abi.ActionRecordAudio:                 {needsMedia: true, start: startRecordAudio},
+		abi.ActionCallAndBridge:               {needsMedia: true, start: startCallAndBridge},
+		abi.ActionStartCallRecording:          {needsMedia: true, start: startCallRecording},
+		abi.ActionStopCallRecording:           {needsMedia: false, start: stopCallRecording},
+		abi.ActionPauseCallRecording:          {needsMedia: false, start: pauseCallRecording},
+		abi.ActionResumeCallRecording:         {needsMedia: false, start: resumeCallRecording},
+		abi.ActionJoinChimeMeeting:            {needsMedia: true, start: startJoinMeeting},
+		abi.ActionModifyChimeMeetingAttendees: {needsMedia: false, start: startModifyAttendees},
 	}
 }
 
@@ -116,9 +125,9 @@ type playback struct {
 	live   bool
 }
 
-func (c *Call) play(src abi.AudioSource, onDone func(error)) (*playback, error) {
+func (c *Call) play(leg Leg, src abi.AudioSource, onDone func(error)) (*playback, error) {
 	p := &playback{live: true}
-	stop, err := c.leg.Play(src, func(err error) {
+	stop, err := leg.Play(src, func(err error) {
 		c.post(func() {
 			if p.live {
 				p.live = false
@@ -147,6 +156,7 @@ func (p *playback) stop() {
 
 type playAudio struct {
 	c    *Call
+	leg  Leg
 	p    *abi.PlayAudioParameters
 	left int
 	pb   *playback
@@ -158,6 +168,7 @@ func startPlayAudio(c *Call, a abi.Action, params any) (runner, outcome) {
 	if r.left < 1 {
 		return nil, invalid(a.Type, "Repeat", "must be at least 1")
 	}
+	r.leg = c.target.leg
 	if err := r.next(); err != nil {
 		return nil, mediaFailure(a.Type, err)
 	}
@@ -165,7 +176,7 @@ func startPlayAudio(c *Call, a abi.Action, params any) (runner, outcome) {
 }
 
 func (r *playAudio) next() error {
-	pb, err := r.c.play(r.p.AudioSource, r.done)
+	pb, err := r.c.play(r.leg, r.p.AudioSource, r.done)
 	r.pb = pb
 	return err
 }
@@ -208,6 +219,7 @@ const (
 
 type playAndGetDigits struct {
 	c        *Call
+	leg      Leg
 	p        *abi.PlayAudioAndGetDigitsParameters
 	re       *regexp.Regexp
 	min, max int
@@ -258,6 +270,7 @@ func startPlayAndGetDigits(c *Call, a abi.Action, params any) (runner, outcome) 
 		}
 		r.re = re
 	}
+	r.leg = c.target.leg
 	if err := r.startAttempt(); err != nil {
 		return nil, mediaFailure(a.Type, err)
 	}
@@ -268,7 +281,7 @@ func (r *playAndGetDigits) startAttempt() error {
 	r.attempt++
 	r.digits = r.digits[:0]
 	r.phase = phasePrompt
-	pb, err := r.c.play(r.p.AudioSource, r.promptDone)
+	pb, err := r.c.play(r.leg, r.p.AudioSource, r.promptDone)
 	r.pb = pb
 	return err
 }
@@ -322,7 +335,7 @@ func (r *playAndGetDigits) evaluate(terminator string) {
 	}
 	if r.p.FailureAudioSource != nil {
 		r.phase = phaseFailure
-		pb, err := r.c.play(*r.p.FailureAudioSource, r.failureDone)
+		pb, err := r.c.play(r.leg, *r.p.FailureAudioSource, r.failureDone)
 		r.pb = pb
 		if err != nil {
 			r.c.actionDone(r, mediaFailure(abi.ActionPlayAudioAndGetDigits, err))
@@ -377,7 +390,7 @@ func (r *pause) stop()           { r.timer.stop() }
 
 func startHangup(c *Call, _ abi.Action, params any) (runner, outcome) {
 	p := params.(*abi.HangupParameters)
-	c.hangup(p.SipResponseCode.Or(0))
+	c.hangup(c.target, p.SipResponseCode.Or(0))
 	return nil, outcome{}
 }
 
@@ -393,7 +406,7 @@ func startSendDigits(c *Call, a abi.Action, params any) (runner, outcome) {
 		return nil, missing(a.Type, "Digits")
 	}
 	r := &sendDigits{live: true}
-	err := c.leg.SendDigits(p.Digits, ms(p.ToneDurationInMilliseconds.Or(250)), func(err error) {
+	err := c.target.leg.SendDigits(p.Digits, ms(p.ToneDurationInMilliseconds.Or(250)), func(err error) {
 		c.post(func() {
 			if !r.live {
 				return
@@ -440,6 +453,7 @@ func startReceiveDigits(c *Call, a abi.Action, params any) (runner, outcome) {
 	}
 	c.listener = &digitListener{
 		c:       c,
+		leg:     c.target,
 		action:  a,
 		re:      re,
 		between: callTimer{c: c},
@@ -453,6 +467,7 @@ func startReceiveDigits(c *Call, a abi.Action, params any) (runner, outcome) {
 // digitListener is the background listener of ReceiveDigits.
 type digitListener struct {
 	c       *Call
+	leg     *legState
 	action  abi.Action
 	re      *regexp.Regexp
 	gap     time.Duration
@@ -543,7 +558,7 @@ func startRecordAudio(c *Call, a abi.Action, params any) (runner, outcome) {
 		req.SilenceThreshold = p.SilenceThreshold.Or(200)
 		r.quiet = time.Duration(p.SilenceDurationInSeconds.Value) * time.Second
 	}
-	stop, err := c.leg.Record(req, RecordEvents{
+	stop, err := c.target.leg.Record(req, RecordEvents{
 		Silence: func(silent bool) { c.post(func() { r.onSilence(silent) }) },
 		Failed:  func(err error) { c.post(func() { r.onFailed(err) }) },
 	})

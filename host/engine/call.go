@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/wasmvoice/mediaserver/abi"
 )
@@ -20,8 +21,6 @@ import (
 type Call struct {
 	e       *Engine
 	app     App
-	leg     Leg
-	info    CallInfo
 	txID    string
 	summary CallSummary
 	log     *slog.Logger
@@ -36,53 +35,87 @@ type Call struct {
 	closed bool
 
 	// Everything below belongs to the call's goroutine.
-	later        []func() // continuations run before the next inbox message
-	seq          int
-	attrs        map[string]string
-	answered     bool
-	disconnected bool
-	ended        bool
-	invalidRun   int             // invalid responses in a row
-	queue        []abi.Action    // actions not started yet
-	listActive   bool            // ACTION_SUCCESSFUL is due when queue and cur are done
-	last         *abi.ActionData // result of the last finished action of the list
-	cur          *running
-	listener     *digitListener
+	later      []func() // continuations run before the next inbox message
+	first      func()   // sends the first event (NEW_INBOUND_CALL or NEW_OUTBOUND_CALL)
+	seq        int
+	attrs      map[string]string
+	ended      bool
+	invalidRun int          // invalid responses in a row
+	queue      []abi.Action // actions not started yet
+	listActive bool         // ACTION_SUCCESSFUL is due when queue and cur are done
+	last       *eventData   // result of the last finished action of the list
+	cur        *running
+	listener   *digitListener
+	legs       []*legState // legs[0] is LEG-A; LEG-B once CallAndBridge dialled
+	target     *legState   // the leg of the action being started
+	unbridge   func()      // non-nil while LEG-A and LEG-B are bridged
+	ringTimer  callTimer   // outbound LEG-A: Config.RingTimeout
+}
+
+// legState is one leg as the call's goroutine tracks it.
+type legState struct {
+	leg        Leg // nil only while Engine.Outbound dials
+	tag        string
+	direction  string
+	from, to   string
+	start      time.Time
+	headers    map[string]string
+	answered   bool   // media is up: answered by us (inbound) or by the far end
+	dialing    bool   // an outbound leg without a final response yet
+	gone       bool   // hung up, rejected, cancelled or failed
+	cancelDial func() // while dialing
+	recUsed    bool   // StartCallRecording ran on this leg (once per leg)
+	rec        CallRecording
+	room       string // the conference room joined (JoinChimeMeeting), by JoinToken
+}
+
+func (l *legState) id() string {
+	if l.leg == nil {
+		return ""
+	}
+	return l.leg.ID()
 }
 
 // running is the action in progress.
 type running struct {
 	action abi.Action
 	r      runner
+	leg    *legState
 	// orphan: an update replaced the list while this non-interruptible
 	// action ran; its result is not reported.
 	orphan bool
 }
 
-func newCall(e *Engine, app App, leg Leg, info CallInfo) *Call {
+func newCall(e *Engine, app App, a *legState) *Call {
 	ctx, cancel := context.WithCancel(e.ctx)
 	c := &Call{
 		e:      e,
 		app:    app,
-		leg:    leg,
-		info:   info,
 		txID:   newUUID(),
 		ctx:    ctx,
 		cancel: cancel,
 		done:   make(chan struct{}),
 		wake:   make(chan struct{}, 1),
+		legs:   []*legState{a},
 	}
+	c.ringTimer = callTimer{c: c}
+	return c
+}
+
+// init completes the call once LEG-A's Leg is known.
+func (c *Call) init() {
+	a := c.legs[0]
 	c.summary = CallSummary{
 		TransactionID:         c.txID,
-		TenantID:              app.TenantID,
-		SipMediaApplicationID: app.SipMediaApplicationID,
-		CallID:                leg.ID(),
-		From:                  info.From,
-		To:                    info.To,
-		StartTime:             info.StartTime,
+		TenantID:              c.app.TenantID,
+		SipMediaApplicationID: c.app.SipMediaApplicationID,
+		CallID:                a.id(),
+		From:                  a.from,
+		To:                    a.to,
+		StartTime:             a.start,
+		Direction:             a.direction,
 	}
-	c.log = e.log.With("transaction_id", c.txID, "tenant", app.TenantID, "call_id", leg.ID())
-	return c
+	c.log = c.e.log.With("transaction_id", c.txID, "tenant", c.app.TenantID, "call_id", a.id())
 }
 
 // TransactionID returns the call's transaction id.
@@ -97,12 +130,12 @@ func (c *Call) Digit(d rune) {
 	if !validDigit(d) {
 		return
 	}
-	c.post(func() { c.onDigit(d) })
+	c.post(func() { c.onDigit(c.legs[0], d) })
 }
 
 // RemoteHangup tells the call that the caller hung up (BYE or CANCEL).
 func (c *Call) RemoteHangup() {
-	c.post(c.onRemoteHangup)
+	c.post(func() { c.onLegGone(c.legs[0], 0) })
 }
 
 func validDigit(d rune) bool {
@@ -173,7 +206,7 @@ func (c *Call) run() {
 			c.failAfterPanic(fmt.Errorf("%w: %v", ErrInternal, r))
 		}
 	}()
-	c.deliver(c.newEvent(abi.EventNewInboundCall, nil), applyIdle)
+	c.first()
 	c.drainLater()
 	for !c.ended {
 		f, ok := c.pop()
@@ -209,6 +242,7 @@ func (c *Call) failAfterPanic(err error) {
 }
 
 func (c *Call) exit() {
+	c.releaseAll()
 	c.mu.Lock()
 	c.closed = true
 	c.msgs = nil
@@ -218,22 +252,59 @@ func (c *Call) exit() {
 	close(c.done)
 }
 
-// participant is LEG-A as events show it.
-func (c *Call) participant() abi.Participant {
-	status := abi.StatusConnected
-	if c.disconnected {
-		status = abi.StatusDisconnected
+// participants are the legs as events show them.
+func (c *Call) participants() []abi.Participant {
+	out := make([]abi.Participant, 0, len(c.legs))
+	for _, l := range c.legs {
+		status := abi.StatusConnected
+		if l.gone {
+			status = abi.StatusDisconnected
+		}
+		out = append(out, abi.Participant{
+			CallID:                  l.id(),
+			ParticipantTag:          l.tag,
+			To:                      l.to,
+			From:                    l.from,
+			Direction:               l.direction,
+			StartTimeInMilliseconds: strconv.FormatInt(l.start.UnixMilli(), 10),
+			Status:                  status,
+			SipHeaders:              filterHeaders(l.headers),
+		})
 	}
-	return abi.Participant{
-		CallID:                  c.leg.ID(),
-		ParticipantTag:          abi.LegA,
-		To:                      c.info.To,
-		From:                    c.info.From,
-		Direction:               abi.DirectionInbound,
-		StartTimeInMilliseconds: strconv.FormatInt(c.info.StartTime.UnixMilli(), 10),
-		Status:                  status,
-		SipHeaders:              filterHeaders(c.info.SipHeaders),
+	return out
+}
+
+// live returns the legs that have not hung up.
+func (c *Call) live() []*legState {
+	var out []*legState
+	for _, l := range c.legs {
+		if !l.gone {
+			out = append(out, l)
+		}
 	}
+	return out
+}
+
+// resolveLeg finds the leg an action addresses: CallId wins over
+// ParticipantTag; with neither, the first leg still up (LEG-A first), so a
+// response to a HANGUP of one leg addresses the other.
+func (c *Call) resolveLeg(callID, tag string) *legState {
+	for _, l := range c.legs {
+		if callID != "" && l.id() == callID {
+			return l
+		}
+	}
+	if callID == "" && tag != "" {
+		for _, l := range c.legs {
+			if l.tag == tag {
+				return l
+			}
+		}
+	}
+	if live := c.live(); len(live) > 0 {
+		return live[0]
+	}
+	return c.legs[0]
 }
 
 // filterHeaders keeps the headers Chime passes to handlers.
@@ -251,15 +322,14 @@ func filterHeaders(h map[string]string) map[string]string {
 	return out
 }
 
-func (c *Call) newEvent(t abi.EventType, ad *abi.ActionData) *abi.Event {
+func (c *Call) newEvent(t abi.EventType, ad *eventData) *event {
 	var attrs map[string]string
 	if len(c.attrs) > 0 {
 		attrs = maps.Clone(c.attrs)
 	}
-	return &abi.Event{
+	return &event{ActionData: ad, Event: abi.Event{
 		SchemaVersion:       abi.SchemaVersion,
 		InvocationEventType: t,
-		ActionData:          ad,
 		CallDetails: abi.CallDetails{
 			TransactionID:         c.txID,
 			TransactionAttributes: attrs,
@@ -267,13 +337,13 @@ func (c *Call) newEvent(t abi.EventType, ad *abi.ActionData) *abi.Event {
 			AwsRegion:             c.e.cfg.Region,
 			SipRuleID:             c.app.SipRuleID,
 			SipMediaApplicationID: c.app.SipMediaApplicationID,
-			Participants:          []abi.Participant{c.participant()},
+			Participants:          c.participants(),
 		},
-	}
+	}}
 }
 
 // invoke sends one event to the plugin, retrying a failed invocation once.
-func (c *Call) invoke(ev *abi.Event) ([]byte, error) {
+func (c *Call) invoke(ev *event) ([]byte, error) {
 	if c.seq >= c.e.cfg.Limits.MaxInvocations {
 		return nil, fmt.Errorf("%w (%d)", ErrInvocationLimit, c.e.cfg.Limits.MaxInvocations)
 	}
@@ -310,11 +380,12 @@ const (
 	applyIdle    applyMode = iota // nothing runs: a list starts
 	applyReplace                  // update semantics: the list replaces the queue
 	applyIgnore                   // the response is not used
+	applyAttrs                    // only TransactionAttributes are used (NEW_OUTBOUND_CALL, RINGING)
 )
 
 // deliver sends ev and applies the plugin's response according to mode,
 // sending INVALID_LAMBDA_RESPONSE for invalid responses.
-func (c *Call) deliver(ev *abi.Event, mode applyMode) {
+func (c *Call) deliver(ev *event, mode applyMode) {
 	for !c.ended {
 		raw, err := c.invoke(ev)
 		if err != nil && !errors.Is(err, ErrInvalidResponse) {
@@ -326,7 +397,16 @@ func (c *Call) deliver(ev *abi.Event, mode applyMode) {
 		}
 		var resp *abi.Response
 		if err == nil {
-			resp, err = parseResponse(raw, c.e.cfg.Limits, []abi.Participant{c.participant()})
+			resp, err = parseResponse(raw, c.e.cfg.Limits, c.participants())
+		}
+		if mode == applyAttrs {
+			// Chime keeps the TransactionAttributes of these responses (the
+			// usual place to store NEW_OUTBOUND_CALL's Arguments); the rest
+			// is ignored, so an invalid response is not reported either.
+			if err == nil && resp.TransactionAttributes != nil {
+				c.attrs = maps.Clone(*resp.TransactionAttributes)
+			}
+			return
 		}
 		if err != nil {
 			c.invalidRun++
@@ -384,8 +464,8 @@ func (c *Call) apply(resp *abi.Response, mode applyMode) {
 }
 
 // actionData is ActionData echoing a.
-func actionData(a abi.Action) *abi.ActionData {
-	return &abi.ActionData{Type: a.Type, Parameters: a.Parameters}
+func actionData(a abi.Action) *eventData {
+	return &eventData{ActionData: abi.ActionData{Type: a.Type, Parameters: a.Parameters}}
 }
 
 // runNext starts queued actions until one keeps running, the list ends
@@ -408,7 +488,7 @@ func (c *Call) runNext() {
 			return
 		}
 		if r != nil {
-			c.cur = &running{action: a, r: r}
+			c.cur = &running{action: a, r: r, leg: c.target}
 			return
 		}
 		c.finish(a, out)
@@ -426,15 +506,24 @@ func (c *Call) startAction(a abi.Action) (runner, outcome) {
 	if err != nil {
 		return nil, failed(abi.InvalidActionParameter, err.Error())
 	}
-	if h.needsMedia && !c.answered {
-		ctx, cancel := context.WithTimeout(context.Background(), c.e.cfg.SignalTimeout)
-		err := c.leg.Answer(ctx)
-		cancel()
-		if err != nil {
-			c.fail(fmt.Errorf("answer: %w", err))
-			return nil, outcome{}
+	l := c.resolveLeg(legRef(params))
+	c.target = l
+	if h.needsMedia {
+		switch {
+		case l.gone:
+			return nil, failed(abi.InvalidActionParameter, fmt.Sprintf("%s: call leg %s has hung up", a.Type, l.tag))
+		case l.dialing:
+			return nil, failed(abi.InvalidActionParameter, fmt.Sprintf("%s: call leg %s has not answered", a.Type, l.tag))
+		case !l.answered:
+			ctx, cancel := context.WithTimeout(context.Background(), c.e.cfg.SignalTimeout)
+			err := l.leg.Answer(ctx)
+			cancel()
+			if err != nil {
+				c.fail(fmt.Errorf("answer: %w", err))
+				return nil, outcome{}
+			}
+			l.answered = true
 		}
-		c.answered = true
 	}
 	return h.start(c, a, params)
 }
@@ -454,6 +543,7 @@ func (c *Call) finish(a abi.Action, out outcome) {
 	ad.ReceivedDigits = out.digits
 	ad.RecordingDestination = out.dest
 	ad.RecordingTerminatorUsed = out.terminator
+	ad.CallRecordingDestination = out.callRecording
 	c.last = ad
 }
 
@@ -475,18 +565,23 @@ func (c *Call) actionDone(r runner, out outcome) {
 	c.runNext()
 }
 
-func (c *Call) onDigit(d rune) {
-	if c.cur != nil && c.cur.r.digit(d) {
+// onDigit offers a digit of leg l to the running action on that leg, then
+// to the ReceiveDigits listener of that leg.
+func (c *Call) onDigit(l *legState, d rune) {
+	if l.gone {
 		return
 	}
-	if c.listener != nil {
+	if c.cur != nil && c.cur.leg == l && c.cur.r.digit(d) {
+		return
+	}
+	if c.listener != nil && c.listener.leg == l {
 		c.listener.add(d)
 	}
 }
 
 func (c *Call) onUpdate(args map[string]string) {
 	params, _ := json.Marshal(abi.CallUpdateRequestParameters{Arguments: args})
-	ad := &abi.ActionData{Type: abi.ActionCallUpdateRequest, Parameters: params}
+	ad := &eventData{ActionData: abi.ActionData{Type: abi.ActionCallUpdateRequest, Parameters: params}}
 	c.deliver(c.newEvent(abi.EventCallUpdateRequested, ad), applyReplace)
 }
 
@@ -505,44 +600,144 @@ func (c *Call) stopMedia() {
 	}
 }
 
-// hangupEvent sends HANGUP for LEG-A with code; its response is ignored
-// because a single-leg call has nobody left to act on.
-func (c *Call) hangupEvent(code int) {
-	c.disconnected = true
+// hangupEvent sends HANGUP for leg l with code. Its response is executed
+// when another leg is still up (Chime's rule for bridged calls) and ignored
+// otherwise, since nobody is left to act on.
+func (c *Call) hangupEvent(l *legState, code int, mode applyMode) {
 	params, _ := json.Marshal(map[string]string{
 		"SipResponseCode": strconv.Itoa(code),
-		"CallId":          c.leg.ID(),
-		"ParticipantTag":  abi.LegA,
+		"CallId":          l.id(),
+		"ParticipantTag":  l.tag,
 	})
-	c.deliver(c.newEvent(abi.EventHangup, &abi.ActionData{Type: abi.ActionHangup, Parameters: params}), applyIgnore)
+	c.deliver(c.newEvent(abi.EventHangup, &eventData{ActionData: abi.ActionData{Type: abi.ActionHangup, Parameters: params}}), mode)
 }
 
-func (c *Call) onRemoteHangup() {
-	if c.ended {
+// legEnded reports leg l's end to the plugin and ends the call when it was
+// the last leg. The HANGUP event is delivered after the current message
+// when another leg remains, because its response starts a new action list.
+func (c *Call) legEnded(l *legState, code int) {
+	if len(c.live()) > 0 {
+		c.later = append(c.later, func() { c.hangupEvent(l, code, applyIdle) })
 		return
 	}
-	c.log.Info("caller hung up")
-	c.stopMedia()
-	c.hangupEvent(0)
+	c.hangupEvent(l, code, applyIgnore)
 	c.ended = true
 }
 
-// hangup executes the Hangup action: reject or BYE, HANGUP event, end.
-func (c *Call) hangup(code int) {
+// onLegGone handles a leg that hung up by itself (BYE, CANCEL).
+func (c *Call) onLegGone(l *legState, code int) {
+	if c.ended || l.gone || l.dialing {
+		return
+	}
+	c.log.Info("call leg hung up", "participant", l.tag, "leg_call_id", l.id())
 	c.stopMedia()
+	c.release(l)
+	c.legEnded(l, code)
+}
+
+// release marks l gone and frees what the engine holds on it: the bridge,
+// its call recording, its conference rooms. It does not signal the leg.
+func (c *Call) release(l *legState) {
+	l.gone = true
+	if l == c.legs[0] {
+		c.ringTimer.stop()
+	}
+	if c.unbridge != nil {
+		u := c.unbridge
+		c.unbridge = nil
+		u()
+	}
+	if l.rec != nil {
+		rec := l.rec
+		l.rec = nil
+		if err := rec.Stop(); err != nil {
+			c.log.Warn("stopping the call recording failed", "participant", l.tag, "err", err)
+		}
+	}
+	c.leaveRooms(l)
+}
+
+// releaseAll releases every leg still held; the call is over.
+func (c *Call) releaseAll() {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("releasing the call's legs failed", "panic", r)
+		}
+	}()
+	for _, l := range c.legs {
+		if !l.gone || l.rec != nil || l.room != "" {
+			c.release(l)
+		}
+	}
+	if c.unbridge != nil {
+		c.unbridge()
+		c.unbridge = nil
+	}
+}
+
+// terminate signals the end of leg l: CANCEL while it rings, BYE once
+// answered, a final response (reject) for an inbound call not answered. It
+// returns the SIP code that describes the outcome for a HANGUP event.
+func (c *Call) terminate(l *legState, code int) int {
 	ctx, cancel := context.WithTimeout(context.Background(), c.e.cfg.SignalTimeout)
 	defer cancel()
+	if l.gone {
+		return code
+	}
+	dialing, answered := l.dialing, l.answered
+	l.dialing = false
+	// Unbridge and finish the recording before the leg's media goes away.
+	c.release(l)
 	var err error
-	if c.answered {
-		err = c.leg.Hangup(ctx)
-	} else {
-		err = c.leg.Reject(ctx, rejectCode(code))
+	switch {
+	case dialing:
+		if l.cancelDial != nil {
+			l.cancelDial()
+		}
+		code = sipRequestTerminated
+	case answered:
+		err = l.leg.Hangup(ctx)
+	default:
+		err = l.leg.Reject(ctx, rejectCode(code))
 	}
 	if err != nil {
-		c.log.Warn("hangup failed", "err", err)
+		c.log.Warn("hangup failed", "participant", l.tag, "err", err)
 	}
-	c.log.Info("call hung up by the plugin", "sip_response_code", code)
-	c.hangupEvent(code)
+	return code
+}
+
+// sipRequestTerminated is the code of a cancelled INVITE.
+const sipRequestTerminated = 487
+
+// hangup executes the Hangup action on leg l: cancel, reject or BYE, then
+// the HANGUP event. Actions after Hangup are dropped.
+func (c *Call) hangup(l *legState, code int) {
+	c.stopMedia()
+	if l.gone {
+		return
+	}
+	code = c.terminate(l, code)
+	c.log.Info("call leg hung up by the plugin", "participant", l.tag, "sip_response_code", code)
+	c.legEnded(l, code)
+}
+
+// hangupAll ends every leg for Engine.Hangup; the HANGUP events' responses
+// are ignored because the whole call is going away.
+func (c *Call) hangupAll() {
+	if c.ended {
+		return
+	}
+	c.stopMedia()
+	for _, l := range c.legs {
+		if l.gone {
+			continue
+		}
+		code := c.terminate(l, 0)
+		c.hangupEvent(l, code, applyIgnore)
+		if c.ended {
+			return
+		}
+	}
 	c.ended = true
 }
 
@@ -555,29 +750,20 @@ func rejectCode(code int) int {
 	return 480
 }
 
-// fail ends the call because of err: 480 before answer, BYE after.
+// fail ends the call because of err: every leg is cancelled, rejected with
+// 480 or hung up, and the plugin is not told.
 func (c *Call) fail(err error) {
 	if c.ended {
 		return
 	}
 	c.stopMedia()
-	ctx, cancel := context.WithTimeout(context.Background(), c.e.cfg.SignalTimeout)
-	defer cancel()
-	var lerr error
-	switch {
-	case c.disconnected: // the leg is already gone (HANGUP was being sent)
-	case c.answered:
-		lerr = c.leg.Hangup(ctx)
-	default:
-		lerr = c.leg.Reject(ctx, 480)
-	}
 	c.ended = true
+	for _, l := range c.legs {
+		c.terminate(l, 480)
+	}
 	if errors.Is(err, context.Canceled) {
 		c.log.Info("call ended: engine closed")
 	} else {
-		c.log.Warn("call ended", "reason", err, "answered", c.answered)
-	}
-	if lerr != nil {
-		c.log.Warn("ending the leg failed", "err", lerr)
+		c.log.Warn("call ended", "reason", err)
 	}
 }

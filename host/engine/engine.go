@@ -37,13 +37,15 @@
 //     per response.
 //   - CallDetails: AwsAccountId is the tenant id and AwsRegion is
 //     Config.Region (this server has no AWS account). Participants[0] is
-//     LEG-A, Direction Inbound, CallId = Leg.ID(); SipHeaders keep only X-
-//     headers, User-to-User and Diversion.
+//     LEG-A (Direction Inbound, or Outbound for Engine.Outbound), then LEG-B
+//     once CallAndBridge dialled it; CallId = Leg.ID(); Status Connected or
+//     Disconnected; SipHeaders keep only X- headers, User-to-User and
+//     Diversion (for dialled legs: the headers the engine sent).
 //
 // # Ending a call
 //
 // Before the call is answered the engine rejects it with a SIP code; after,
-// it sends BYE. A plugin invocation that fails (timeout, trap, no response…)
+// it sends BYE; a dialled leg that still rings is cancelled. A plugin invocation that fails (timeout, trap, no response…)
 // is retried once on the same event (the runtime discards the bad instance,
 // so the retry runs on a fresh one); a second failure ends the call with
 // 480 Temporarily Unavailable (Chime's code for failed calls) or BYE. The
@@ -53,27 +55,98 @@
 //
 // The Hangup action rejects an unanswered call with its SipResponseCode
 // (480 or 486; 0, "normal clearing", becomes 480 because a call that was
-// never answered cannot be cleared normally) or sends BYE on an answered one.
-// Then, as in Chime, the plugin gets a HANGUP event (ActionData
-// {Type:"Hangup", Parameters:{SipResponseCode, CallId, ParticipantTag}},
-// the participant Disconnected) whose response is ignored, and the call
-// ends; actions after Hangup are dropped. When the caller hangs up, the
-// plugin gets the same HANGUP event with SipResponseCode "0"; the response
-// is ignored because a single-leg call has nobody left to act on. Calls that
-// end because the plugin failed or the engine closed get no HANGUP event.
+// never answered cannot be cleared normally), cancels a ringing dialled leg
+// (reported as 487) or sends BYE on an answered one. Then, as in Chime, the
+// plugin gets a HANGUP event (ActionData {Type:"Hangup",
+// Parameters:{SipResponseCode, CallId, ParticipantTag}}, the participant
+// Disconnected); actions after Hangup are dropped. Its response is ignored
+// when no leg is left (the call ends), executed otherwise (see Legs). When
+// the caller hangs up, the plugin gets the same HANGUP event with
+// SipResponseCode "0". Engine.Hangup ends every leg the same way (one HANGUP
+// per leg, responses ignored). Calls that end because the plugin failed or
+// the engine closed get no HANGUP event.
 //
 // # Legs
 //
-// A call has one leg, LEG-A, so every action addresses it; CallId and
-// ParticipantTag are only checked by abi.ValidateResponse (they must name
-// LEG-A). CallAndBridge and a second leg come with a later issue.
+// A call has LEG-A and, after CallAndBridge, LEG-B. An action addresses
+// the leg named by its CallId, which wins over ParticipantTag (Chime says
+// not to give both; abi.ValidateResponse checks that they name a
+// participant). With neither, it addresses the first leg still up, LEG-A
+// first, so the usual response to a bridged leg's HANGUP (Hangup without
+// parameters) ends the other leg. An action that needs media on a leg that
+// has hung up, or that still rings, fails with InvalidActionParameter.
+// Digits are per leg: a leg's digit goes to the running action if it runs
+// on that leg, else to the ReceiveDigits listener if it listens on that leg
+// (one listener per call; a new ReceiveDigits replaces it).
+//
+// When a leg hangs up (BYE, or a failed outbound call), the running action
+// and the queued ones are dropped, the bridge is undone, the leg's call
+// recording is stopped, and the plugin gets HANGUP for that leg
+// (SipResponseCode, CallId, ParticipantTag). If another leg is still up its
+// response is executed, as in Chime; the remaining leg stays up until the
+// plugin hangs it up. The call (transaction) ends when no leg is left.
 //
 // # Answering
 //
-// The call is answered (Leg.Answer) just before the first action that needs
-// media: every supported action except Hangup. A first action of Hangup
-// rejects the call instead; an action this server does not support fails
-// without answering.
+// An inbound LEG-A is answered (Leg.Answer) just before the first action
+// that needs media on it: every supported action except Hangup, the
+// recording controls and ModifyChimeMeetingAttendees. A first action of
+// Hangup rejects the call instead; an action this server does not support
+// fails without answering. Dialled legs are answered by the far end.
+//
+// # Outbound calls
+//
+// Engine.Outbound (Chime's CreateSipMediaApplicationCall) dials LEG-A
+// through Config.Dialer. NEW_OUTBOUND_CALL carries ActionData
+// {Type:"CallCreateRequest", Parameters:{Arguments:{…}}} with the request's
+// ArgumentsMap, as Chime sends it; its response and RINGING's (sent once per
+// 180/183) are ignored except for TransactionAttributes. CALL_ANSWERED's
+// response is the first action list. A call that fails gets HANGUP with the
+// final SIP code (486, 480, 603…; 480 for a transport failure), and the call
+// ends. Unlike Chime, a ringing call can be hung up: a Hangup action or
+// Engine.Hangup sends CANCEL and the HANGUP event says 487; after
+// Config.RingTimeout (60 s) the engine cancels it and says 408. The
+// request's SipHeaders reach the plugin in Participants[0].SipHeaders, which
+// Chime does not do.
+//
+// # CallAndBridge
+//
+// CallAndBridge answers LEG-A if needed, dials Endpoints[0].Uri from
+// CallerIdNumber with SipHeaders, and plays RingbackTone to LEG-A in a loop
+// while LEG-B rings (a tone that cannot be played is only logged). On
+// answer the tone stops, the legs are bridged (Bridger) and the action
+// succeeds; no CALL_ANSWERED or RINGING is sent for LEG-B. A final failure
+// fails it with CallNotAnswered "CallAndBridge: call not answered: SIP 486"
+// (SystemException for a transport error); CallTimeoutSeconds (30) without
+// answer cancels LEG-B and fails it with CallNotAnswered. LEG-B then shows
+// as Disconnected until a new CallAndBridge replaces it. A call has at most
+// two legs. If LEG-A hangs up while LEG-B rings, LEG-B is cancelled (no
+// HANGUP for it) and the call ends.
+//
+// # Call recording
+//
+// StartCallRecording records the leg named by CallId in the background
+// (CallRecorder) and succeeds at once; ACTION_SUCCESSFUL carries
+// ActionData.CallRecordingDestination {Type:"S3", Location:"bucket/key"}.
+// The key follows Chime: {prefix}/{yyyy}/{mm}/{dd}/{yyyy-mm-dd-hh-mm-ss-mmm}_{TransactionId}_{CallId}.wav,
+// with Location "bucket/prefix" and prefix "Amazon-Chime-SMA-Call-Recordings"
+// when Location is only a bucket; the time is the Clock's, in UTC, at the
+// start. A leg is recorded at most once (a second start fails with
+// InvalidActionParameter, even after a stop, as in Chime). Pause, Resume and
+// Stop fail with InvalidActionParameter when no recording runs on the leg.
+// The recording stops when its leg or the call ends.
+//
+// # Conferences
+//
+// JoinChimeMeeting puts the leg into a local conference room named by its
+// JoinToken (Config.Conferences): rooms are created on first join and closed
+// when the last attendee leaves; the MeetingId given with the first join is
+// an alias of the room. The attendee id is the leg's CallId, so
+// ModifyChimeMeetingAttendees (MeetingId = that alias or the JoinToken)
+// mutes or unmutes legs by CallId; an unknown meeting or attendee fails with
+// ResourceNotFound and changes nothing. A leg is in one room at a time and
+// leaves it when it hangs up. Without Config.Conferences both actions fail
+// with SystemException.
 //
 // # Updates and interruptions
 //
@@ -189,6 +262,16 @@ type Config struct {
 	InvokeTimeout time.Duration
 	// SignalTimeout bounds Leg.Answer, Reject and Hangup (default 10 s).
 	SignalTimeout time.Duration
+	// Dialer places outbound legs (Engine.Outbound, CallAndBridge); nil
+	// means this server cannot dial out.
+	Dialer Dialer
+	// RingTimeout bounds how long the LEG-A of an outbound call may ring
+	// before the engine cancels it (default 60 s; CallAndBridge has its own
+	// CallTimeoutSeconds).
+	RingTimeout time.Duration
+	// Conferences provides the rooms of JoinChimeMeeting; nil means the
+	// action fails with SystemException.
+	Conferences Conferences
 }
 
 // App is what handles a call: the tenant's SIP media application and the
@@ -217,6 +300,7 @@ type CallSummary struct {
 	CallID                string
 	From, To              string
 	StartTime             time.Time
+	Direction             string // abi.DirectionInbound or abi.DirectionOutbound
 }
 
 // Engine runs calls. It is safe for concurrent use.
@@ -224,6 +308,7 @@ type Engine struct {
 	cfg     Config
 	log     *slog.Logger
 	actions map[abi.ActionType]actionHandler
+	rooms   *roomRegistry
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -255,11 +340,15 @@ func New(cfg Config) *Engine {
 	if cfg.SignalTimeout <= 0 {
 		cfg.SignalTimeout = 10 * time.Second
 	}
+	if cfg.RingTimeout <= 0 {
+		cfg.RingTimeout = 60 * time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{
 		cfg:     cfg,
 		log:     cfg.Logger,
 		actions: defaultActions(),
+		rooms:   newRoomRegistry(cfg.Conferences),
 		ctx:     ctx,
 		cancel:  cancel,
 		calls:   make(map[string]*Call),
@@ -276,7 +365,17 @@ func (e *Engine) Inbound(app App, leg Leg, info CallInfo) (*Call, error) {
 	if info.StartTime.IsZero() {
 		info.StartTime = e.cfg.Clock.Now()
 	}
-	c := newCall(e, app, leg, info)
+	c := newCall(e, app, &legState{
+		leg:       leg,
+		tag:       abi.LegA,
+		direction: abi.DirectionInbound,
+		from:      info.From,
+		to:        info.To,
+		start:     info.StartTime,
+		headers:   info.SipHeaders,
+	})
+	c.init()
+	c.first = func() { c.deliver(c.newEvent(abi.EventNewInboundCall, nil), applyIdle) }
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()

@@ -766,6 +766,7 @@ func TestCalls(t *testing.T) {
 	want := CallSummary{
 		TransactionID: h.call.TransactionID(), TenantID: "tenant-1", SipMediaApplicationID: "sma-1",
 		CallID: "leg-1", From: "+15550001", To: "+15550100", StartTime: time.UnixMilli(1641998241509),
+		Direction: abi.DirectionInbound,
 	}
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("calls %+v", got)
@@ -778,11 +779,11 @@ func TestCalls(t *testing.T) {
 }
 
 func TestUnsupportedAction(t *testing.T) {
-	h := newHarness(t, bySeq(actions(act("CallAndBridge", `{"CallerIdNumber":"+1555","Endpoints":[{"BridgeEndpointType":"PSTN","Uri":"+1666"}]}`), pauseAct(1)))).start()
+	h := newHarness(t, bySeq(actions(act("StartBotConversation", `{"BotAliasArn":"arn:bot","LocaleId":"en_US"}`), pauseAct(1)))).start()
 	h.wantTypes("NEW_INBOUND_CALL", "ACTION_FAILED")
 	ad := h.last().ActionData
-	if ad.Type != abi.ActionCallAndBridge || ad.ErrorType != abi.SystemException ||
-		ad.ErrorMessage != "CallAndBridge is not supported by this server yet" {
+	if ad.Type != abi.ActionStartBotConversation || ad.ErrorType != abi.SystemException ||
+		ad.ErrorMessage != "StartBotConversation is not supported by this server yet" {
 		t.Fatalf("action data %+v", ad)
 	}
 	h.wantOps()

@@ -25,3 +25,15 @@ var (
 	// ErrInternal: the engine itself failed (a recovered panic) and ended the call.
 	ErrInternal = errors.New("internal error")
 )
+
+var (
+	// ErrNoDialer: Outbound was called but Config.Dialer is nil.
+	ErrNoDialer = errors.New("outbound calls need a dialer")
+	// ErrInvalidNumber: a number of an outbound call is not E.164.
+	ErrInvalidNumber = errors.New("invalid e.164 number")
+	// ErrInvalidHeader: an outbound call's SIP header is not allowed.
+	ErrInvalidHeader = errors.New("invalid sip header")
+	// ErrRoomNotFound: ModifyChimeMeetingAttendees names a meeting or an
+	// attendee that is not in a live room (reported as ResourceNotFound).
+	ErrRoomNotFound = errors.New("conference room not found")
+)

@@ -26,6 +26,8 @@ type fakeLeg struct {
 	answerErr  error
 	playErrs   map[string]error // by Key: returned by Play at once
 	recStopErr error
+	bridgeErr  error
+	callRecs   []*fakeCallRec
 }
 
 type fakePlay struct {
@@ -217,6 +219,7 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 type harness struct {
 	t      *testing.T
+	dialer *fakeDialer
 	clock  *FakeClock
 	e      *Engine
 	leg    *fakeLeg
@@ -232,8 +235,9 @@ func newHarness(t *testing.T, script func(*abi.Event) (string, error)) *harness 
 		clock:  clock,
 		leg:    newFakeLeg("leg-1"),
 		plugin: &fakePlugin{script: script},
+		dialer: &fakeDialer{},
 	}
-	h.e = New(Config{Clock: clock, Region: "local-1"})
+	h.e = New(Config{Clock: clock, Region: "local-1", Dialer: h.dialer})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -346,3 +350,128 @@ func compactJSON(t *testing.T, s string) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// Bridger and CallRecorder on fakeLeg.
+
+func (l *fakeLeg) Bridge(other Leg) (func(), error) {
+	l.op("bridge %s", other.ID())
+	l.mu.Lock()
+	err := l.bridgeErr
+	l.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return func() { l.op("unbridge") }, nil
+}
+
+type fakeCallRec struct {
+	l      *fakeLeg
+	failed func(error)
+}
+
+func (l *fakeLeg) StartCallRecording(req CallRecordingRequest, failed func(error)) (CallRecording, error) {
+	l.op("callrec %s %s %s", req.Track, req.BucketName, req.Key)
+	r := &fakeCallRec{l: l, failed: failed}
+	l.mu.Lock()
+	l.callRecs = append(l.callRecs, r)
+	l.mu.Unlock()
+	return r, nil
+}
+
+func (r *fakeCallRec) Pause() error  { r.l.op("callrec pause"); return nil }
+func (r *fakeCallRec) Resume() error { r.l.op("callrec resume"); return nil }
+func (r *fakeCallRec) Stop() error {
+	r.l.op("callrec stop")
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	return r.l.recStopErr
+}
+
+// plainLeg hides fakeLeg's optional interfaces.
+type plainLeg struct{ Leg }
+
+// fakeDialer hands out fakeLegs named dial-1, dial-2…; tests drive their
+// progress through the recorded DialEvents.
+type fakeDialer struct {
+	mu    sync.Mutex
+	dials []*fakeDial
+	err   error
+}
+
+type fakeDial struct {
+	req DialRequest
+	ev  DialEvents
+	leg *fakeLeg
+}
+
+func (d *fakeDialer) Dial(req DialRequest, ev DialEvents) (Leg, func(), error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.err != nil {
+		return nil, nil, d.err
+	}
+	fd := &fakeDial{req: req, ev: ev, leg: newFakeLeg(fmt.Sprintf("dial-%d", len(d.dials)+1))}
+	d.dials = append(d.dials, fd)
+	return fd.leg, func() { fd.leg.op("cancel") }, nil
+}
+
+func (d *fakeDialer) dial(t *testing.T, n int) *fakeDial {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.dials) < n {
+		t.Fatalf("%d dials, want at least %d", len(d.dials), n)
+	}
+	return d.dials[n-1]
+}
+
+func (d *fakeDialer) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.dials)
+}
+
+// outbound starts an outbound call through the harness's dialer.
+func (h *harness) outbound(req OutboundRequest) *harness {
+	h.t.Helper()
+	c, err := h.e.Outbound(App{
+		TenantID:              "tenant-1",
+		SipMediaApplicationID: "sma-1",
+		Handler:               h.plugin,
+	}, req)
+	if err != nil {
+		h.t.Fatalf("outbound: %v", err)
+	}
+	h.call = c
+	c.settle()
+	return h
+}
+
+// rawLast returns the last event's JSON as the plugin received it.
+func (h *harness) rawLast() string {
+	h.t.Helper()
+	h.plugin.mu.Lock()
+	defer h.plugin.mu.Unlock()
+	if len(h.plugin.raw) == 0 {
+		h.t.Fatal("no events")
+	}
+	return string(h.plugin.raw[len(h.plugin.raw)-1])
+}
+
+// participantSummary lists "TAG CallId Direction Status" per participant.
+func participantSummary(ev *abi.Event) []string {
+	var out []string
+	for _, p := range ev.CallDetails.Participants {
+		out = append(out, p.ParticipantTag+" "+p.CallID+" "+p.Direction+" "+p.Status)
+	}
+	return out
+}
+
+func wantLegOps(t *testing.T, l *fakeLeg, want ...string) {
+	t.Helper()
+	if got := l.Ops(); !equalStrings(got, want) {
+		t.Fatalf("%s ops:\n got %q\nwant %q", l.id, got, want)
+	}
+}
+
+var errFake = errors.New("fake failure")

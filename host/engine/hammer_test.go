@@ -139,3 +139,80 @@ func BenchmarkInvocations(b *testing.B) {
 	<-c.Done()
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
 }
+
+// autoDialer answers every dial from another goroutine, like a real UAC.
+type autoDialer struct{ fakeDialer }
+
+func (d *autoDialer) Dial(req DialRequest, ev DialEvents) (Leg, func(), error) {
+	leg, cancel, err := d.fakeDialer.Dial(req, ev)
+	if err == nil {
+		go func() {
+			ev.Ringing()
+			ev.Answered()
+		}()
+	}
+	return autoLeg{leg.(*fakeLeg)}, cancel, err
+}
+
+// TestHammerOutboundConference races outbound calls that all join one room,
+// bridge a second leg, and are hung up through the API, against the room
+// registry's lock.
+func TestHammerOutboundConference(t *testing.T) {
+	const calls = 50
+	conf := &fakeConferences{}
+	e := New(Config{Clock: RealClock(), Dialer: &autoDialer{}, Conferences: conf})
+	t.Cleanup(func() {
+		if err := e.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	script := func(ev *abi.Event) (string, error) {
+		switch {
+		case ev.InvocationEventType == abi.EventCallAnswered:
+			return actions(join("room", "meeting"), modify("Mute", "meeting", ev.CallDetails.Participants[0].CallID)), nil
+		case ev.InvocationEventType == abi.EventActionSuccessful && ev.ActionData.Type == abi.ActionModifyChimeMeetingAttendees:
+			return actions(bridgeAct("")), nil
+		}
+		return noActions, nil
+	}
+	all := make([]*Call, calls)
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Go(func() {
+			c, err := e.Outbound(App{TenantID: "t", Handler: &fakePlugin{script: script}}, OutboundRequest{From: "+15550100", To: fmt.Sprintf("+1555%07d", i)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			all[i] = c
+			_ = e.Calls()
+		})
+	}
+	wg.Wait()
+	for _, c := range all {
+		if c == nil {
+			continue
+		}
+		wg.Go(func() {
+			c.settle()
+			_ = e.Hangup(c.TransactionID())
+		})
+	}
+	wg.Wait()
+	for i, c := range all {
+		if c == nil {
+			continue
+		}
+		select {
+		case <-c.Done():
+		case <-time.After(30 * time.Second):
+			t.Fatalf("call %d did not end", i)
+		}
+	}
+	if n := e.rooms.size(); n != 0 {
+		t.Fatalf("%d rooms left", n)
+	}
+	if n := len(e.Calls()); n != 0 {
+		t.Fatalf("%d calls left", n)
+	}
+}

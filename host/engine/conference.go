@@ -1,0 +1,190 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/wasmvoice/mediaserver/abi"
+)
+
+// Conferences turns JoinChimeMeeting into local conference rooms (a media
+// mixer per room). It is Config.Conferences.
+//
+// The engine keeps the registry of rooms, shared by all calls: a room is
+// created (NewRoom) on its first join and closed (Room.Close) when its last
+// attendee leaves. A room is named by the JoinToken; the MeetingId given
+// with the first join is an alias for ModifyChimeMeetingAttendees. An
+// attendee is named by its leg's CallId. A leg is in at most one room; it
+// leaves it when it joins another, hangs up, or the call ends.
+//
+// NewRoom and the Room methods are called from calls' goroutines, one at a
+// time (under the engine's registry lock): they must be quick and must not
+// call back into the engine.
+type Conferences interface {
+	NewRoom(id string) (Room, error)
+}
+
+// Room is one conference room's mixer.
+type Room interface {
+	// Add connects leg's media to the room: it hears everybody else and,
+	// unless muted, everybody hears it.
+	Add(attendeeID string, leg Leg) error
+	// Remove disconnects an attendee; the engine then uses the leg alone.
+	Remove(attendeeID string) error
+	// SetMuted stops (true) or restarts (false) the attendee's contribution.
+	SetMuted(attendeeID string, muted bool) error
+	// Close releases the empty room.
+	Close() error
+}
+
+// roomRegistry is the engine's set of live rooms.
+type roomRegistry struct {
+	conf    Conferences
+	mu      sync.Mutex
+	rooms   map[string]*roomEntry // by JoinToken
+	aliases map[string]string     // MeetingId -> JoinToken
+}
+
+type roomEntry struct {
+	room      Room
+	meetingID string
+	attendees map[string]bool
+}
+
+func newRoomRegistry(conf Conferences) *roomRegistry {
+	return &roomRegistry{conf: conf, rooms: make(map[string]*roomEntry), aliases: make(map[string]string)}
+}
+
+// join adds attendee (leg) to the room token, creating it if needed.
+func (g *roomRegistry) join(token, meetingID, attendee string, leg Leg) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.rooms[token]
+	if r == nil {
+		room, err := g.conf.NewRoom(token)
+		if err != nil {
+			return err
+		}
+		r = &roomEntry{room: room, meetingID: meetingID, attendees: make(map[string]bool)}
+		g.rooms[token] = r
+		if meetingID != "" {
+			g.aliases[meetingID] = token
+		}
+	}
+	if err := r.room.Add(attendee, leg); err != nil {
+		g.closeIfEmpty(token, r)
+		return err
+	}
+	r.attendees[attendee] = true
+	return nil
+}
+
+// leave removes attendee from the room token and closes the room when it
+// is empty.
+func (g *roomRegistry) leave(token, attendee string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.rooms[token]
+	if r == nil || !r.attendees[attendee] {
+		return nil
+	}
+	delete(r.attendees, attendee)
+	err := r.room.Remove(attendee)
+	return errors.Join(err, g.closeIfEmpty(token, r))
+}
+
+func (g *roomRegistry) closeIfEmpty(token string, r *roomEntry) error {
+	if len(r.attendees) > 0 {
+		return nil
+	}
+	delete(g.rooms, token)
+	if r.meetingID != "" && g.aliases[r.meetingID] == token {
+		delete(g.aliases, r.meetingID)
+	}
+	return r.room.Close()
+}
+
+// setMuted mutes or unmutes attendees of the meeting id (a MeetingId alias
+// or a JoinToken). Unknown meetings and attendees wrap ErrRoomNotFound;
+// nothing changes then.
+func (g *roomRegistry) setMuted(id string, attendees []string, muted bool) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.rooms[id]
+	if tok, ok := g.aliases[id]; ok {
+		r = g.rooms[tok]
+	}
+	if r == nil {
+		return fmt.Errorf("%w: meeting %s", ErrRoomNotFound, id)
+	}
+	for _, a := range attendees {
+		if !r.attendees[a] {
+			return fmt.Errorf("%w: attendee %s is not in meeting %s", ErrRoomNotFound, a, id)
+		}
+	}
+	for _, a := range attendees {
+		if err := r.room.SetMuted(a, muted); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// size returns the number of live rooms (tests).
+func (g *roomRegistry) size() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.rooms)
+}
+
+func startJoinMeeting(c *Call, a abi.Action, params any) (runner, outcome) {
+	p := params.(*abi.JoinChimeMeetingParameters)
+	if p.JoinToken == "" {
+		return nil, missing(a.Type, "JoinToken")
+	}
+	if c.e.cfg.Conferences == nil {
+		return nil, failed(abi.SystemException, fmt.Sprintf("%s: this server has no conference service", a.Type))
+	}
+	l := c.target
+	c.leaveRooms(l)
+	if err := c.e.rooms.join(p.JoinToken, p.MeetingID, l.id(), l.leg); err != nil {
+		return nil, failed(abi.SystemException, fmt.Sprintf("%s: %v", a.Type, err))
+	}
+	l.room = p.JoinToken
+	return nil, outcome{}
+}
+
+// leaveRooms takes leg l out of its conference room, if any.
+func (c *Call) leaveRooms(l *legState) {
+	if l.room == "" {
+		return
+	}
+	room := l.room
+	l.room = ""
+	if err := c.e.rooms.leave(room, l.id()); err != nil {
+		c.log.Warn("leaving the conference room failed", "participant", l.tag, "err", err)
+	}
+}
+
+func startModifyAttendees(c *Call, a abi.Action, params any) (runner, outcome) {
+	p := params.(*abi.ModifyChimeMeetingAttendeesParameters)
+	switch {
+	case p.MeetingID == "":
+		return nil, missing(a.Type, "MeetingId")
+	case len(p.AttendeeList) == 0:
+		return nil, missing(a.Type, "AttendeeList")
+	case p.Operation != abi.OperationMute && p.Operation != abi.OperationUnmute:
+		return nil, invalid(a.Type, "Operation", "must be Mute or Unmute")
+	}
+	if c.e.cfg.Conferences == nil {
+		return nil, failed(abi.SystemException, fmt.Sprintf("%s: this server has no conference service", a.Type))
+	}
+	if err := c.e.rooms.setMuted(p.MeetingID, p.AttendeeList, p.Operation == abi.OperationMute); err != nil {
+		if errors.Is(err, ErrRoomNotFound) {
+			return nil, failed(abi.ResourceNotFound, fmt.Sprintf("%s: %v", a.Type, err))
+		}
+		return nil, failed(abi.SystemException, fmt.Sprintf("%s: %v", a.Type, err))
+	}
+	return nil, outcome{}
+}

@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/wasmvoice/mediaserver/abi"
+)
+
+// fakeConferences logs every room operation, in order.
+type fakeConferences struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+type fakeRoom struct {
+	f  *fakeConferences
+	id string
+}
+
+func (f *fakeConferences) op(format string, args ...any) {
+	f.mu.Lock()
+	f.ops = append(f.ops, fmt.Sprintf(format, args...))
+	f.mu.Unlock()
+}
+
+func (f *fakeConferences) Ops() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.ops...)
+}
+
+func (f *fakeConferences) NewRoom(id string) (Room, error) {
+	f.op("new %s", id)
+	return &fakeRoom{f: f, id: id}, nil
+}
+
+func (r *fakeRoom) Add(attendee string, leg Leg) error {
+	r.f.op("add %s %s %s", r.id, attendee, leg.ID())
+	return nil
+}
+
+func (r *fakeRoom) Remove(attendee string) error {
+	r.f.op("remove %s %s", r.id, attendee)
+	return nil
+}
+
+func (r *fakeRoom) SetMuted(attendee string, muted bool) error {
+	r.f.op("mute %s %s %v", r.id, attendee, muted)
+	return nil
+}
+
+func (r *fakeRoom) Close() error {
+	r.f.op("close %s", r.id)
+	return nil
+}
+
+func join(token, meeting string) string {
+	return act("JoinChimeMeeting", `{"JoinToken":"`+token+`","MeetingId":"`+meeting+`"}`)
+}
+
+func modify(op, meeting string, attendees ...string) string {
+	list := ""
+	for i, a := range attendees {
+		if i > 0 {
+			list += ","
+		}
+		list += `"` + a + `"`
+	}
+	return act("ModifyChimeMeetingAttendees", `{"Operation":"`+op+`","MeetingId":"`+meeting+`","AttendeeList":[`+list+`]}`)
+}
+
+func TestConferenceRooms(t *testing.T) {
+	conf := &fakeConferences{}
+	h := newHarness(t, bySeq(actions(join("tok-1", "m-1"))))
+	h.e = New(Config{Clock: h.clock, Conferences: conf})
+	h.start()
+	leg2 := newFakeLeg("leg-2")
+	p2 := &fakePlugin{script: bySeq(
+		actions(join("tok-1", "")),
+		actions(modify("Mute", "m-1", "leg-1")),
+		actions(modify("Unmute", "tok-1", "leg-1")),
+		actions(modify("Mute", "m-1", "nobody")),
+		actions(modify("Mute", "m-9", "leg-1")),
+	)}
+	c2, err := h.e.Inbound(App{Handler: p2}, leg2, CallInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.settle()
+	// Each response answers the previous event's outcome.
+	got := p2.Types()
+	want := []string{"NEW_INBOUND_CALL", "ACTION_SUCCESSFUL", "ACTION_SUCCESSFUL", "ACTION_SUCCESSFUL",
+		"ACTION_FAILED", "ACTION_FAILED"}
+	if !equalStrings(got, want) {
+		t.Fatalf("events:\n got %q\nwant %q", got, want)
+	}
+	evs := p2.Events()
+	for i, wantMsg := range map[int]string{
+		4: "ModifyChimeMeetingAttendees: conference room not found: attendee nobody is not in meeting m-1",
+		5: "ModifyChimeMeetingAttendees: conference room not found: meeting m-9",
+	} {
+		if ad := evs[i].ActionData; ad.ErrorType != abi.ResourceNotFound || ad.ErrorMessage != wantMsg {
+			t.Fatalf("event %d: %q %q", i, ad.ErrorType, ad.ErrorMessage)
+		}
+	}
+	h.call.RemoteHangup()
+	h.settle()
+	c2.RemoteHangup()
+	c2.settle()
+	wantConf := []string{
+		"new tok-1", "add tok-1 leg-1 leg-1", "add tok-1 leg-2 leg-2",
+		"mute tok-1 leg-1 true", "mute tok-1 leg-1 false",
+		"remove tok-1 leg-1", "remove tok-1 leg-2", "close tok-1",
+	}
+	if got := conf.Ops(); !equalStrings(got, wantConf) {
+		t.Fatalf("room ops:\n got %q\nwant %q", got, wantConf)
+	}
+	if n := h.e.rooms.size(); n != 0 {
+		t.Fatalf("%d rooms left", n)
+	}
+}
+
+func TestJoinAnotherRoomLeavesTheFirst(t *testing.T) {
+	conf := &fakeConferences{}
+	h := newHarness(t, bySeq(actions(join("a", ""), join("b", ""))))
+	h.e = New(Config{Clock: h.clock, Conferences: conf})
+	h.start()
+	want := []string{"new a", "add a leg-1 leg-1", "remove a leg-1", "close a", "new b", "add b leg-1 leg-1"}
+	if got := conf.Ops(); !equalStrings(got, want) {
+		t.Fatalf("room ops:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestConferencesNotConfigured(t *testing.T) {
+	tests := []struct {
+		name    string
+		action  string
+		wantMsg string
+	}{
+		{name: "join", action: join("t", ""), wantMsg: "JoinChimeMeeting: this server has no conference service"},
+		{name: "modify", action: modify("Mute", "m", "a"), wantMsg: "ModifyChimeMeetingAttendees: this server has no conference service"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, bySeq(actions(tt.action))).start()
+			h.wantTypes("NEW_INBOUND_CALL", "ACTION_FAILED")
+			if ad := h.last().ActionData; ad.ErrorType != abi.SystemException || ad.ErrorMessage != tt.wantMsg {
+				t.Fatalf("error %q %q", ad.ErrorType, ad.ErrorMessage)
+			}
+		})
+	}
+}
