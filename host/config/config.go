@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"regexp"
@@ -28,8 +29,75 @@ type Config struct {
 	RTP     RTP      `toml:"rtp"`
 	API     API      `toml:"api"`
 	Plugins Plugins  `toml:"plugins"`
+	Storage Storage  `toml:"storage"`
 	Limits  Limits   `toml:"limits"`
 	Tenants []Tenant `toml:"tenant"`
+	// Trunks carry outbound calls (CreateSipMediaApplicationCall,
+	// CallAndBridge). The first trunk whose prefixes match the dialled
+	// number is used.
+	Trunks []Trunk `toml:"trunk"`
+}
+
+// Trunk is a SIP destination for outbound calls.
+type Trunk struct {
+	Name string `toml:"name"`
+	// Address is the trunk's host:port (IP literal or name).
+	Address string `toml:"address"`
+	// Transport is "udp" (default) or "tcp".
+	Transport string `toml:"transport"`
+	// Domain is the host part of the Request-URI; Address when empty.
+	Domain string `toml:"domain"`
+	// Prefixes of E.164 numbers this trunk serves ("+1", "+46"); empty
+	// serves every number.
+	Prefixes []string `toml:"prefixes"`
+	// Username and Password answer the trunk's digest challenge.
+	Username string `toml:"username"`
+	Password string `toml:"password"`
+	// CallerIDs the trunk accepts as From (E.164 or a trailing '*' wildcard
+	// like "+1555*"); empty accepts any. DefaultCallerID replaces a caller id
+	// that is not allowed, or refuses the call when empty.
+	CallerIDs       []string `toml:"caller_ids"`
+	DefaultCallerID string   `toml:"default_caller_id"`
+}
+
+// Serves reports whether the trunk carries calls to number.
+func (t Trunk) Serves(number string) bool {
+	if len(t.Prefixes) == 0 {
+		return true
+	}
+	for _, p := range t.Prefixes {
+		if strings.HasPrefix(number, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// CallerID applies the trunk's caller-id rules to from: it returns the
+// caller id to send, or false when the call must be refused.
+func (t Trunk) CallerID(from string) (string, bool) {
+	if len(t.CallerIDs) == 0 {
+		return from, true
+	}
+	for _, c := range t.CallerIDs {
+		if c == from || (strings.HasSuffix(c, "*") && strings.HasPrefix(from, strings.TrimSuffix(c, "*"))) {
+			return from, true
+		}
+	}
+	if t.DefaultCallerID != "" {
+		return t.DefaultCallerID, true
+	}
+	return "", false
+}
+
+// TrunkFor returns the first trunk that serves number.
+func (c *Config) TrunkFor(number string) (Trunk, bool) {
+	for _, t := range c.Trunks {
+		if t.Serves(number) {
+			return t, true
+		}
+	}
+	return Trunk{}, false
 }
 
 // SIP is the signalling side.
@@ -55,6 +123,24 @@ type RTP struct {
 // API is the HTTP control API.
 type API struct {
 	Listen string `toml:"listen"`
+}
+
+// Storage says where blobs (plugins, prompts, recordings) live: a folder
+// under data_dir (the default) or an S3-compatible object store.
+type Storage struct {
+	// Type is "folder" or "s3".
+	Type string `toml:"type"`
+	// S3 settings, used when Type is "s3". The secret may be given in the
+	// environment variable named by SecretKeyEnv instead of the file.
+	Endpoint     string `toml:"endpoint"`
+	Secure       bool   `toml:"secure"`
+	Region       string `toml:"region"`
+	Bucket       string `toml:"bucket"`
+	Prefix       string `toml:"prefix"`
+	AccessKey    string `toml:"access_key"`
+	SecretKey    string `toml:"secret_key"`
+	SecretKeyEnv string `toml:"secret_key_env"`
+	CreateBucket bool   `toml:"create_bucket"`
 }
 
 // Plugins are the defaults of the plugin runtime.
@@ -121,6 +207,7 @@ func Default() *Config {
 			Codecs:    []string{"PCMU", "PCMA"},
 		},
 		RTP:     RTP{IP: "127.0.0.1", PortMin: 20000, PortMax: 29998, Symmetric: true},
+		Storage: Storage{Type: "folder"},
 		API:     API{Listen: "127.0.0.1:8080"},
 		Plugins: Plugins{Deadline: Duration{50 * time.Millisecond}, MemoryMiB: 64, MaxModuleMiB: 32},
 		Limits:  Limits{MaxActions: 10, MaxInvocations: 1000},
@@ -226,6 +313,21 @@ func (c *Config) Validate() error {
 	if c.Plugins.PoolSize < 0 {
 		add("plugins.pool_size %d: want >= 0 (0 = automatic)", c.Plugins.PoolSize)
 	}
+	switch c.Storage.Type {
+	case "folder":
+	case "s3":
+		if c.Storage.Endpoint == "" || c.Storage.Bucket == "" {
+			add("storage: type s3 needs endpoint and bucket")
+		}
+		if c.Storage.AccessKey == "" || (c.Storage.SecretKey == "" && c.Storage.SecretKeyEnv == "") {
+			add("storage: type s3 needs access_key and secret_key (or secret_key_env)")
+		}
+		if c.Storage.Prefix != "" && !strings.HasSuffix(c.Storage.Prefix, "/") {
+			add("storage.prefix %q must end with '/'", c.Storage.Prefix)
+		}
+	default:
+		add("storage.type %q: want folder or s3", c.Storage.Type)
+	}
 	if c.Limits.MaxActions < 1 || c.Limits.MaxActions > 1000 {
 		add("limits.max_actions %d: want 1..1000", c.Limits.MaxActions)
 	}
@@ -267,6 +369,41 @@ func (c *Config) Validate() error {
 				}
 				numbers[n] = where
 			}
+		}
+	}
+	trunks := map[string]bool{}
+	for i, t := range c.Trunks {
+		where := fmt.Sprintf("trunk %d %q", i+1, t.Name)
+		if t.Name == "" {
+			add("%s: name must not be empty", where)
+		}
+		if trunks[t.Name] {
+			add("%s: name is used twice", where)
+		}
+		trunks[t.Name] = true
+		if _, _, err := net.SplitHostPort(t.Address); err != nil {
+			add("%s: address %q: want host:port (%v)", where, t.Address, err)
+		}
+		switch strings.ToLower(t.Transport) {
+		case "", "udp", "tcp":
+		default:
+			add("%s: transport %q: want udp or tcp", where, t.Transport)
+		}
+		for _, p := range t.Prefixes {
+			if !strings.HasPrefix(p, "+") {
+				add("%s: prefix %q must start with '+'", where, p)
+			}
+		}
+		for _, id := range t.CallerIDs {
+			if !ValidE164(strings.TrimSuffix(id, "*")) && id != "+*" {
+				add("%s: caller id %q: want E.164, optionally ending in '*'", where, id)
+			}
+		}
+		if t.DefaultCallerID != "" && !ValidE164(t.DefaultCallerID) {
+			add("%s: default_caller_id %q is not E.164", where, t.DefaultCallerID)
+		}
+		if (t.Username == "") != (t.Password == "") {
+			add("%s: set both username and password, or neither", where)
 		}
 	}
 	return errors.Join(errs...)

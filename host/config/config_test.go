@@ -78,6 +78,9 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate number", "[[tenant]]\nid = \"a\"\n[[tenant.application]]\nid = \"x\"\nplugin = \"p.wasm\"\nnumbers = [\"+15550100\"]\n[[tenant.application]]\nid = \"y\"\nplugin = \"p.wasm\"\nnumbers = [\"+15550100\"]", "number +15550100 is already routed"},
 		{"plugin and webhook", "[[tenant]]\nid = \"a\"\n[[tenant.application]]\nid = \"x\"\nplugin = \"p.wasm\"\nwebhook = \"http://127.0.0.1:1/\"", "set exactly one of plugin or webhook"},
 		{"bad tenant id", "[[tenant]]\nid = \"A B\"", `tenant id "A B"`},
+		{"bad storage", "[storage]\ntype = \"ftp\"", `storage.type "ftp"`},
+		{"s3 without bucket", "[storage]\ntype = \"s3\"\nendpoint = \"127.0.0.1:7070\"\naccess_key = \"a\"\nsecret_key = \"b\"", "needs endpoint and bucket"},
+		{"s3 without secret", "[storage]\ntype = \"s3\"\nendpoint = \"127.0.0.1:7070\"\nbucket = \"media\"\naccess_key = \"a\"", "needs access_key and secret_key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,4 +101,73 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse accepted an invalid config")
 		}
 	})
+}
+
+func TestTrunks(t *testing.T) {
+	c, err := Parse(`
+[[trunk]]
+name = "us"
+address = "127.0.0.1:5080"
+prefixes = ["+1"]
+caller_ids = ["+1555*"]
+default_caller_id = "+15550100"
+[[trunk]]
+name = "any"
+address = "127.0.0.1:5090"
+transport = "tcp"
+username = "u"
+password = "p"
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		to, from  string
+		wantTrunk string
+		wantFrom  string
+		wantOK    bool
+	}{
+		{"us allowed caller", "+12065550100", "+15551234", "us", "+15551234", true},
+		{"us caller replaced", "+12065550100", "+4686001000", "us", "+15550100", true},
+		{"other country", "+4686001000", "+4686001001", "any", "+4686001001", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, ok := c.TrunkFor(tt.to)
+			if !ok || tr.Name != tt.wantTrunk {
+				t.Fatalf("TrunkFor(%s) = %q, %v; want %q", tt.to, tr.Name, ok, tt.wantTrunk)
+			}
+			from, ok := tr.CallerID(tt.from)
+			if ok != tt.wantOK || from != tt.wantFrom {
+				t.Fatalf("CallerID(%s) = %q, %v; want %q, %v", tt.from, from, ok, tt.wantFrom, tt.wantOK)
+			}
+		})
+	}
+	strict := Trunk{CallerIDs: []string{"+15550100"}}
+	if _, ok := strict.CallerID("+15550199"); ok {
+		t.Fatal("a caller id outside the list without a default must be refused")
+	}
+}
+
+func TestTrunkErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		toml string
+		want string
+	}{
+		{"no address", "[[trunk]]\nname = \"a\"", `address "": want host:port`},
+		{"bad transport", "[[trunk]]\nname = \"a\"\naddress = \"127.0.0.1:5060\"\ntransport = \"sctp\"", `transport "sctp"`},
+		{"bad prefix", "[[trunk]]\nname = \"a\"\naddress = \"127.0.0.1:5060\"\nprefixes = [\"1\"]", `prefix "1" must start with '+'`},
+		{"half credentials", "[[trunk]]\nname = \"a\"\naddress = \"127.0.0.1:5060\"\nusername = \"u\"", "set both username and password"},
+		{"duplicate", "[[trunk]]\nname = \"a\"\naddress = \"127.0.0.1:5060\"\n[[trunk]]\nname = \"a\"\naddress = \"127.0.0.1:5061\"", "name is used twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(tt.toml)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
 }
