@@ -1,0 +1,224 @@
+// Command mediaserver runs the programmable media server: SIP and RTP on
+// one side, call handlers as sandboxed WebAssembly plugins (or webhooks) on
+// the other.
+//
+// Without -config it runs the built-in demo: loopback only, tenant "demo",
+// the IVR plugin plugins/bin/ivr-go.wasm on +15550100, data in ./data.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/host/server"
+)
+
+const usage = `mediaserver: a programmable SIP media server whose call logic runs in
+WebAssembly plugins (the Amazon Chime SDK "SIP media application" model).
+
+Usage:
+  mediaserver [flags]
+
+Without -config it runs the demo: SIP on 127.0.0.1:5060 (UDP and TCP), the
+HTTP API on 127.0.0.1:8080, tenant "demo" with the IVR plugin
+plugins/bin/ivr-go.wasm on +15550100 (build it with "make plugins"), data
+in ./data. Flags override the configuration file.
+
+Flags:
+`
+
+const examples = `
+Examples:
+  mediaserver                                   # the demo, from the repository root
+  mediaserver -config mediaserver.toml
+  mediaserver -sip-udp 0.0.0.0:5060 -rtp-ports 30000-30999 -log-level debug
+
+Try the demo with any SIP phone or with sipp:
+  sipp -sn uac -s +15550100 127.0.0.1:5060 -m 1
+`
+
+// options are the command-line flags.
+type options struct {
+	config   string
+	data     string
+	sipUDP   string
+	sipTCP   string
+	api      string
+	rtpPorts string
+	logLevel string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mediaserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.config, "config", "", "configuration `file` (TOML); default: the built-in demo")
+	fs.StringVar(&o.data, "data", "", "data `dir`ectory (KV store, buckets, plugin cache); overrides data_dir")
+	fs.StringVar(&o.sipUDP, "sip-udp", "", "SIP UDP listen `addresses`, comma-separated IP:port (port 0 picks one); \"none\" disables UDP")
+	fs.StringVar(&o.sipTCP, "sip-tcp", "", "SIP TCP listen `addresses`, comma-separated IP:port; \"none\" disables TCP")
+	fs.StringVar(&o.api, "api", "", "HTTP API listen `address` IP:port; \"none\" disables it")
+	fs.StringVar(&o.rtpPorts, "rtp-ports", "", "RTP port `range` MIN-MAX (even ports are used)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), examples)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mediaserver: unexpected argument %q (see -h)\n", fs.Arg(0))
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		fmt.Fprintf(stderr, "mediaserver: -log-level %q: want debug, info, warn or error\n", o.logLevel)
+		return 2
+	}
+	cfg, err := loadConfig(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "mediaserver: %v\n", err)
+		return 2
+	}
+	if o.config == "" {
+		// The demo is useless without its plugin: say how to build it.
+		for _, t := range cfg.Tenants {
+			for _, a := range t.Applications {
+				if a.Plugin == "" {
+					continue
+				}
+				if _, err := os.Stat(a.Plugin); err != nil {
+					fmt.Fprintf(stderr, "mediaserver: demo plugin %s not found: run `make plugins` (from the repository root) first\n", a.Plugin)
+					return 1
+				}
+			}
+		}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	srv, err := server.New(cfg, server.WithLogger(log))
+	if err != nil {
+		fmt.Fprintf(stderr, "mediaserver: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Start(ctx); err != nil {
+		fmt.Fprintf(stderr, "mediaserver: %v\n", err)
+		return 1
+	}
+	printBanner(stdout, cfg, srv)
+	<-ctx.Done()
+	stop()
+	fmt.Fprintln(stdout, "mediaserver: shutting down (ending live calls)")
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(stderr, "mediaserver: shutdown: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "mediaserver: stopped")
+	return 0
+}
+
+// loadConfig reads the configuration (or the demo defaults) and applies
+// the flags.
+func loadConfig(o options) (*config.Config, error) {
+	cfg := config.Default()
+	if o.config != "" {
+		c, err := config.Load(o.config)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
+	if o.data != "" {
+		cfg.DataDir = o.data
+	}
+	if o.sipUDP != "" {
+		cfg.SIP.UDP = addrList(o.sipUDP)
+	}
+	if o.sipTCP != "" {
+		cfg.SIP.TCP = addrList(o.sipTCP)
+	}
+	if o.api != "" {
+		cfg.API.Listen = o.api
+		if o.api == "none" {
+			cfg.API.Listen = ""
+		}
+	}
+	if o.rtpPorts != "" {
+		lo, hi, ok := strings.Cut(o.rtpPorts, "-")
+		min, err1 := strconv.Atoi(strings.TrimSpace(lo))
+		max, err2 := strconv.Atoi(strings.TrimSpace(hi))
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("-rtp-ports %q: want MIN-MAX, like 20000-29998", o.rtpPorts)
+		}
+		cfg.RTP.PortMin, cfg.RTP.PortMax = min, max
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func addrList(s string) []string {
+	if s == "none" {
+		return nil
+	}
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// printBanner says what the server listens on, in a few readable lines.
+func printBanner(w io.Writer, cfg *config.Config, srv *server.Server) {
+	fmt.Fprintln(w, "mediaserver: ready")
+	udp, tcp := srv.SIPAddr("udp"), srv.SIPAddr("tcp")
+	if udp.IsValid() {
+		fmt.Fprintf(w, "  SIP UDP   %s\n", udp)
+	}
+	if tcp.IsValid() {
+		fmt.Fprintf(w, "  SIP TCP   %s\n", tcp)
+	}
+	if a := srv.APIAddr(); a != "" {
+		fmt.Fprintf(w, "  HTTP API  http://%s (GET /healthz, GET /calls)\n", a)
+	}
+	fmt.Fprintf(w, "  RTP       %s ports %d-%d\n", cfg.RTP.IP, cfg.RTP.PortMin, cfg.RTP.PortMax)
+	fmt.Fprintf(w, "  data      %s\n", cfg.DataDir)
+	sipHost := udp
+	if !sipHost.IsValid() {
+		sipHost = tcp
+	}
+	for _, t := range cfg.Tenants {
+		for _, a := range t.Applications {
+			handler := "plugin " + a.Plugin
+			if a.Webhook != "" {
+				handler = "webhook " + a.Webhook
+			}
+			for _, n := range a.Numbers {
+				fmt.Fprintf(w, "  number    %s -> tenant %s, app %s, %s (call sip:%s@%s)\n", n, t.ID, a.ID, handler, n, sipHost)
+			}
+		}
+	}
+}

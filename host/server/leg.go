@@ -1,0 +1,510 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wasmvoice/mediaserver/abi"
+	"github.com/wasmvoice/mediaserver/host/engine"
+	"github.com/wasmvoice/mediaserver/media"
+	"github.com/wasmvoice/mediaserver/media/codec"
+	"github.com/wasmvoice/mediaserver/media/dtmf"
+	"github.com/wasmvoice/mediaserver/sip"
+)
+
+// leg is engine.Leg over one SIP call and its RTP endpoint.
+//
+// The engine calls Answer, Play, Record… from the call's goroutine; the SIP
+// event pump (run) and the media clock (digits) run on others, so the
+// media state sits under mu.
+type leg struct {
+	srv    *Server
+	sc     *sip.Call
+	tenant string
+	log    *slog.Logger
+
+	// call is set once Engine.Inbound returned. The engine may call Answer
+	// before that, so media callbacks load it atomically and drop input
+	// that arrives before it is set (none can: the caller has no RTP
+	// address for us until the 200 OK).
+	call atomic.Pointer[engine.Call]
+
+	mu       sync.Mutex
+	ep       *media.Endpoint
+	onHold   bool
+	players  map[*media.Player]struct{}
+	records  map[*media.Recorder]struct{}
+	released bool
+}
+
+var _ engine.Leg = (*leg)(nil)
+
+func newLeg(s *Server, c *sip.Call, tenant string, log *slog.Logger) *leg {
+	return &leg{srv: s, sc: c, tenant: tenant, log: log,
+		players: map[*media.Player]struct{}{}, records: map[*media.Recorder]struct{}{}}
+}
+
+// ID is the SIP Call-ID.
+func (l *leg) ID() string { return l.sc.ID }
+
+// run pumps the SIP events into the engine call until both have ended,
+// then releases the media. It runs on the handler goroutine of the call.
+func (l *leg) run(call *engine.Call) {
+	l.call.Store(call)
+	events := l.sc.Events()
+	for events != nil {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			l.onEvent(call, ev)
+		case <-call.Done():
+			// The engine is finished with the call; make sure the dialog
+			// is too (a no-op when it already ended), then drain.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = l.sc.Hangup(ctx)
+			cancel()
+			l.release()
+			for ev := range events {
+				l.onEvent(call, ev)
+			}
+			events = nil
+		}
+	}
+	<-call.Done()
+	l.release()
+}
+
+// onEvent handles one SIP event, in order.
+func (l *leg) onEvent(call *engine.Call, ev sip.Event) {
+	switch ev.Type {
+	case sip.EventAck:
+		if ev.Media.Addr.IsValid() { // offerless INVITE: the answer came in the ACK
+			l.setRemote(ev.Media)
+		}
+	case sip.EventReInvite:
+		l.setRemote(ev.Media)
+	case sip.EventDTMF:
+		call.Digit(ev.DTMF.Digit)
+	case sip.EventBye, sip.EventCancel:
+		call.RemoteHangup()
+	case sip.EventTerminated:
+		l.log.Debug("sip dialog ended", "reason", ev.Reason)
+		switch ev.Reason {
+		case "bye", "cancel", "hangup", "rejected":
+		default: // no-ack, shutdown, bad answer: the engine must end the call too
+			call.RemoteHangup()
+		}
+		l.release()
+	}
+}
+
+// setRemote applies the remote media of an SDP (answer or re-INVITE):
+// address, codec, packet time and direction. Hold (the peer sendonly,
+// inactive or at 0.0.0.0) stops our sending; unhold resumes it.
+func (l *leg) setRemote(m sip.Media) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ep == nil || l.released {
+		return
+	}
+	dir := ourDirection(m)
+	if m.Addr.IsValid() && !m.Addr.Addr().IsUnspecified() {
+		l.ep.SetRemote(m.Addr)
+	}
+	if c, err := codec.Parse(m.Codec.Name); err == nil {
+		_ = l.ep.SetCodec(c, m.DTMFPayloadType)
+	}
+	if pt := packetTime(m); pt > 0 {
+		_ = l.ep.SetPacketTime(pt) // an odd ptime keeps the current one
+	}
+	hold := !dir.Sends()
+	if hold != l.onHold {
+		l.log.Info(map[bool]string{true: "call on hold", false: "call resumed"}[hold], "direction", dir)
+	}
+	l.onHold = hold
+	_ = l.ep.SetDirection(dir)
+}
+
+// ourDirection is the media direction we answer the peer's media with.
+func ourDirection(m sip.Media) media.Direction {
+	d, err := media.ParseDirection(string(m.Direction))
+	if err != nil {
+		d = media.SendRecv
+	}
+	ours := d.Answer()
+	if !m.Addr.IsValid() || m.Addr.Addr().IsUnspecified() {
+		// RFC 2543 hold: nowhere to send to, but keep receiving.
+		switch ours {
+		case media.SendRecv:
+			ours = media.RecvOnly
+		case media.SendOnly:
+			ours = media.Inactive
+		}
+	}
+	return ours
+}
+
+// packetTime is the peer's a=ptime, 0 when absent.
+func packetTime(m sip.Media) time.Duration {
+	return time.Duration(m.PTime) * time.Millisecond
+}
+
+// Answer allocates the RTP endpoint, sends 200 OK naming it and waits for
+// the ACK.
+func (l *leg) Answer(ctx context.Context) error {
+	remote := l.sc.Remote
+	cd := codec.PCMU
+	if remote.Codec.Name != "" {
+		c, err := codec.Parse(remote.Codec.Name)
+		if err != nil {
+			return err
+		}
+		cd = c
+	}
+	l.mu.Lock()
+	if l.released {
+		l.mu.Unlock()
+		return sip.ErrCallTerminated
+	}
+	dir := ourDirection(remote)
+	target := remote.Addr
+	if !target.IsValid() || target.Addr().IsUnspecified() {
+		target = netip.AddrPort{} // offerless INVITE or RFC 2543 hold: set by a later SDP
+	}
+	ep, err := media.NewEndpoint(media.EndpointConfig{
+		Clock:          l.srv.clock,
+		Ports:          l.srv.ports,
+		Codec:          cd,
+		TelephoneEvent: remote.DTMFPayloadType,
+		Remote:         target,
+		Symmetric:      l.srv.cfg.RTP.Symmetric,
+		OnDigit:        l.onDigit,
+		Logger:         l.log,
+		Direction:      dir,
+	})
+	if err != nil {
+		l.mu.Unlock()
+		return err
+	}
+	if pt := packetTime(remote); pt > 0 {
+		_ = ep.SetPacketTime(pt)
+	}
+	l.ep = ep
+	l.onHold = !dir.Sends()
+	l.mu.Unlock()
+
+	if err := l.sc.Answer(ep.LocalAddr()); err != nil {
+		l.release()
+		return err
+	}
+	l.log.Info("call answered", "rtp", ep.LocalAddr(), "remote", remote.Addr, "codec", cd, "telephone_event", remote.DTMFPayloadType)
+	return nil
+}
+
+// onDigit runs on the media clock: RFC 4733 or in-band digits.
+func (l *leg) onDigit(d dtmf.Received) {
+	if c := l.call.Load(); c != nil {
+		c.Digit(rune(d.Digit))
+	}
+}
+
+// Reject refuses the unanswered call.
+func (l *leg) Reject(ctx context.Context, code int) error {
+	defer l.release()
+	return l.sc.Reject(code, reasonPhrase(code))
+}
+
+// reasonPhrase is the RFC 3261 reason phrase of the codes the engine uses.
+func reasonPhrase(code int) string {
+	switch code {
+	case 404:
+		return "Not Found"
+	case 480:
+		return "Temporarily Unavailable"
+	case 486:
+		return "Busy Here"
+	case 487:
+		return "Request Terminated"
+	case 500:
+		return "Server Internal Error"
+	case 503:
+		return "Service Unavailable"
+	case 603:
+		return "Decline"
+	}
+	return ""
+}
+
+// Hangup sends BYE and frees the media.
+func (l *leg) Hangup(ctx context.Context) error {
+	l.release()
+	return l.sc.Hangup(ctx)
+}
+
+// endpoint returns the answered endpoint.
+func (l *leg) endpoint() (*media.Endpoint, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ep == nil || l.released {
+		return nil, ErrNotAnswered
+	}
+	return l.ep, nil
+}
+
+// Play resolves src in the tenant's bucket store and plays it.
+func (l *leg) Play(src abi.AudioSource, done func(err error)) (func(), error) {
+	ep, err := l.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	if src.Type != "S3" {
+		return nil, fmt.Errorf("%w: %w %q", engine.ErrAudioSource, ErrUnsupportedSource, src.Type)
+	}
+	path, err := l.srv.store.Path(l.tenant, src.BucketName, src.Key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrAudioSource, err)
+	}
+	prompt, err := l.srv.prompts.Load(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s/%s not found", engine.ErrAudioSource, src.BucketName, src.Key)
+		}
+		return nil, fmt.Errorf("%w: %s/%s: %w", engine.ErrAudioSource, src.BucketName, src.Key, err)
+	}
+	var p *media.Player
+	p = media.NewPlayer(prompt, 1, func(r media.PlayResult) {
+		l.mu.Lock()
+		delete(l.players, p)
+		l.mu.Unlock()
+		if r.Reason == media.ReasonFinished {
+			done(nil)
+		}
+	})
+	l.mu.Lock()
+	if l.released {
+		l.mu.Unlock()
+		return nil, ErrNotAnswered
+	}
+	l.players[p] = struct{}{}
+	l.mu.Unlock()
+	ep.SetSource(p)
+	return p.Stop, nil
+}
+
+// SendDigits sends RFC 4733 events, or in-band tones when the peer
+// offered no telephone-event (the endpoint decides).
+func (l *leg) SendDigits(digits string, tone time.Duration, done func(err error)) error {
+	ep, err := l.endpoint()
+	if err != nil {
+		return err
+	}
+	return ep.SendDigits(digits, tone, func() { done(nil) })
+}
+
+// Record writes the caller's audio as a mono WAV into the bucket store,
+// incrementally, and reports silence edges when asked to.
+func (l *leg) Record(req engine.RecordRequest, ev engine.RecordEvents) (func() error, error) {
+	ep, err := l.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	path, err := l.srv.store.Path(l.tenant, req.BucketName, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	var rec *media.Recorder
+	rec, err = media.NewRecorder(media.RecorderConfig{
+		Path:  path,
+		Track: media.TrackIncoming,
+		OnDone: func(r media.RecordResult) {
+			if r.Err != nil && ev.Failed != nil {
+				ev.Failed(r.Err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	var sil *silenceEdges
+	if req.SilenceThreshold > 0 && ev.Silence != nil {
+		sil = &silenceEdges{threshold: media.ThresholdDBFS(req.SilenceThreshold), report: ev.Silence}
+	}
+	l.mu.Lock()
+	if l.released {
+		l.mu.Unlock()
+		rec.Stop()
+		rec.Wait()
+		return nil, ErrNotAnswered
+	}
+	l.records[rec] = struct{}{}
+	l.mu.Unlock()
+	ep.AddSink(rec)
+	if sil != nil {
+		ep.AddSink(sil)
+	}
+	var once sync.Once
+	var result error
+	stop := func() error {
+		once.Do(func() {
+			ep.RemoveSink(rec)
+			if sil != nil {
+				ep.RemoveSink(sil)
+			}
+			rec.Stop()
+			result = rec.Wait().Err
+			l.mu.Lock()
+			delete(l.records, rec)
+			l.mu.Unlock()
+		})
+		return result
+	}
+	return stop, nil
+}
+
+// release stops every player and recorder and frees the endpoint (its
+// port goes back to the pool). Safe to call more than once.
+func (l *leg) release() {
+	l.mu.Lock()
+	if l.released {
+		l.mu.Unlock()
+		return
+	}
+	l.released = true
+	ep := l.ep
+	players := l.players
+	records := l.records
+	l.players, l.records = map[*media.Player]struct{}{}, map[*media.Recorder]struct{}{}
+	l.mu.Unlock()
+	for p := range players {
+		p.Stop()
+	}
+	for r := range records {
+		r.Stop()
+		if res := r.Wait(); res.Err != nil {
+			l.log.Warn("recording failed", "path", res.Path, "err", res.Err)
+		}
+	}
+	if ep != nil {
+		if err := ep.Close(); err != nil && !errors.Is(err, media.ErrClosed) {
+			l.log.Warn("closing rtp endpoint", "err", err)
+		}
+		st := ep.Stats()
+		l.log.Debug("rtp stats", "rx", st.RxPackets, "tx", st.TxPackets, "foreign", st.RxForeign,
+			"malformed", st.RxMalformed, "unknown_pt", st.RxUnknownPT, "bad_size", st.RxBadSize)
+	}
+}
+
+// silenceEdges is a media.Sink reporting when the received audio goes
+// under the threshold and back above it, which is what the engine times
+// SilenceDurationInSeconds from.
+type silenceEdges struct {
+	threshold float64
+	report    func(silent bool)
+	started   bool
+	silent    bool
+}
+
+// WriteFrame runs on the clock goroutine.
+func (s *silenceEdges) WriteFrame(received, _ codec.PCM16) {
+	silent := media.FrameDBFS(received) < s.threshold
+	if s.started && silent == s.silent {
+		return
+	}
+	if !s.started && !silent {
+		s.started = true // audible from the start: nothing to report yet
+		return
+	}
+	s.started, s.silent = true, silent
+	s.report(silent)
+}
+
+// StartCallRecording records the leg in the background until Stop or the
+// end of the call (engine.CallRecorder).
+func (l *leg) StartCallRecording(req engine.CallRecordingRequest, failed func(err error)) (engine.CallRecording, error) {
+	ep, err := l.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	var track media.Track
+	switch req.Track {
+	case abi.TrackIncoming:
+		track = media.TrackIncoming
+	case abi.TrackOutgoing:
+		track = media.TrackOutgoing
+	case abi.TrackBoth:
+		track = media.TrackBoth
+	default:
+		return nil, fmt.Errorf("call recording: unknown track %q", req.Track)
+	}
+	path, err := l.srv.store.Path(l.tenant, req.BucketName, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("call recording: %w", err)
+	}
+	rec, err := media.NewRecorder(media.RecorderConfig{
+		Path:  path,
+		Track: track,
+		OnDone: func(r media.RecordResult) {
+			if r.Err != nil && failed != nil {
+				failed(r.Err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("call recording: %w", err)
+	}
+	l.mu.Lock()
+	if l.released {
+		l.mu.Unlock()
+		rec.Stop()
+		rec.Wait()
+		return nil, ErrNotAnswered
+	}
+	l.records[rec] = struct{}{}
+	l.mu.Unlock()
+	ep.AddSink(rec)
+	return &callRecording{l: l, ep: ep, rec: rec}, nil
+}
+
+// callRecording is an engine.CallRecording over a media.Recorder.
+type callRecording struct {
+	l    *leg
+	ep   *media.Endpoint
+	rec  *media.Recorder
+	once sync.Once
+	err  error
+}
+
+func (c *callRecording) Pause() error  { c.rec.Pause(); return nil }
+func (c *callRecording) Resume() error { c.rec.Resume(); return nil }
+
+// Stop detaches the recorder and waits for the file to be complete.
+func (c *callRecording) Stop() error {
+	c.once.Do(func() {
+		c.ep.RemoveSink(c.rec)
+		c.rec.Stop()
+		c.err = c.rec.Wait().Err
+		c.l.mu.Lock()
+		delete(c.l.records, c.rec)
+		c.l.mu.Unlock()
+	})
+	return c.err
+}
+
+var _ engine.CallRecorder = (*leg)(nil)

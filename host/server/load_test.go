@@ -1,0 +1,345 @@
+package server
+
+// Load benchmarks with sipp as the caller against the demo IVR Wasm
+// plugin: how many concurrent calls the server holds while each plays a
+// prompt and receives RTP, and how many calls per second it sets up and
+// tears down. Run with `make bench`, or one of them:
+//
+//	MEDIASERVER_BENCH=1 go test -run '^$' -bench BenchmarkLoadConcurrentCalls -benchtime 1x ./host/server/
+//
+// MEDIASERVER_BENCH_CALLS (default 1000) and MEDIASERVER_BENCH_HOLD
+// (seconds, default 20) size the first; MEDIASERVER_BENCH_RATES (default
+// "100,200,300") lists the steps of the second.
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/media/codec"
+)
+
+// BenchmarkLoadConcurrentCalls ramps sipp to N calls at 100 calls/s, each
+// sending RTP while the IVR greeting plays, holds them, and measures over
+// the hold window: the calls held, this process's CPU per call-second and
+// resident memory per call.
+func BenchmarkLoadConcurrentCalls(b *testing.B) {
+	requireBench(b)
+	sipp := requireTool(b, "sipp", "sip-tester")
+	calls := benchEnvInt(b, "MEDIASERVER_BENCH_CALLS", 1000)
+	hold := time.Duration(benchEnvInt(b, "MEDIASERVER_BENCH_HOLD", 20)) * time.Second
+	const rate = 100
+	raiseFileLimit(b, uint64(3*calls+200))
+	ts := startBenchServer(b, calls, []config.Application{demoApp(b, config.DemoNumber)})
+	warmUp(b, sipp, ts)
+
+	ramp := time.Duration(calls/rate+1) * time.Second
+	// Every call lasts the ramp, the hold and a margin, so all N are up
+	// together for the hold window.
+	callLen := ramp + hold + 5*time.Second
+	dir := b.TempDir()
+	writeRTPPcap(b, filepath.Join(dir, "load.pcap"), callLen+5*time.Second)
+	before := sampleProc(b)
+	before.rssKB = liveRSS(b)
+
+	b.ResetTimer()
+	type result struct {
+		r   sippLoadResult
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		r, err := runSippLoad(b, sipp, ts, sippLoad{
+			Dir: dir, Scenario: "uac_hold", Rate: rate, Calls: calls, Limit: calls,
+			CallLength: callLen, Timeout: callLen + ramp + 60*time.Second,
+		})
+		res <- result{r, err}
+	}()
+	// Wait until every call is up (or the ramp has clearly stalled).
+	deadline := time.Now().Add(ramp + 15*time.Second)
+	for ts.LiveLegs() < calls && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	start, rtp0 := sampleProc(b), sumRTP(ts)
+	held := ts.LiveLegs()
+	for end := time.Now().Add(hold); time.Now().Before(end); {
+		time.Sleep(500 * time.Millisecond)
+		held = min(held, ts.LiveLegs())
+	}
+	stop, rtp1 := sampleProc(b), sumRTP(ts)
+	stop.rssKB = liveRSS(b)
+	b.StopTimer()
+	out := <-res
+	if out.err != nil {
+		b.Fatal(out.err)
+	}
+	r := out.r
+	ts.waitIdle(b)
+
+	window := stop.at.Sub(start.at).Seconds()
+	cpu := (stop.cpu - start.cpu).Seconds()
+	cpuPerCall := math.NaN()
+	rssPerCall := math.NaN()
+	if held > 0 {
+		cpuPerCall = cpu / window / float64(held) * 1000
+		rssPerCall = float64(stop.rssKB-before.rssKB) / float64(held)
+	}
+	b.ReportMetric(float64(held), "calls")
+	b.ReportMetric(cpuPerCall, "cpu_ms_per_call_s")
+	b.ReportMetric(rssPerCall, "rss_kb_per_call")
+	b.ReportMetric(float64(r.Failed), "failed_calls")
+	// Counters of legs that ended inside the window are lost, so these
+	// rates are a lower bound; with every call held they are exact.
+	txPPS := float64(rtp1.tx-min(rtp1.tx, rtp0.tx)) / window
+	rxPPS := float64(rtp1.rx-min(rtp1.rx, rtp0.rx)) / window
+	b.ReportMetric(txPPS, "rtp_tx_pps")
+	b.ReportMetric(rxPPS, "rtp_rx_pps")
+	benchTable(b, []string{"calls wanted", "held", "hold s", "cpu s", "cpu ms/call/s", "rss before kB", "rss held kB", "kB/call", "rtp tx/s", "rtp rx/s", "foreign", "sipp ok", "failed"},
+		[][]string{{strconv.Itoa(calls), strconv.Itoa(held), fmt.Sprintf("%.1f", window), fmt.Sprintf("%.2f", cpu),
+			fmt.Sprintf("%.3f", cpuPerCall), strconv.FormatInt(before.rssKB, 10), strconv.FormatInt(stop.rssKB, 10),
+			fmt.Sprintf("%.1f", rssPerCall), fmt.Sprintf("%.0f", txPPS), fmt.Sprintf("%.0f", rxPPS),
+			strconv.FormatUint(rtp1.foreign, 10), strconv.Itoa(r.Successful), strconv.Itoa(r.Failed)}})
+	if r.Failed > 0 || held < calls {
+		b.Logf("sipp exit %d; errors:\n%s\noutput:\n%s", r.Exit, tail(r.Errors, 2000), tail(r.Output, 2000))
+	}
+}
+
+// BenchmarkLoadCallRate runs short calls (INVITE, 200, ACK, 1 s of the IVR
+// greeting, BYE) at increasing rates and reports the highest rate at
+// which every call succeeded.
+func BenchmarkLoadCallRate(b *testing.B) {
+	requireBench(b)
+	sipp := requireTool(b, "sipp", "sip-tester")
+	var rates []int
+	for _, s := range strings.Split(envOr("MEDIASERVER_BENCH_RATES", "100,200,300"), ",") {
+		r, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || r < 1 {
+			b.Fatalf("MEDIASERVER_BENCH_RATES: %q is not a rate", s)
+		}
+		rates = append(rates, r)
+	}
+	const seconds, callLen = 5, time.Second
+	maxRate := 0
+	for _, r := range rates {
+		maxRate = max(maxRate, r)
+	}
+	raiseFileLimit(b, uint64(6*maxRate+200))
+	ts := startBenchServer(b, 3*maxRate, []config.Application{demoApp(b, config.DemoNumber)})
+	warmUp(b, sipp, ts)
+
+	b.ResetTimer()
+	best := 0
+	var rows [][]string
+	for _, rate := range rates {
+		start := sampleProc(b)
+		r, err := runSippLoad(b, sipp, ts, sippLoad{
+			Dir: b.TempDir(), Scenario: "uac_short", Rate: rate, Calls: rate * seconds, Limit: 3 * rate,
+			CallLength: callLen, Timeout: seconds*time.Second + callLen + 60*time.Second,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		stop := sampleProc(b)
+		ts.waitIdle(b)
+		elapsed := stop.at.Sub(start.at).Seconds()
+		ok := r.Exit == 0 && r.Failed == 0 && r.Successful == rate*seconds
+		rows = append(rows, []string{strconv.Itoa(rate), strconv.Itoa(rate * seconds), strconv.Itoa(r.Successful),
+			strconv.Itoa(r.Failed), fmt.Sprintf("%.1f", elapsed), fmt.Sprintf("%.2f", (stop.cpu - start.cpu).Seconds()), strconv.FormatBool(ok)})
+		if !ok {
+			b.Logf("rate %d: sipp exit %d; errors:\n%s", rate, r.Exit, tail(r.Errors, 1500))
+			break
+		}
+		best = rate
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(best), "cps")
+	benchTable(b, []string{"rate/s", "calls", "ok", "failed", "elapsed s", "cpu s", "all ok"}, rows)
+}
+
+// warmUp places one call so the plugin is compiled and an instance warm
+// before anything is measured.
+func warmUp(b *testing.B, sipp string, ts *testServer) {
+	b.Helper()
+	dir := b.TempDir()
+	r, err := runSippLoad(b, sipp, ts, sippLoad{Dir: dir, Scenario: "uac_short", Rate: 1, Calls: 1, Limit: 1,
+		CallLength: 200 * time.Millisecond, Timeout: 60 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if r.Exit != 0 || r.Successful != 1 {
+		b.Fatalf("warm-up call failed: exit %d\n%s\n%s", r.Exit, r.Errors, tail(r.Output, 2000))
+	}
+	ts.waitIdle(b)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// sippLoad is one sipp load run.
+type sippLoad struct {
+	Dir        string // sipp's working directory (load.pcap lives here)
+	Scenario   string // file in testdata/load, without .xml
+	Rate       int    // new calls per second
+	Calls      int    // calls in all (-m)
+	Limit      int    // concurrent calls at most (-l)
+	CallLength time.Duration
+	Timeout    time.Duration
+}
+
+// sippLoadResult is sipp's verdict.
+type sippLoadResult struct {
+	Exit               int
+	Successful, Failed int
+	Output, Errors     string
+}
+
+// runSippLoad runs sipp against ts and reads its final statistics.
+// It does not fail b itself, so it may run on another goroutine.
+func runSippLoad(b *testing.B, sipp string, ts *testServer, l sippLoad) (sippLoadResult, error) {
+	scenario, err := filepath.Abs(filepath.Join("testdata", "load", l.Scenario+".xml"))
+	if err != nil {
+		return sippLoadResult{}, err
+	}
+	stats := filepath.Join(l.Dir, "stats.csv")
+	args := []string{ts.SIPAddr("udp").String(),
+		"-sf", scenario, "-s", config.DemoNumber,
+		"-r", strconv.Itoa(l.Rate), "-m", strconv.Itoa(l.Calls), "-l", strconv.Itoa(l.Limit),
+		"-d", strconv.Itoa(int(l.CallLength / time.Millisecond)),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freePort(b, "udp")), "-t", "u1",
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(b, "udp")),
+		"-timeout", strconv.Itoa(int(l.Timeout/time.Second)) + "s", "-timeout_error",
+		"-recv_timeout", "10s", "-nostdin", "-nd",
+		"-trace_stat", "-stf", stats, "-fd", "1",
+		"-trace_err", "-error_file", filepath.Join(l.Dir, "err.log"),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), l.Timeout+30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp, args...)
+	cmd.Dir = l.Dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	res := sippLoadResult{Output: out.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		res.Exit = exitErr.ExitCode()
+	default:
+		return res, fmt.Errorf("sipp: %w\n%s", err, tail(out.String(), 2000))
+	}
+	errs, _ := os.ReadFile(filepath.Join(l.Dir, "err.log"))
+	res.Errors = string(errs)
+	res.Successful, res.Failed, err = sippStats(stats)
+	if err != nil {
+		return res, fmt.Errorf("%w\nsipp output:\n%s", err, tail(out.String(), 2000))
+	}
+	return res, nil
+}
+
+// sippStats reads the cumulative successful and failed call counts from
+// the last line of sipp's -trace_stat file.
+func sippStats(path string) (successful, failed int, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sipp statistics: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) < 2 {
+		return 0, 0, fmt.Errorf("sipp statistics: %d lines", len(lines))
+	}
+	header := strings.Split(lines[0], ";")
+	last := strings.Split(lines[len(lines)-1], ";")
+	col := func(name string) (int, error) {
+		for i, h := range header {
+			if strings.TrimSpace(h) == name && i < len(last) {
+				n, err := strconv.Atoi(strings.TrimSpace(last[i]))
+				if err != nil {
+					return 0, fmt.Errorf("sipp statistics: %s = %q", name, last[i])
+				}
+				return n, nil
+			}
+		}
+		return 0, fmt.Errorf("sipp statistics: no column %s", name)
+	}
+	if successful, err = col("SuccessfulCall(C)"); err != nil {
+		return 0, 0, err
+	}
+	failed, err = col("FailedCall(C)")
+	return successful, failed, err
+}
+
+// writeRTPPcap writes a pcap of d of PCMU RTP (a quiet 440 Hz tone, one
+// 20 ms packet per frame) for sipp's play_pcap_audio, which rewrites the
+// addresses and ports and keeps the payload and timing.
+// See https://wiki.wireshark.org/Development/LibpcapFileFormat
+func writeRTPPcap(b *testing.B, path string, d time.Duration) {
+	b.Helper()
+	var buf bytes.Buffer
+	le := binary.LittleEndian
+	w := func(v any) { binary.Write(&buf, le, v) }
+	w(uint32(0xa1b2c3d4))
+	w(uint16(2))
+	w(uint16(4))
+	w(int32(0))
+	w(uint32(0))
+	w(uint32(65535))
+	w(uint32(1)) // Ethernet
+	pcm := make(codec.PCM16, frameLen)
+	payload := make(codec.Payload, frameLen)
+	frames := int(d / (20 * time.Millisecond))
+	for i := range frames {
+		for j := range pcm {
+			n := float64(i*frameLen + j)
+			pcm[j] = int16(1000 * math.Sin(2*math.Pi*440*n/codec.SampleRate))
+		}
+		codec.PCMU.Encode(payload, pcm)
+		rtp := make([]byte, 12, 12+len(payload))
+		rtp[0], rtp[1] = 0x80, 0
+		binary.BigEndian.PutUint16(rtp[2:], uint16(i))
+		binary.BigEndian.PutUint32(rtp[4:], uint32(i*frameLen))
+		binary.BigEndian.PutUint32(rtp[8:], 0x5eed)
+		rtp = append(rtp, payload...)
+		udp := make([]byte, 8, 8+len(rtp))
+		binary.BigEndian.PutUint16(udp[0:], 6000)
+		binary.BigEndian.PutUint16(udp[2:], 6000)
+		binary.BigEndian.PutUint16(udp[4:], uint16(8+len(rtp)))
+		udp = append(udp, rtp...)
+		ip := []byte{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1}
+		binary.BigEndian.PutUint16(ip[2:], uint16(20+len(udp)))
+		var sum uint32
+		for k := 0; k < 20; k += 2 {
+			sum += uint32(binary.BigEndian.Uint16(ip[k:]))
+		}
+		for sum > 0xffff {
+			sum = sum&0xffff + sum>>16
+		}
+		binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+		eth := []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00}
+		pkt := append(append(eth, ip...), udp...)
+		at := time.Duration(i) * 20 * time.Millisecond
+		w(uint32(at / time.Second))
+		w(uint32(at % time.Second / time.Microsecond))
+		w(uint32(len(pkt)))
+		w(uint32(len(pkt)))
+		buf.Write(pkt)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -1,0 +1,562 @@
+// Package server assembles the media server: configuration, storage (the
+// tenant KV store and the bucket store), the plugin runtime, the media
+// clock and port pool, the call engine, the SIP user agent and a minimal
+// HTTP listener. It implements engine.Leg over a SIP call and its RTP
+// endpoint (leg.go) and routes each INVITE to the application that owns
+// the dialled number.
+//
+// Life cycle: New (checks the configuration), Start (opens the data
+// directory, loads plugins, binds every listener, returns when ready),
+// Close (ends live calls with BYE, then releases everything).
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/host/engine"
+	"github.com/wasmvoice/mediaserver/host/kv"
+	"github.com/wasmvoice/mediaserver/host/plugin"
+	"github.com/wasmvoice/mediaserver/host/store"
+	"github.com/wasmvoice/mediaserver/media"
+	"github.com/wasmvoice/mediaserver/sip"
+)
+
+// DefaultWebhookTimeout bounds one webhook invocation. plugins.deadline
+// (50 ms by default) is meant for Wasm plugins; a webhook crosses the
+// network, so it gets Chime's own retry delay instead.
+const DefaultWebhookTimeout = 5 * time.Second
+
+// promptCacheBytes bounds the decoded prompts kept in memory (64 MiB ≈ 70
+// minutes of 8 kHz audio).
+const promptCacheBytes = 64 << 20
+
+// Option configures a Server.
+type Option func(*options)
+
+type options struct {
+	log            *slog.Logger
+	engineClock    engine.Clock
+	cacheDir       string
+	observer       func(Invocation)
+	webhookTimeout time.Duration
+	sipT1, sipT2   time.Duration
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithEngineClock sets the call engine's clock (default: the wall clock).
+func WithEngineClock(c engine.Clock) Option { return func(o *options) { o.engineClock = c } }
+
+// WithCacheDir puts wazero's compilation cache in dir instead of
+// data/cache, so tests can share compiled plugins between servers.
+func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = dir } }
+
+// WithObserver calls f after every handler invocation, on the call's
+// goroutine (it must not block for long): tests and tracing see what each
+// plugin was given and what it answered.
+func WithObserver(f func(Invocation)) Option { return func(o *options) { o.observer = f } }
+
+// WithWebhookTimeout sets the per-event timeout of webhook applications
+// (default DefaultWebhookTimeout).
+func WithWebhookTimeout(d time.Duration) Option { return func(o *options) { o.webhookTimeout = d } }
+
+// WithSIPTimers sets the RFC 3261 T1 and T2 timers (default 500 ms, 4 s).
+func WithSIPTimers(t1, t2 time.Duration) Option {
+	return func(o *options) { o.sipT1, o.sipT2 = t1, t2 }
+}
+
+// Invocation is one handler invocation, as reported to an observer.
+type Invocation struct {
+	Tenant, App string
+	Event       []byte // the event JSON
+	Response    []byte // the response JSON; nil when Err is set
+	Err         error
+}
+
+// route is where a number leads.
+type route struct {
+	tenant, app, number string
+	handler             plugin.Handler // nil when loadErr is set
+	loadErr             error
+}
+
+// Server is the assembled media server. Its methods are safe for
+// concurrent use.
+type Server struct {
+	cfg  *config.Config
+	opts options
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+
+	kv       *kv.Store
+	store    *store.Folder
+	runtime  *plugin.Runtime
+	routes   map[string]*route // by normalised number
+	handlers []plugin.Handler
+	clock    *media.Clock
+	ports    *media.PortPool
+	prompts  *media.PromptCache
+	engine   *engine.Engine
+	sip      *sip.Server
+	sipStop  context.CancelFunc
+	sipDone  chan error
+	api      *http.Server
+	apiLn    net.Listener
+	apiDone  chan struct{}
+	legs     sync.WaitGroup
+	liveLegs map[*leg]struct{}
+}
+
+// New checks cfg and returns a server ready to Start.
+func New(cfg *config.Config, opts ...Option) (*Server, error) {
+	if cfg == nil {
+		return nil, errors.New("server: nil config")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{cfg: cfg, liveLegs: map[*leg]struct{}{}}
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	s.log = s.opts.log
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.opts.webhookTimeout <= 0 {
+		s.opts.webhookTimeout = DefaultWebhookTimeout
+	}
+	return s, nil
+}
+
+// Start opens the data directory, seeds prompts, loads every application,
+// starts the media clock and the engine and binds the SIP and HTTP
+// listeners. It returns once the server accepts calls. On error everything
+// opened so far is closed again.
+func (s *Server) Start(ctx context.Context) (err error) {
+	s.mu.Lock()
+	if s.started || s.closed {
+		s.mu.Unlock()
+		return ErrStarted
+	}
+	s.started = true
+	s.mu.Unlock()
+	defer func() {
+		if err != nil {
+			s.release()
+		}
+	}()
+
+	data := s.cfg.DataDir
+	if err := os.MkdirAll(data, 0o750); err != nil {
+		return fmt.Errorf("server: data dir: %w", err)
+	}
+	if s.kv, err = kv.Open(filepath.Join(data, "kv.db")); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if s.store, err = store.NewFolder(filepath.Join(data, "buckets")); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	cacheDir := s.opts.cacheDir
+	if cacheDir == "" {
+		cacheDir = filepath.Join(data, "cache")
+	}
+	pc := s.cfg.Plugins
+	s.runtime, err = plugin.NewRuntime(ctx, plugin.Config{
+		CacheDir: cacheDir,
+		KV:       s.kv,
+		Logger:   s.log.With("component", "plugin"),
+		Defaults: plugin.Limits{
+			Deadline:       pc.Deadline.Duration,
+			MemoryMaxPages: uint32(pc.MemoryMiB) * 16, // 64 KiB pages
+			ModuleMaxBytes: pc.MaxModuleMiB << 20,
+			PoolSize:       pc.PoolSize,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if err := s.loadApps(ctx); err != nil {
+		return err
+	}
+
+	rtpIP, _ := netip.ParseAddr(s.cfg.RTP.IP) // validated by config
+	if s.ports, err = media.NewPortPool(rtpIP, s.cfg.RTP.PortMin, s.cfg.RTP.PortMax); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.clock = media.NewClock(media.WithShards(runtime.GOMAXPROCS(0)))
+	s.clock.Start()
+	s.prompts = media.NewPromptCache(promptCacheBytes)
+	s.engine = engine.New(engine.Config{
+		Clock:  s.opts.engineClock,
+		Logger: s.log.With("component", "engine"),
+		Region: s.cfg.Region,
+		Limits: engine.Limits{MaxActions: s.cfg.Limits.MaxActions, MaxInvocations: s.cfg.Limits.MaxInvocations},
+	})
+
+	s.sip, err = sip.NewServer(sip.Config{
+		UDP:       s.cfg.SIP.UDP,
+		TCP:       s.cfg.SIP.TCP,
+		UserAgent: s.cfg.SIP.UserAgent,
+		Codecs:    s.cfg.SIP.Codecs,
+		Logger:    s.log.With("component", "sip"),
+		T1:        s.opts.sipT1,
+		T2:        s.opts.sipT2,
+	}, sip.HandlerFunc(s.handleCall))
+	if err != nil {
+		return fmt.Errorf("server: sip: %w", err)
+	}
+	sipCtx, stop := context.WithCancel(context.Background())
+	s.sipStop = stop
+	s.sipDone = make(chan error, 1)
+	go func() { s.sipDone <- s.sip.ListenAndServe(sipCtx) }()
+
+	if s.cfg.API.Listen != "" {
+		if err := s.startAPI(); err != nil {
+			return err
+		}
+	}
+	s.log.Info("server started", "sip", s.sip.Addrs(), "api", s.APIAddr(),
+		"rtp", fmt.Sprintf("%s:%d-%d", s.cfg.RTP.IP, s.cfg.RTP.PortMin, s.cfg.RTP.PortMax))
+	return nil
+}
+
+// loadApps seeds each application's prompts and loads its handler. A
+// plugin that fails to load is logged and its numbers answer 503: one
+// broken tenant must not keep the others down.
+func (s *Server) loadApps(ctx context.Context) error {
+	s.routes = map[string]*route{}
+	for _, t := range s.cfg.Tenants {
+		for _, a := range t.Applications {
+			if a.Prompts != "" {
+				if err := s.seedPrompts(ctx, t.ID, a.Prompts); err != nil {
+					s.log.Warn("seeding prompts failed", "tenant", t.ID, "app", a.ID, "dir", a.Prompts, "err", err)
+				}
+			}
+			h, err := s.loadHandler(ctx, t.ID, a)
+			if err != nil {
+				s.log.Error("application failed to load; its numbers answer 503", "tenant", t.ID, "app", a.ID, "err", err)
+			} else {
+				s.handlers = append(s.handlers, h)
+			}
+			for _, n := range a.Numbers {
+				s.routes[NormalizeNumber(n)] = &route{tenant: t.ID, app: a.ID, number: n, handler: h, loadErr: err}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) loadHandler(ctx context.Context, tenant string, a config.Application) (plugin.Handler, error) {
+	if a.Webhook != "" {
+		return plugin.NewWebhook(a.Webhook, s.opts.webhookTimeout, nil), nil
+	}
+	wasm, err := os.ReadFile(a.Plugin)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", a.Plugin, err)
+	}
+	return s.runtime.Load(ctx, tenant, a.ID, wasm, nil)
+}
+
+// seedPrompts copies dir/<bucket>/<key...> into the tenant's bucket store,
+// keeping objects that already exist there (a tenant may have replaced
+// them). Files directly in dir have no bucket and are skipped.
+func (s *Server) seedPrompts(ctx context.Context, tenant, dir string) error {
+	var skipped []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		bucket, key, ok := strings.Cut(filepath.ToSlash(rel), "/")
+		if !ok {
+			skipped = append(skipped, rel)
+			return nil
+		}
+		if _, err := s.store.Stat(ctx, tenant, bucket, key); err == nil {
+			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := s.store.Put(ctx, tenant, bucket, key, f); err != nil {
+			return err
+		}
+		s.log.Debug("prompt seeded", "tenant", tenant, "bucket", bucket, "key", key)
+		return nil
+	})
+	if len(skipped) > 0 {
+		s.log.Warn("prompt files outside a bucket folder were skipped (want <prompts>/<bucket>/<key>)",
+			"tenant", tenant, "dir", dir, "files", skipped)
+	}
+	if err != nil {
+		return fmt.Errorf("seed prompts from %s: %w", dir, err)
+	}
+	return nil
+}
+
+// NormalizeNumber keeps a leading '+' and the digits of n, dropping visual
+// separators (spaces, dashes, dots, parentheses) as dial strings carry them.
+func NormalizeNumber(n string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(n) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return n // not a phone number: keep it as is, it will not route
+		}
+	}
+	return b.String()
+}
+
+// lookup finds the route for a call: the Request-URI user, else the To user.
+func (s *Server) lookup(c *sip.Call) (*route, string) {
+	for _, u := range []string{c.RequestUser, c.To.User} {
+		n := NormalizeNumber(u)
+		if r := s.routes[n]; r != nil {
+			return r, n
+		}
+	}
+	return nil, NormalizeNumber(c.RequestUser)
+}
+
+// handleCall runs in its own goroutine per INVITE (sip.Handler).
+func (s *Server) handleCall(c *sip.Call) {
+	r, number := s.lookup(c)
+	log := s.log.With("call_id", c.ID, "number", number, "from", c.From.User)
+	switch {
+	case r == nil:
+		log.Info("call rejected: unknown number", "code", 404)
+		rejectAndDrain(c, 404, "Not Found")
+		return
+	case r.handler == nil:
+		log.Warn("call rejected: application unavailable", "code", 503, "tenant", r.tenant, "app", r.app, "err", r.loadErr)
+		rejectAndDrain(c, 503, "Service Unavailable")
+		return
+	}
+	l := newLeg(s, c, r.tenant, log)
+	if !s.addLeg(l) {
+		rejectAndDrain(c, 503, "Service Unavailable")
+		return
+	}
+	defer s.removeLeg(l)
+	call, err := s.engine.Inbound(engine.App{
+		TenantID:              r.tenant,
+		SipMediaApplicationID: r.app,
+		SipRuleID:             r.number,
+		Handler:               s.invoker(r),
+	}, l, engine.CallInfo{From: c.From.User, To: r.number, SipHeaders: c.Headers})
+	if err != nil {
+		log.Warn("call rejected: engine refused it", "err", err)
+		rejectAndDrain(c, 503, "Service Unavailable")
+		return
+	}
+	l.run(call)
+}
+
+func rejectAndDrain(c *sip.Call, code int, reason string) {
+	_ = c.Reject(code, reason) // fails only if the caller canceled first
+	for range c.Events() {
+	}
+}
+
+// invoker adapts a plugin handler to the engine, logging what the plugin
+// logged and reporting to the observer.
+func (s *Server) invoker(r *route) engine.Invoker {
+	log := s.log.With("tenant", r.tenant, "app", r.app)
+	return engine.InvokerFunc(func(ctx context.Context, event []byte) ([]byte, error) {
+		res, err := r.handler.Invoke(ctx, event)
+		if res != nil {
+			for _, l := range res.Logs {
+				log.Log(ctx, pluginLevel(l.Level), l.Text, "stream", l.Stream)
+			}
+		}
+		var resp []byte
+		if err == nil && res != nil {
+			resp = res.Response
+		}
+		if s.opts.observer != nil {
+			s.opts.observer(Invocation{Tenant: r.tenant, App: r.app, Event: event, Response: resp, Err: err})
+		}
+		return resp, err
+	})
+}
+
+func pluginLevel(l int32) slog.Level {
+	switch {
+	case l <= 0:
+		return slog.LevelDebug
+	case l == 1:
+		return slog.LevelInfo
+	case l == 2:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
+}
+
+func (s *Server) addLeg(l *leg) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.liveLegs[l] = struct{}{}
+	s.legs.Add(1)
+	return true
+}
+
+func (s *Server) removeLeg(l *leg) {
+	s.mu.Lock()
+	delete(s.liveLegs, l)
+	s.mu.Unlock()
+	s.legs.Done()
+}
+
+// SIPAddr returns the first bound SIP listener of transport ("udp" or
+// "tcp"); the zero value when there is none or the server is not started.
+func (s *Server) SIPAddr(transport string) netip.AddrPort {
+	s.mu.Lock()
+	srv := s.sip
+	s.mu.Unlock()
+	if srv == nil {
+		return netip.AddrPort{}
+	}
+	a, _ := srv.Addr(transport)
+	return a
+}
+
+// APIAddr returns the bound HTTP address ("" without an API listener).
+func (s *Server) APIAddr() string {
+	if s.apiLn == nil {
+		return ""
+	}
+	return s.apiLn.Addr().String()
+}
+
+// Engine returns the call engine (nil before Start).
+func (s *Server) Engine() *engine.Engine { return s.engine }
+
+// PortsInUse returns how many RTP ports are allocated: 0 when no call has
+// media.
+func (s *Server) PortsInUse() int {
+	if s.ports == nil {
+		return 0
+	}
+	return s.ports.InUse()
+}
+
+// LiveLegs returns the number of SIP calls the server is still handling.
+func (s *Server) LiveLegs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.liveLegs)
+}
+
+// BucketPath returns the file of a bucket object (for tests and tools).
+func (s *Server) BucketPath(tenant, bucket, key string) (string, error) {
+	if s.store == nil {
+		return "", ErrNotStarted
+	}
+	return s.store.Path(tenant, bucket, key)
+}
+
+// Close ends every live call (BYE after answer, 480 before), stops the
+// listeners and releases every resource. It waits for the calls at most
+// 10 s.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		return nil
+	}
+	return s.release()
+}
+
+// release undoes Start, in reverse order; safe on a partly started server.
+func (s *Server) release() error {
+	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if s.api != nil {
+		if err := s.api.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("api: %w", err))
+		}
+		<-s.apiDone
+	}
+	if s.engine != nil {
+		// The engine hangs up every call (BYE) while SIP still runs.
+		if err := s.engine.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.sipStop != nil {
+		s.sipStop()
+		if err := <-s.sipDone; err != nil {
+			errs = append(errs, fmt.Errorf("sip: %w", err))
+		}
+	}
+	waitDone := make(chan struct{})
+	go func() { s.legs.Wait(); close(waitDone) }()
+	select {
+	case <-waitDone:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("server close: calls still running: %w", ctx.Err()))
+	}
+	if s.clock != nil {
+		s.clock.Stop()
+	}
+	for _, h := range s.handlers {
+		if err := h.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.runtime != nil {
+		if err := s.runtime.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.kv != nil {
+		if err := s.kv.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
