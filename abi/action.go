@@ -36,6 +36,10 @@ const (
 	// ActionCallUpdateRequest is the ActionData type of CALL_UPDATE_REQUESTED;
 	// it is not an action a handler may return.
 	ActionCallUpdateRequest ActionType = "CallUpdateRequest"
+	// ActionCallCreateRequest is the ActionData type of NEW_OUTBOUND_CALL;
+	// its Parameters.Arguments carry CreateSipMediaApplicationCall's
+	// ArgumentsMap, as Chime sends them.
+	ActionCallCreateRequest ActionType = "CallCreateRequest"
 )
 
 // AllActionTypes returns the 18 action types a handler may return.

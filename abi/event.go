@@ -119,6 +119,9 @@ type ActionData struct {
 	ErrorMessage            string                `json:"ErrorMessage,omitempty"`
 	RecordingDestination    *RecordingDestination `json:"RecordingDestination,omitempty"`
 	RecordingTerminatorUsed string                `json:"RecordingTerminatorUsed,omitempty"`
+	// CallRecordingDestination is set in the ACTION_SUCCESSFUL of
+	// StartCallRecording: {Type:"S3", Location:"bucket/key"}.
+	CallRecordingDestination *CallRecordingDestination `json:"CallRecordingDestination,omitempty"`
 }
 
 // Decode returns the typed parameters of the action data: the same types as

@@ -40,10 +40,10 @@ type Call struct {
 	seq        int
 	attrs      map[string]string
 	ended      bool
-	invalidRun int          // invalid responses in a row
-	queue      []abi.Action // actions not started yet
-	listActive bool         // ACTION_SUCCESSFUL is due when queue and cur are done
-	last       *eventData   // result of the last finished action of the list
+	invalidRun int             // invalid responses in a row
+	queue      []abi.Action    // actions not started yet
+	listActive bool            // ACTION_SUCCESSFUL is due when queue and cur are done
+	last       *abi.ActionData // result of the last finished action of the list
 	cur        *running
 	listener   *digitListener
 	legs       []*legState // legs[0] is LEG-A; LEG-B once CallAndBridge dialled
@@ -322,12 +322,12 @@ func filterHeaders(h map[string]string) map[string]string {
 	return out
 }
 
-func (c *Call) newEvent(t abi.EventType, ad *eventData) *event {
+func (c *Call) newEvent(t abi.EventType, ad *abi.ActionData) *abi.Event {
 	var attrs map[string]string
 	if len(c.attrs) > 0 {
 		attrs = maps.Clone(c.attrs)
 	}
-	return &event{ActionData: ad, Event: abi.Event{
+	return &abi.Event{ActionData: ad,
 		SchemaVersion:       abi.SchemaVersion,
 		InvocationEventType: t,
 		CallDetails: abi.CallDetails{
@@ -339,11 +339,11 @@ func (c *Call) newEvent(t abi.EventType, ad *eventData) *event {
 			SipMediaApplicationID: c.app.SipMediaApplicationID,
 			Participants:          c.participants(),
 		},
-	}}
+	}
 }
 
 // invoke sends one event to the plugin, retrying a failed invocation once.
-func (c *Call) invoke(ev *event) ([]byte, error) {
+func (c *Call) invoke(ev *abi.Event) ([]byte, error) {
 	if c.seq >= c.e.cfg.Limits.MaxInvocations {
 		return nil, fmt.Errorf("%w (%d)", ErrInvocationLimit, c.e.cfg.Limits.MaxInvocations)
 	}
@@ -385,7 +385,7 @@ const (
 
 // deliver sends ev and applies the plugin's response according to mode,
 // sending INVALID_LAMBDA_RESPONSE for invalid responses.
-func (c *Call) deliver(ev *event, mode applyMode) {
+func (c *Call) deliver(ev *abi.Event, mode applyMode) {
 	for !c.ended {
 		raw, err := c.invoke(ev)
 		if err != nil && !errors.Is(err, ErrInvalidResponse) {
@@ -464,8 +464,8 @@ func (c *Call) apply(resp *abi.Response, mode applyMode) {
 }
 
 // actionData is ActionData echoing a.
-func actionData(a abi.Action) *eventData {
-	return &eventData{ActionData: abi.ActionData{Type: a.Type, Parameters: a.Parameters}}
+func actionData(a abi.Action) *abi.ActionData {
+	return &abi.ActionData{Type: a.Type, Parameters: a.Parameters}
 }
 
 // runNext starts queued actions until one keeps running, the list ends
@@ -506,7 +506,7 @@ func (c *Call) startAction(a abi.Action) (runner, outcome) {
 	if err != nil {
 		return nil, failed(abi.InvalidActionParameter, err.Error())
 	}
-	l := c.resolveLeg(legRef(params))
+	l := c.resolveLeg(abi.LegOf(params))
 	c.target = l
 	if h.needsMedia {
 		switch {
@@ -581,7 +581,7 @@ func (c *Call) onDigit(l *legState, d rune) {
 
 func (c *Call) onUpdate(args map[string]string) {
 	params, _ := json.Marshal(abi.CallUpdateRequestParameters{Arguments: args})
-	ad := &eventData{ActionData: abi.ActionData{Type: abi.ActionCallUpdateRequest, Parameters: params}}
+	ad := &abi.ActionData{Type: abi.ActionCallUpdateRequest, Parameters: params}
 	c.deliver(c.newEvent(abi.EventCallUpdateRequested, ad), applyReplace)
 }
 
@@ -609,7 +609,7 @@ func (c *Call) hangupEvent(l *legState, code int, mode applyMode) {
 		"CallId":          l.id(),
 		"ParticipantTag":  l.tag,
 	})
-	c.deliver(c.newEvent(abi.EventHangup, &eventData{ActionData: abi.ActionData{Type: abi.ActionHangup, Parameters: params}}), mode)
+	c.deliver(c.newEvent(abi.EventHangup, &abi.ActionData{Type: abi.ActionHangup, Parameters: params}), mode)
 }
 
 // legEnded reports leg l's end to the plugin and ends the call when it was

@@ -112,7 +112,7 @@ func (e *Engine) Outbound(app App, req OutboundRequest) (*Call, error) {
 	c.first = func() {
 		c.ringTimer.start(e.cfg.RingTimeout, func() { c.onOutboundTimeout(a) })
 		params, _ := json.Marshal(abi.CallUpdateRequestParameters{Arguments: args})
-		ad := &eventData{ActionData: abi.ActionData{Type: actionCallCreateRequest, Parameters: params}}
+		ad := &abi.ActionData{Type: abi.ActionCallCreateRequest, Parameters: params}
 		c.deliver(c.newEvent(abi.EventNewOutboundCall, ad), applyAttrs)
 	}
 	e.mu.Lock()
