@@ -1,0 +1,333 @@
+// Package sdkc_test tests the JSON helpers of mediaserver.h: they are
+// compiled to Wasm with clang and driven under wazero.
+package sdkc_test
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// Status codes of mediaserver.h.
+const (
+	msOK          = 0
+	msErrTooLarge = -1
+	msErrNotFound = -4
+	msErrSyntax   = -100
+	msErrType     = -101
+)
+
+const (
+	pathOff = 1 << 18
+	outOff  = 1 << 19
+)
+
+// helpers is an instance of testdata/helpers.c.
+type helpers struct {
+	mod  api.Module
+	area uint32
+}
+
+func buildHelpers(tb testing.TB) *helpers {
+	tb.Helper()
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("clang not found: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32")
+		}
+		tb.Skip("clang not found: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32")
+	}
+	out := filepath.Join(tb.TempDir(), "helpers.wasm")
+	cmd := exec.Command(clang, "--target=wasm32-wasi", "-O2", "-mexec-model=reactor", "-Wall", "-Wextra", "-Werror",
+		"-I.", "-o", out, "testdata/helpers.c")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("clang: %v\n%s", err, b)
+	}
+	wasm, err := os.ReadFile(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	tb.Cleanup(func() { rt.Close(context.Background()) })
+	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+	mod, err := rt.InstantiateWithConfig(ctx, wasm, wazero.NewModuleConfig().WithStartFunctions("_initialize"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := mod.ExportedFunction("area").Call(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &helpers{mod: mod, area: uint32(res[0])}
+}
+
+func (h *helpers) call(tb testing.TB, name string, args ...uint64) int32 {
+	tb.Helper()
+	res, err := h.mod.ExportedFunction(name).Call(context.Background(), args...)
+	if err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	return int32(uint32(res[0]))
+}
+
+func (h *helpers) write(tb testing.TB, off uint32, b []byte) {
+	tb.Helper()
+	if !h.mod.Memory().Write(h.area+off, b) {
+		tb.Fatal("write out of range")
+	}
+}
+
+func (h *helpers) read(tb testing.TB, off, n uint32) []byte {
+	tb.Helper()
+	b, ok := h.mod.Memory().Read(h.area+off, n)
+	if !ok {
+		tb.Fatal("read out of range")
+	}
+	return append([]byte(nil), b...)
+}
+
+// getString runs ms_json_get_string.
+func (h *helpers) getString(tb testing.TB, doc, path string, capacity int) (string, int32) {
+	tb.Helper()
+	h.write(tb, 0, []byte(doc))
+	h.write(tb, pathOff, append([]byte(path), 0))
+	rc := h.call(tb, "get_string", uint64(len(doc)), pathOff, outOff, uint64(capacity))
+	if rc != msOK {
+		return "", rc
+	}
+	n := uint32(h.call(tb, "out_len"))
+	return string(h.read(tb, outOff, n)), rc
+}
+
+const event = `{"SchemaVersion":"1.0","InvocationEventType":"CALL_UPDATE_REQUESTED",
+ "ActionData":{"Type":"CallUpdateRequest","Parameters":{"Arguments":{"Other":{"JoinToken":"nested"},"JoinToken":"t\u00e9k\ud83d\ude00\"\\\/"}}},
+ "CallDetails":{"TransactionId":"tx","Participants":[{"CallId":"a","From":"+1"},{"CallId":"b","From":"+2"}],
+ "TransactionAttributes":{"n":null,"num":12,"obj":{}}}}`
+
+func TestGetString(t *testing.T) {
+	h := buildHelpers(t)
+	tests := []struct {
+		name     string
+		doc      string
+		path     string
+		capacity int
+		want     string
+		wantRC   int32
+	}{
+		{name: "top level", doc: event, path: "InvocationEventType", capacity: 64, want: "CALL_UPDATE_REQUESTED"},
+		{name: "deep with escapes", doc: event, path: "ActionData.Parameters.Arguments.JoinToken", capacity: 64, want: "ték😀\"\\/"},
+		{name: "array index", doc: event, path: "CallDetails.Participants.1.From", capacity: 64, want: "+2"},
+		{name: "array index zero", doc: event, path: "CallDetails.Participants.0.CallId", capacity: 64, want: "a"},
+		{name: "array index past the end", doc: event, path: "CallDetails.Participants.2.From", capacity: 64, wantRC: msErrNotFound},
+		{name: "missing", doc: event, path: "ActionData.Nope", capacity: 64, wantRC: msErrNotFound},
+		{name: "null is absent", doc: event, path: "CallDetails.TransactionAttributes.n", capacity: 64, wantRC: msErrNotFound},
+		{name: "number", doc: event, path: "CallDetails.TransactionAttributes.num", capacity: 64, wantRC: msErrType},
+		{name: "object", doc: event, path: "CallDetails.TransactionAttributes.obj", capacity: 64, wantRC: msErrType},
+		{name: "through a string", doc: event, path: "SchemaVersion.X", capacity: 64, wantRC: msErrNotFound},
+		{name: "too small", doc: event, path: "InvocationEventType", capacity: 21, wantRC: msErrTooLarge},
+		{name: "exactly fits with NUL", doc: event, path: "InvocationEventType", capacity: 22, want: "CALL_UPDATE_REQUESTED"},
+		{name: "lone surrogate", doc: `{"a":"x\ud800y"}`, path: "a", capacity: 64, want: "x\uFFFDy"},
+		{name: "escaped key", doc: `{"\u0061b":"v"}`, path: "ab", capacity: 64, want: "v"},
+		{name: "first duplicate wins", doc: `{"a":"1","a":"2"}`, path: "a", capacity: 64, want: "1"},
+		{name: "empty object", doc: `{}`, path: "a", capacity: 64, wantRC: msErrNotFound},
+		{name: "truncated", doc: `{"x":"1","a":`, path: "a", capacity: 64, wantRC: msErrSyntax},
+		{name: "bad escape", doc: `{"a":"\q"}`, path: "a", capacity: 64, wantRC: msErrSyntax},
+		{name: "control character", doc: "{\"a\":\"x\x01\"}", path: "a", capacity: 64, wantRC: msErrSyntax},
+		{name: "bad skipped value", doc: `{"x":01,"a":"v"}`, path: "a", capacity: 64, wantRC: msErrSyntax},
+		{name: "too deep", doc: `{"x":` + strings.Repeat("[", 70) + strings.Repeat("]", 70) + `,"a":"v"}`, path: "a", capacity: 64, wantRC: msErrSyntax},
+		{name: "empty input", doc: ``, path: "a", capacity: 64, wantRC: msErrSyntax},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, rc := h.getString(t, tt.doc, tt.path, tt.capacity)
+			if rc != tt.wantRC || got != tt.want {
+				t.Fatalf("ms_json_get_string(%q) = %q, %d; want %q, %d", tt.path, got, rc, tt.want, tt.wantRC)
+			}
+		})
+	}
+}
+
+func TestGetRaw(t *testing.T) {
+	h := buildHelpers(t)
+	doc := `{"a": {"b": [1, {"c": true}] }, "d": -1.5e3}`
+	tests := []struct {
+		name   string
+		path   string
+		want   string
+		wantRC int32
+	}{
+		{name: "object", path: "a", want: `{"b": [1, {"c": true}] }`},
+		{name: "array", path: "a.b", want: `[1, {"c": true}]`},
+		{name: "literal in array", path: "a.b.1.c", want: `true`},
+		{name: "number", path: "d", want: `-1.5e3`},
+		{name: "index into an object", path: "a.0", wantRC: msErrNotFound},
+	}
+	h.write(t, 0, []byte(doc))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.write(t, pathOff, append([]byte(tt.path), 0))
+			rc := h.call(t, "get_raw", uint64(len(doc)), pathOff, outOff)
+			if rc != tt.wantRC {
+				t.Fatalf("ms_json_get(%q) = %d, want %d", tt.path, rc, tt.wantRC)
+			}
+			if rc != msOK {
+				return
+			}
+			pos := h.read(t, outOff, 8)
+			off, n := binary.LittleEndian.Uint32(pos), binary.LittleEndian.Uint32(pos[4:])
+			if got := doc[off : off+n]; got != tt.want {
+				t.Fatalf("ms_json_get(%q) = %s, want %s", tt.path, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEscape(t *testing.T) {
+	h := buildHelpers(t)
+	tests := []struct {
+		name string
+		in   string
+	}{
+		{name: "plain", in: "hello"},
+		{name: "quote and backslash", in: `a"b\c`},
+		{name: "controls", in: "\x00\x01\n\r\t\x1f\x7f"},
+		{name: "utf-8", in: "ték😀"},
+		{name: "long", in: strings.Repeat("ab\"", 300)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.write(t, 0, []byte(tt.in))
+			n := h.call(t, "escape", uint64(len(tt.in)), outOff)
+			if n < 0 {
+				t.Fatal("escape failed")
+			}
+			out := h.read(t, outOff, uint32(n))
+			var got []any
+			if err := json.Unmarshal(append(append([]byte("["), out...), ']'), &got); err != nil {
+				t.Fatalf("output %q is not JSON: %v", out, err)
+			}
+			want := []any{tt.in, -9223372036854775808.0}
+			if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+				t.Fatalf("escape(%q) gives %q = %v, want %v", tt.in, out, got, want)
+			}
+		})
+	}
+}
+
+// FuzzGetString compares ms_json_get_string with encoding/json on the
+// documents both can judge: valid JSON without duplicate keys or invalid
+// UTF-8, where the first and the last duplicate would agree.
+func FuzzGetString(f *testing.F) {
+	f.Add(event, "ActionData.Parameters.Arguments.JoinToken")
+	f.Add(`{"a":{"b":"\ud83d\ude00"}}`, "a.b")
+	f.Add(`{"a":[{"b":"x"}]}`, "a.0.b")
+	h := buildHelpers(f)
+	f.Fuzz(func(t *testing.T, doc, path string) {
+		if len(doc) >= pathOff || len(path) > 1000 || strings.ContainsRune(path, 0) || !utf8.ValidString(doc) ||
+			!json.Valid([]byte(doc)) || hasDuplicateKeys(doc) {
+			return
+		}
+		var v any
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			t.Fatal(err)
+		}
+		want, wantOK := lookup(v, strings.Split(path, "."))
+		got, rc := h.getString(t, doc, path, 1<<16)
+		if !wantOK {
+			if rc == msOK {
+				t.Fatalf("doc %q path %q: got %q, want no string", doc, path, got)
+			}
+			return
+		}
+		if rc != msOK || got != want {
+			t.Fatalf("doc %q path %q: got %q (%d), want %q", doc, path, got, rc, want)
+		}
+	})
+}
+
+// lookup walks a decoded document like ms_json_get: member names, and
+// decimal indexes into arrays.
+func lookup(v any, path []string) (string, bool) {
+	for _, seg := range path {
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[seg]; !ok {
+				return "", false
+			}
+		case []any:
+			i := 0
+			if seg == "" || len(seg) > 6 {
+				return "", false
+			}
+			for _, c := range seg {
+				if c < '0' || c > '9' {
+					return "", false
+				}
+				i = i*10 + int(c-'0')
+			}
+			if i >= len(x) {
+				return "", false
+			}
+			v = x[i]
+		default:
+			return "", false
+		}
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+func hasDuplicateKeys(doc string) bool {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	type frame struct {
+		keys   map[string]bool
+		object bool
+		expect bool // the next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.expect {
+			if k, ok := tok.(string); ok {
+				if top.keys[k] {
+					return true
+				}
+				top.keys[k] = true
+				top.expect = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{keys: map[string]bool{}, object: true, expect: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].expect = true
+		}
+	}
+}

@@ -1,0 +1,579 @@
+/*
+ * mediaserver.h: the C SDK for media server plugins (ABI v1), for clang and
+ * wasi-libc. One header, no library: include it in the one source file of
+ * the plugin.
+ *
+ *   #include "mediaserver.h"
+ *   static int handle(const char *event, size_t len) {
+ *       return ms_respond_str("{\"SchemaVersion\":\"1.0\",\"Actions\":[]}");
+ *   }
+ *   MEDIASERVER_HANDLER(handle)
+ *
+ * Reactor (ABI v1, one export call per event):
+ *   clang --target=wasm32-wasi -O2 -mexec-model=reactor -o plugin.wasm plugin.c
+ * WASI command (compatibility mode: event on stdin, response on stdout):
+ *   clang --target=wasm32-wasi -O2 -DMEDIASERVER_COMMAND -o plugin-cmd.wasm plugin.c
+ *
+ * The handler gets the event JSON (not NUL-terminated; valid during the
+ * call), writes its response once with ms_respond and returns 0, or returns
+ * non-zero for a handler error. The JSON helpers find values by a dotted
+ * path and build JSON strings with escaping.
+ */
+#ifndef MEDIASERVER_H
+#define MEDIASERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Status codes: the ABI's ErrCode values, plus the helpers' own. */
+#define MS_OK 0
+#define MS_ERR_TOO_LARGE (-1)
+#define MS_ERR_ALREADY_WRITTEN (-2)
+#define MS_ERR_BAD_POINTER (-3)
+#define MS_ERR_NOT_FOUND (-4)
+#define MS_ERR_QUOTA (-5)
+#define MS_ERR_UNAVAILABLE (-6)
+#define MS_ERR_INTERNAL (-7)
+#define MS_ERR_SYNTAX (-100) /* malformed JSON (helpers only) */
+#define MS_ERR_TYPE (-101)   /* the value at the path is not a string */
+#define MS_ERR_NOMEM (-102)  /* malloc failed */
+
+/* Log levels. */
+#define MS_LOG_DEBUG 0
+#define MS_LOG_INFO 1
+#define MS_LOG_WARN 2
+#define MS_LOG_ERROR 3
+
+/* Objects and arrays nest at most this deep in the JSON helpers. */
+#define MS_JSON_MAX_DEPTH 64
+
+/* The initial event buffer; larger events are read into malloc'ed memory. */
+#ifndef MS_EVENT_BUF_SIZE
+#define MS_EVENT_BUF_SIZE 16384
+#endif
+
+#define MS__IMPORT(n) __attribute__((import_module("mediaserver"), import_name(n)))
+#define MS__EXPORT(n) __attribute__((export_name(n)))
+#define MS__API static __attribute__((unused))
+
+/* ---- Host functions (module "mediaserver"). ---- */
+
+MS__IMPORT("event_read") int32_t ms_host_event_read(void *buf, int32_t buf_len);
+MS__IMPORT("response_write") int32_t ms_host_response_write(const void *ptr, int32_t len);
+MS__IMPORT("log") void ms_host_log(int32_t level, const void *ptr, int32_t len);
+MS__IMPORT("kv_get") int32_t ms_host_kv_get(const void *key, int32_t key_len, void *buf, int32_t buf_len);
+MS__IMPORT("kv_set") int32_t ms_host_kv_set(const void *key, int32_t key_len, const void *val, int32_t val_len);
+MS__IMPORT("kv_delete") int32_t ms_host_kv_delete(const void *key, int32_t key_len);
+
+/* ---- Per-module state (one event at a time per instance). ---- */
+
+static char ms__event_static[MS_EVENT_BUF_SIZE];
+static char *ms__event_buf = ms__event_static;
+static size_t ms__event_cap = sizeof ms__event_static;
+#ifdef MEDIASERVER_COMMAND
+#define ms__command 1 /* a compile-time constant keeps stdio out of reactors */
+#else
+#define ms__command 0
+#endif
+static int ms__responded;
+
+/* ms_respond writes the response JSON: once per event. */
+MS__API int ms_respond(const char *json, size_t len) {
+    if (len > INT32_MAX) return MS_ERR_TOO_LARGE;
+    if (ms__command) {
+        if (ms__responded) return MS_ERR_ALREADY_WRITTEN;
+        ms__responded = 1;
+        return fwrite(json, 1, len, stdout) == len && fflush(stdout) == 0 ? MS_OK : MS_ERR_INTERNAL;
+    }
+    return ms_host_response_write(json, (int32_t)len);
+}
+
+/* ms_respond_str writes a NUL-terminated response JSON. */
+MS__API int ms_respond_str(const char *json) { return ms_respond(json, strlen(json)); }
+
+/* ms_log sends one log line (stderr in a command build). */
+MS__API void ms_log(int level, const char *msg, size_t len) {
+    if (ms__command) {
+        static const char *const names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+        fprintf(stderr, "%s %.*s\n", level >= 0 && level <= 3 ? names[level] : "LOG", (int)len, msg);
+        return;
+    }
+    ms_host_log(level, msg, (int32_t)(len > INT32_MAX ? INT32_MAX : len));
+}
+
+/* ms_log_str logs a NUL-terminated line. */
+MS__API void ms_log_str(int level, const char *msg) { ms_log(level, msg, strlen(msg)); }
+
+/* ms_kv_get copies the value of key into buf if it fits and returns its full
+ * length, or MS_ERR_NOT_FOUND / another negative status. */
+MS__API int32_t ms_kv_get(const char *key, void *buf, size_t buf_len) {
+    return ms_host_kv_get(key, (int32_t)strlen(key), buf, (int32_t)(buf_len > INT32_MAX ? INT32_MAX : buf_len));
+}
+
+/* ms_kv_set stores val under key in the tenant's store. */
+MS__API int32_t ms_kv_set(const char *key, const void *val, size_t val_len) {
+    return ms_host_kv_set(key, (int32_t)strlen(key), val, (int32_t)val_len);
+}
+
+/* ms_kv_delete removes key; MS_ERR_NOT_FOUND if absent. */
+MS__API int32_t ms_kv_delete(const char *key) { return ms_host_kv_delete(key, (int32_t)strlen(key)); }
+
+/* ms__reserve makes the event buffer hold n bytes. */
+MS__API int ms__reserve(size_t n) {
+    if (n <= ms__event_cap) return MS_OK;
+    char *p = (char *)malloc(n);
+    if (!p) return MS_ERR_NOMEM;
+    if (ms__event_buf != ms__event_static) free(ms__event_buf);
+    ms__event_buf = p;
+    ms__event_cap = n;
+    return MS_OK;
+}
+
+/* ms__read_event pulls the current event into the buffer. event_read always
+ * returns the full length, so a second read gets an event larger than the
+ * buffer. */
+MS__API int ms__read_event(int32_t hint, size_t *len) {
+    if (hint > 0 && ms__reserve((size_t)hint) != MS_OK) return MS_ERR_NOMEM;
+    int32_t n = ms_host_event_read(ms__event_buf, (int32_t)ms__event_cap);
+    if (n < 0) return n;
+    if ((size_t)n > ms__event_cap) {
+        if (ms__reserve((size_t)n) != MS_OK) return MS_ERR_NOMEM;
+        n = ms_host_event_read(ms__event_buf, (int32_t)ms__event_cap);
+        if (n < 0) return n;
+        if ((size_t)n > ms__event_cap) return MS_ERR_TOO_LARGE;
+    }
+    *len = (size_t)n;
+    return MS_OK;
+}
+
+/* ms__read_stdin reads the whole of stdin into the buffer (command mode). */
+MS__API int ms__read_stdin(size_t *len) {
+    size_t n = 0;
+    for (;;) {
+        if (n == ms__event_cap) {
+            size_t cap = ms__event_cap * 2;
+            char *p = (char *)malloc(cap);
+            if (!p) return MS_ERR_NOMEM;
+            memcpy(p, ms__event_buf, n);
+            if (ms__event_buf != ms__event_static) free(ms__event_buf);
+            ms__event_buf = p;
+            ms__event_cap = cap;
+        }
+        size_t got = fread(ms__event_buf + n, 1, ms__event_cap - n, stdin);
+        n += got;
+        if (got == 0) break;
+    }
+    if (ferror(stdin)) return MS_ERR_INTERNAL;
+    *len = n;
+    return MS_OK;
+}
+
+/*
+ * MEDIASERVER_HANDLER(fn) defines the module's entry points around
+ * int fn(const char *event, size_t len). By default: the ABI v1 exports
+ * (mediaserver_abi_v1, handle_event). With -DMEDIASERVER_COMMAND: main(),
+ * reading the event on stdin and writing the response on stdout.
+ */
+#ifdef MEDIASERVER_COMMAND
+#define MEDIASERVER_HANDLER(fn)                                   \
+    int main(void) {                                              \
+        size_t ms_len = 0;                                        \
+        if (ms__read_stdin(&ms_len) != MS_OK) return 2;           \
+        int ms_rc = fn(ms__event_buf, ms_len);                    \
+        if (ms_rc == 0 && !ms__responded) return 3;               \
+        return ms_rc;                                             \
+    }
+#else
+#define MEDIASERVER_HANDLER(fn)                                   \
+    MS__EXPORT("mediaserver_abi_v1") void mediaserver_abi_v1(void) {} \
+    MS__EXPORT("handle_event") int32_t handle_event(int32_t ms_hint) { \
+        size_t ms_len = 0;                                        \
+        int ms_rc = ms__read_event(ms_hint, &ms_len);             \
+        if (ms_rc != MS_OK) {                                     \
+            ms_log_str(MS_LOG_ERROR, "event_read failed");        \
+            return 1;                                             \
+        }                                                         \
+        return fn(ms__event_buf, ms_len);                         \
+    }
+#endif
+
+/* ---- JSON reading. ---- */
+
+static const char *ms__ws(const char *p, const char *end) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
+}
+
+static int ms__hex4(const char *p, const char *end) {
+    if (end - p < 4) return -1;
+    int r = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int v;
+        if (c >= '0' && c <= '9') v = c - '0';
+        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+        else return -1;
+        r = r << 4 | v;
+    }
+    return r;
+}
+
+static size_t ms__utf8(char *out, uint32_t r) {
+    if (r < 0x80) { out[0] = (char)r; return 1; }
+    if (r < 0x800) { out[0] = (char)(0xC0 | r >> 6); out[1] = (char)(0x80 | (r & 0x3F)); return 2; }
+    if (r < 0x10000) {
+        out[0] = (char)(0xE0 | r >> 12); out[1] = (char)(0x80 | (r >> 6 & 0x3F));
+        out[2] = (char)(0x80 | (r & 0x3F)); return 3;
+    }
+    out[0] = (char)(0xF0 | r >> 18); out[1] = (char)(0x80 | (r >> 12 & 0x3F));
+    out[2] = (char)(0x80 | (r >> 6 & 0x3F)); out[3] = (char)(0x80 | (r & 0x3F)); return 4;
+}
+
+/*
+ * ms__string reads the string starting at *pp (at its opening quote). With
+ * out != NULL it writes the unescaped bytes there (at most cap; *n gets the
+ * full length, so the caller sees truncation). Lone surrogates become
+ * U+FFFD. Returns the position after the closing quote, or NULL.
+ */
+/* ms__plain8 reports whether none of 8 bytes is a quote, a backslash or a
+ * control character (SWAR tests; see
+ * https://graphics.stanford.edu/~seander/bithacks.html#ValueInWord). Eight
+ * bytes per loop step matter in Wasm: the host's deadline check costs a
+ * call on every loop iteration. */
+static int ms__plain8(const char *p) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t x, q, b;
+    memcpy(&x, p, 8);
+    q = x ^ (ones * '"');
+    b = x ^ (ones * '\\');
+    return ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs) == 0;
+}
+
+static const char *ms__string(const char *p, const char *end, char *out, size_t cap, size_t *n) {
+    size_t len = 0;
+    if (p >= end || *p != '"') return NULL;
+    p++;
+    while (p < end) {
+        if (end - p >= 8 && ms__plain8(p)) {
+            if (out && len < cap) memcpy(out + len, p, cap - len < 8 ? cap - len : 8);
+            len += 8;
+            p += 8;
+            continue;
+        }
+        unsigned char c = (unsigned char)*p;
+        char tmp[4];
+        size_t k = 1;
+        if (c == '"') {
+            if (n) *n = len;
+            return p + 1;
+        }
+        if (c < 0x20) return NULL;
+        if (c != '\\') {
+            tmp[0] = (char)c;
+            p++;
+        } else {
+            if (end - p < 2) return NULL;
+            switch (p[1]) {
+            case '"': case '\\': case '/': tmp[0] = p[1]; break;
+            case 'b': tmp[0] = '\b'; break;
+            case 'f': tmp[0] = '\f'; break;
+            case 'n': tmp[0] = '\n'; break;
+            case 'r': tmp[0] = '\r'; break;
+            case 't': tmp[0] = '\t'; break;
+            case 'u': {
+                int r = ms__hex4(p + 2, end);
+                if (r < 0) return NULL;
+                p += 6;
+                uint32_t cp = (uint32_t)r;
+                if (r >= 0xD800 && r <= 0xDFFF) {
+                    int lo = -1;
+                    if (r < 0xDC00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u') lo = ms__hex4(p + 2, end);
+                    if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                        cp = 0x10000 + (((uint32_t)r - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+                        p += 6;
+                    } else {
+                        cp = 0xFFFD;
+                    }
+                }
+                k = ms__utf8(tmp, cp);
+                goto emit;
+            }
+            default: return NULL;
+            }
+            p += 2;
+        }
+    emit:
+        if (out) {
+            for (size_t i = 0; i < k; i++)
+                if (len + i < cap) out[len + i] = tmp[i];
+        }
+        len += k;
+    }
+    return NULL;
+}
+
+static const char *ms__skip(const char *p, const char *end, int depth);
+
+static const char *ms__skip_container(const char *p, const char *end, int depth, char close) {
+    if (depth >= MS_JSON_MAX_DEPTH) return NULL;
+    p = ms__ws(p + 1, end);
+    if (p < end && *p == close) return p + 1;
+    for (;;) {
+        if (close == '}') {
+            p = ms__string(p, end, NULL, 0, NULL);
+            if (!p) return NULL;
+            p = ms__ws(p, end);
+            if (p >= end || *p != ':') return NULL;
+            p++;
+        }
+        p = ms__skip(p, end, depth + 1);
+        if (!p) return NULL;
+        p = ms__ws(p, end);
+        if (p >= end) return NULL;
+        if (*p == close) return p + 1;
+        if (*p != ',') return NULL;
+        p = ms__ws(p + 1, end);
+    }
+}
+
+static const char *ms__literal(const char *p, const char *end, const char *lit) {
+    size_t n = strlen(lit);
+    if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0) return NULL;
+    return p + n;
+}
+
+static const char *ms__number(const char *p, const char *end) {
+    const char *s = p;
+    if (p < end && *p == '-') p++;
+    if (p < end && *p == '0') p++;
+    else if (p < end && *p >= '1' && *p <= '9') while (p < end && *p >= '0' && *p <= '9') p++;
+    else return NULL;
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || *p < '0' || *p > '9') return NULL;
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        if (p >= end || *p < '0' || *p > '9') return NULL;
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    return p > s ? p : NULL;
+}
+
+/* ms__skip validates and skips one value; NULL on malformed JSON. */
+static const char *ms__skip(const char *p, const char *end, int depth) {
+    p = ms__ws(p, end);
+    if (p >= end) return NULL;
+    switch (*p) {
+    case '{': return ms__skip_container(p, end, depth, '}');
+    case '[': return ms__skip_container(p, end, depth, ']');
+    case '"': return ms__string(p, end, NULL, 0, NULL);
+    case 't': return ms__literal(p, end, "true");
+    case 'f': return ms__literal(p, end, "false");
+    case 'n': return ms__literal(p, end, "null");
+    default: return ms__number(p, end);
+    }
+}
+
+/* ms__key_equals compares the JSON key at p (with escapes) to name[0:n]. */
+static int ms__key_equals(const char *p, const char *end, const char *name, size_t n) {
+    char buf[256];
+    size_t len;
+    if (!ms__string(p, end, buf, sizeof buf, &len)) return 0;
+    return len == n && len <= sizeof buf && memcmp(buf, name, n) == 0;
+}
+
+/*
+ * ms_json_get finds the value at path in json: member names separated by
+ * '.', such as "ActionData.Parameters.Arguments.JoinToken"; a number
+ * indexes an array ("CallDetails.Participants.0.From"). On success *val
+ * points at the value's first byte and *val_len is its length. Returns
+ * MS_OK, MS_ERR_NOT_FOUND or MS_ERR_SYNTAX. The first matching member wins.
+ */
+MS__API int ms_json_get(const char *json, size_t len, const char *path, const char **val, size_t *val_len) {
+    const char *p = json, *end = json + len;
+    const char *seg = path;
+    for (;;) {
+        const char *dot = strchr(seg, '.');
+        size_t seglen = dot ? (size_t)(dot - seg) : strlen(seg);
+        p = ms__ws(p, end);
+        if (p >= end) return MS_ERR_SYNTAX;
+        if (*p == '[' && seglen > 0 && strspn(seg, "0123456789") >= seglen) {
+            /* A numeric segment indexes an array. */
+            long idx = strtol(seg, NULL, 10);
+            p = ms__ws(p + 1, end);
+            if (p < end && *p == ']') return MS_ERR_NOT_FOUND;
+            for (long i = 0;; i++) {
+                if (i == idx) break;
+                p = ms__skip(p, end, 1);
+                if (!p) return MS_ERR_SYNTAX;
+                p = ms__ws(p, end);
+                if (p >= end) return MS_ERR_SYNTAX;
+                if (*p == ']') return MS_ERR_NOT_FOUND;
+                if (*p != ',') return MS_ERR_SYNTAX;
+                p = ms__ws(p + 1, end);
+            }
+            goto next;
+        }
+        if (*p != '{') return MS_ERR_NOT_FOUND;
+        p = ms__ws(p + 1, end);
+        int found = 0;
+        if (p < end && *p == '}') return MS_ERR_NOT_FOUND;
+        for (;;) {
+            int match = ms__key_equals(p, end, seg, seglen);
+            p = ms__string(p, end, NULL, 0, NULL);
+            if (!p) return MS_ERR_SYNTAX;
+            p = ms__ws(p, end);
+            if (p >= end || *p != ':') return MS_ERR_SYNTAX;
+            p = ms__ws(p + 1, end);
+            if (match) { found = 1; break; }
+            p = ms__skip(p, end, 1);
+            if (!p) return MS_ERR_SYNTAX;
+            p = ms__ws(p, end);
+            if (p >= end) return MS_ERR_SYNTAX;
+            if (*p == '}') break;
+            if (*p != ',') return MS_ERR_SYNTAX;
+            p = ms__ws(p + 1, end);
+        }
+        if (!found) return MS_ERR_NOT_FOUND;
+    next:
+        if (!dot) {
+            const char *after = ms__skip(p, end, 1);
+            if (!after) return MS_ERR_SYNTAX;
+            *val = p;
+            *val_len = (size_t)(after - p);
+            return MS_OK;
+        }
+        seg = dot + 1;
+    }
+}
+
+/*
+ * ms_json_get_string copies the unescaped string at path into out and
+ * NUL-terminates it; *out_len (if not NULL) gets its length. Returns MS_OK,
+ * MS_ERR_NOT_FOUND (absent or null), MS_ERR_TYPE (not a string),
+ * MS_ERR_TOO_LARGE (out too small) or MS_ERR_SYNTAX.
+ */
+MS__API int ms_json_get_string(const char *json, size_t len, const char *path, char *out, size_t cap,
+                               size_t *out_len) {
+    const char *v;
+    size_t vlen, n;
+    int rc = ms_json_get(json, len, path, &v, &vlen);
+    if (rc != MS_OK) return rc;
+    if (*v == 'n') return MS_ERR_NOT_FOUND;
+    if (*v != '"') return MS_ERR_TYPE;
+    if (!ms__string(v, v + vlen, out, cap, &n)) return MS_ERR_SYNTAX;
+    if (n >= cap) return MS_ERR_TOO_LARGE;
+    out[n] = 0;
+    if (out_len) *out_len = n;
+    return MS_OK;
+}
+
+/* ms_json_equals reports whether the string at path equals s. */
+MS__API int ms_json_equals(const char *json, size_t len, const char *path, const char *s) {
+    char buf[256];
+    return ms_json_get_string(json, len, path, buf, sizeof buf, NULL) == MS_OK && strcmp(buf, s) == 0;
+}
+
+/* ---- JSON writing. ---- */
+
+/* ms_buf builds a response. It starts in caller storage (or none) and moves
+ * to malloc'ed memory when it grows; err records a failed allocation. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+    int owned, err;
+} ms_buf;
+
+/* ms_buf_init starts b in storage[cap] (storage may be NULL, cap 0). */
+MS__API void ms_buf_init(ms_buf *b, char *storage, size_t cap) {
+    b->data = storage;
+    b->len = 0;
+    b->cap = storage ? cap : 0;
+    b->owned = 0;
+    b->err = 0;
+}
+
+MS__API void ms_buf_free(ms_buf *b) {
+    if (b->owned) free(b->data);
+    ms_buf_init(b, NULL, 0);
+}
+
+static int ms__grow(ms_buf *b, size_t extra) {
+    if (b->err) return 0;
+    if (b->len + extra <= b->cap) return 1;
+    size_t cap = b->cap ? b->cap * 2 : 256;
+    while (cap < b->len + extra) cap *= 2;
+    char *p = (char *)malloc(cap);
+    if (!p) { b->err = MS_ERR_NOMEM; return 0; }
+    if (b->len) memcpy(p, b->data, b->len);
+    if (b->owned) free(b->data);
+    b->data = p;
+    b->cap = cap;
+    b->owned = 1;
+    return 1;
+}
+
+/* ms_buf_raw appends bytes verbatim (JSON syntax, numbers). */
+MS__API void ms_buf_rawn(ms_buf *b, const char *s, size_t n) {
+    if (!ms__grow(b, n)) return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+MS__API void ms_buf_raw(ms_buf *b, const char *s) { ms_buf_rawn(b, s, strlen(s)); }
+
+/* ms_buf_strn appends s[0:n] as a quoted JSON string, escaping '"', '\\' and
+ * control characters. */
+MS__API void ms_buf_strn(ms_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    ms_buf_rawn(b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6];
+        size_t k = 2;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            if (c >= 0x20) { ms_buf_rawn(b, (const char *)&s[i], 1); continue; }
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0'; esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            k = 6;
+        }
+        ms_buf_rawn(b, esc, k);
+    }
+    ms_buf_rawn(b, "\"", 1);
+}
+
+MS__API void ms_buf_str(ms_buf *b, const char *s) { ms_buf_strn(b, s, strlen(s)); }
+
+/* ms_buf_int appends a decimal integer. */
+MS__API void ms_buf_int(ms_buf *b, long long v) {
+    char tmp[24];
+    size_t i = sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) tmp[--i] = '-';
+    ms_buf_rawn(b, tmp + i, sizeof tmp - i);
+}
+
+/* ms_buf_respond writes the built response (MS_ERR_NOMEM if building failed). */
+MS__API int ms_buf_respond(ms_buf *b) {
+    if (b->err) return b->err;
+    return ms_respond(b->data ? b->data : "", b->len);
+}
+
+#endif /* MEDIASERVER_H */

@@ -1,0 +1,3 @@
+module github.com/wasmvoice/mediaserver/sdk/go
+
+go 1.26

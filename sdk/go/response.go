@@ -1,0 +1,101 @@
+package mediaserver
+
+// SchemaVersion is the schema version of events and responses.
+const SchemaVersion = "1.0"
+
+// Parameters is the parameters object of an action. The typed parameters
+// of this package implement it; RawJSON does for anything else.
+type Parameters interface {
+	// AppendJSON appends the parameters as one JSON object to dst.
+	AppendJSON(dst []byte) []byte
+}
+
+// Action is one entry of a response's action list.
+type Action struct {
+	Type       string
+	Parameters Parameters // nil is written as {}
+}
+
+// Response is what a handler returns.
+type Response struct {
+	// SchemaVersion defaults to "1.0".
+	SchemaVersion string
+	// Actions run in order. nil omits the list, which keeps the call's
+	// current actions; an empty non-nil list means "do nothing".
+	Actions []Action
+	// TransactionAttributes replace the call's attributes when non-nil;
+	// an empty map clears them.
+	TransactionAttributes map[string]string
+}
+
+// Respond returns a response with the given actions; with none it is an
+// empty action list (Actions: []).
+func Respond(actions ...Action) *Response {
+	if actions == nil {
+		actions = []Action{}
+	}
+	return &Response{Actions: actions}
+}
+
+// Add appends actions to the response.
+func (r *Response) Add(actions ...Action) *Response {
+	r.Actions = append(r.Actions, actions...)
+	return r
+}
+
+// SetAttribute sets one transaction attribute in the response.
+func (r *Response) SetAttribute(k, v string) *Response {
+	if r.TransactionAttributes == nil {
+		r.TransactionAttributes = make(map[string]string)
+	}
+	r.TransactionAttributes[k] = v
+	return r
+}
+
+// WithAttributes replaces the response's transaction attributes with m.
+func (r *Response) WithAttributes(m map[string]string) *Response {
+	r.TransactionAttributes = m
+	return r
+}
+
+// Attribute returns the transaction attribute k set in the response.
+func (r *Response) Attribute(k string) string { return r.TransactionAttributes[k] }
+
+// AppendJSON appends the response JSON to dst.
+func (r *Response) AppendJSON(dst []byte) []byte {
+	sv := r.SchemaVersion
+	if sv == "" {
+		sv = SchemaVersion
+	}
+	o := beginObject(dst)
+	o.strAlways("SchemaVersion", sv)
+	if r.Actions != nil {
+		o.key("Actions")
+		o.b = append(o.b, '[')
+		for i, a := range r.Actions {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = a.AppendJSON(o.b)
+		}
+		o.b = append(o.b, ']')
+	}
+	o.strMap("TransactionAttributes", r.TransactionAttributes)
+	return o.end()
+}
+
+// MarshalJSON implements json.Marshaler without reflection.
+func (r *Response) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
+
+// AppendJSON appends the action JSON to dst.
+func (a Action) AppendJSON(dst []byte) []byte {
+	o := beginObject(dst)
+	o.strAlways("Type", a.Type)
+	o.key("Parameters")
+	if a.Parameters == nil {
+		o.b = append(o.b, '{', '}')
+	} else {
+		o.b = a.Parameters.AppendJSON(o.b)
+	}
+	return o.end()
+}
