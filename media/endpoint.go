@@ -37,6 +37,11 @@ type EndpointConfig struct {
 	Logger  *slog.Logger
 	// Now timestamps arrivals for the jitter estimate (default time.Now).
 	Now func() time.Time
+	// PacketTime is the audio sent per packet: 10 to 60 ms in steps of
+	// 10 ms; 0 means 20 ms. Received packets may have any size up to 60 ms.
+	PacketTime time.Duration
+	// Direction is our SDP direction (default SendRecv).
+	Direction Direction
 }
 
 // Stats counts an endpoint's traffic.
@@ -45,7 +50,8 @@ type Stats struct {
 	RxForeign   uint64 // from an address other than the remote: dropped
 	RxMalformed uint64 // short, wrong version, unparsable: dropped
 	RxUnknownPT uint64 // payload type not negotiated: dropped
-	RxBadSize   uint64 // audio payload that is not one 20 ms frame: dropped
+	RxBadSize   uint64 // audio payload empty or over 60 ms: dropped
+	RxInactive  uint64 // arrived while our direction does not receive: dropped
 	TxPackets   uint64
 	TxErrors    uint64
 	Jitter      jitter.Stats
@@ -83,6 +89,16 @@ type Endpoint struct {
 	digits    []dtmf.Received // found during this tick, reported after unlock
 	onDigit   func(dtmf.Received)
 	pkt       rtp.Packet
+	asm       assembler
+	dir       Direction
+	ptime     int       // samples per sent packet
+	owner     any       // the Bridge or Mixer driving this endpoint
+	evq       []rxEvent // telephone-events to forward to a bridged leg
+	owned     atomic.Bool
+
+	// tickMu serialises ticks: the clock, a Bridge or a Mixer may drive
+	// the endpoint, and hand-overs between them can overlap by one tick.
+	tickMu sync.Mutex
 
 	// Tick-goroutine state.
 	ssrc      uint32
@@ -95,8 +111,19 @@ type Endpoint struct {
 	txBuf     []byte
 	sinkSnap  []Sink
 	digitSnap []dtmf.Received
+	rxPay     []byte // this tick's received payload (valid if rxHave)
+	rxHave    bool
+	rxCodec   codec.Codec
+	inValid   bool // in holds rxPay decoded
+	encBuf    []byte
+	txAcc     []byte // encoded audio waiting for a full packet (ptime > 20 ms)
+	txAccTS   uint32
+	txCodec   codec.Codec
+	txMarker  bool
+	fwd       forwarded
 
 	rxPackets, rxForeign, rxMalformed, rxUnknownPT, rxBadSize atomic.Uint64
+	rxInactive                                                atomic.Uint64
 	txPackets, txErrors                                       atomic.Uint64
 
 	readerDone chan struct{}
@@ -110,6 +137,13 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	}
 	if _, err := codec.ForPayloadType(cfg.Codec.PayloadType()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	ptime, err := packetSamples(cfg.PacketTime)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if cfg.Direction > Inactive {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, ErrDirection)
 	}
 	conn, err := cfg.Ports.Listen()
 	if err != nil {
@@ -133,7 +167,12 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		ts:         uint32(binary.BigEndian.Uint16(seed[6:8])) << 8,
 		in:         make(codec.PCM16, codec.FrameSamples),
 		out:        make(codec.PCM16, codec.FrameSamples),
-		txBuf:      make([]byte, 12+codec.FrameSamples),
+		txBuf:      make([]byte, 12+MaxPacketSamples),
+		rxPay:      make([]byte, 0, codec.FrameSamples),
+		encBuf:     make([]byte, codec.FrameSamples),
+		txAcc:      make([]byte, 0, MaxPacketSamples+codec.FrameSamples),
+		ptime:      ptime,
+		dir:        cfg.Direction,
 		readerDone: make(chan struct{}),
 	}
 	if e.log == nil {
@@ -153,6 +192,32 @@ func (e *Endpoint) addDigit(d dtmf.Received) { e.digits = append(e.digits, d) }
 
 // LocalAddr is the socket's address, for the SDP answer.
 func (e *Endpoint) LocalAddr() netip.AddrPort { return e.local }
+
+// mayLatch reports whether a packet from a source other than the remote
+// may move the remote there (symmetric RTP, once). To keep a stream from
+// being hijacked by whoever sends first, the source must have the SDP's IP
+// (a NAT may change the port), unless the SDP address cannot be the real
+// one: unset, unspecified, or private/link-local/CGNAT while the packet
+// comes from elsewhere — a phone behind NAT. Caller holds e.mu.
+func (e *Endpoint) mayLatch(from netip.AddrPort) bool {
+	if !e.symmetric || e.latched {
+		return false
+	}
+	sdp := e.remote.Addr()
+	if !sdp.IsValid() || sdp.IsUnspecified() || sdp == from.Addr() {
+		return true
+	}
+	return behindNAT(sdp)
+}
+
+// cgnat is the shared address space of carrier-grade NAT (RFC 6598).
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// behindNAT reports whether an SDP address is one a peer behind NAT would
+// announce: private (RFC 1918, RFC 4193), link-local or CGNAT.
+func behindNAT(a netip.Addr) bool {
+	return a.IsPrivate() || a.IsLinkLocalUnicast() || cgnat.Contains(a)
+}
 
 // SetRemote changes the remote address (a re-INVITE). With Symmetric the
 // next packet latches the remote again.
@@ -191,6 +256,58 @@ func (e *Endpoint) setCodecLocked(c codec.Codec, tevent uint8) {
 	} else {
 		e.detector = nil
 	}
+}
+
+// packetSamples converts a packet time to samples (0 = 20 ms).
+func packetSamples(d time.Duration) (int, error) {
+	if d == 0 {
+		return codec.FrameSamples, nil
+	}
+	if d < 10*time.Millisecond || d > 60*time.Millisecond || d%(10*time.Millisecond) != 0 {
+		return 0, fmt.Errorf("%w: %v", ErrPacketTime, d)
+	}
+	return int(d / (time.Second / codec.SampleRate)), nil
+}
+
+// SetPacketTime changes the audio sent per packet (an SDP ptime); see
+// EndpointConfig.PacketTime.
+func (e *Endpoint) SetPacketTime(d time.Duration) error {
+	n, err := packetSamples(d)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.ptime = n
+	e.mu.Unlock()
+	return nil
+}
+
+// SetDirection sets our media direction (RFC 3264), for hold and resume.
+// When the remote holds us with sendonly, answer RecvOnly (see
+// Direction.Answer): we keep playing out what it sends (music on hold)
+// and send nothing. Inactive stops both ways; SendOnly (we hold the
+// remote) drops whatever arrives. While not sending, the RTP timestamp
+// keeps advancing and sources keep being read, so playback ends on time
+// and the first packet after resuming carries the marker bit.
+func (e *Endpoint) SetDirection(d Direction) error {
+	if d > Inactive {
+		return ErrDirection
+	}
+	e.mu.Lock()
+	if !d.Receives() && e.dir.Receives() {
+		e.jb.Reset()
+		e.asm.reset()
+	}
+	e.dir = d
+	e.mu.Unlock()
+	return nil
+}
+
+// Direction returns our media direction.
+func (e *Endpoint) Direction() Direction {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.dir
 }
 
 // SetSource makes src the audio to send (nil = silence). The previous
@@ -256,6 +373,7 @@ func (e *Endpoint) Stats() Stats {
 		RxMalformed: e.rxMalformed.Load(),
 		RxUnknownPT: e.rxUnknownPT.Load(),
 		RxBadSize:   e.rxBadSize.Load(),
+		RxInactive:  e.rxInactive.Load(),
 		TxPackets:   e.txPackets.Load(),
 		TxErrors:    e.txErrors.Load(),
 		Jitter:      js,
@@ -307,11 +425,7 @@ func (e *Endpoint) handlePacket(b []byte, from netip.AddrPort) {
 	if e.closed {
 		return
 	}
-	switch {
-	case e.symmetric && !e.latched:
-		e.remote = from
-		e.latched = true
-	case from != e.remote:
+	if from != e.remote && !e.mayLatch(from) {
 		e.rxForeign.Add(1)
 		return
 	}
@@ -320,20 +434,41 @@ func (e *Endpoint) handlePacket(b []byte, from netip.AddrPort) {
 		return
 	}
 	p := &e.pkt
+	if e.symmetric && !e.latched {
+		// Latch only on a packet of a negotiated payload type, so neither
+		// garbage nor a stray stream moves the remote.
+		if p.PayloadType != e.codec.PayloadType() && (e.tevent == 0 || p.PayloadType != e.tevent) {
+			e.rxUnknownPT.Add(1)
+			return
+		}
+		e.remote = from
+		e.latched = true
+	}
 	switch {
 	case p.PayloadType == e.codec.PayloadType():
-		if len(p.Payload) != codec.FrameSamples {
+		if !e.dir.Receives() {
+			e.rxInactive.Add(1)
+			return
+		}
+		if len(p.Payload) == 0 || len(p.Payload) > MaxPacketSamples {
 			e.rxBadSize.Add(1)
 			return
 		}
-		e.jb.Push(p.SSRC, p.SequenceNumber, p.Timestamp, p.Payload, e.now())
+		e.asm.push(e.jb, e.codec.SilenceByte(), p.SSRC, p.SequenceNumber, p.Timestamp, p.Payload, e.now())
 	case e.tevent != 0 && p.PayloadType == e.tevent:
+		if !e.dir.Receives() {
+			e.rxInactive.Add(1)
+			return
+		}
 		var ev dtmf.Event
 		if err := ev.Unmarshal(p.Payload); err != nil {
 			e.rxMalformed.Add(1)
 			return
 		}
 		e.rx.Push(p.SSRC, p.Timestamp, ev)
+		if e.owner != nil && len(e.evq) < maxForward {
+			e.evq = append(e.evq, rxEvent{ssrc: p.SSRC, ts: p.Timestamp, ev: ev})
+		}
 	default:
 		e.rxUnknownPT.Add(1)
 		return
@@ -342,23 +477,82 @@ func (e *Endpoint) handlePacket(b []byte, from netip.AddrPort) {
 }
 
 // Tick runs one 20 ms step: receive side into the sinks, send side from
-// the source. Called by the Clock.
+// the source. Called by the Clock; an endpoint in a Bridge or Mixer is
+// driven by it instead and ignores Tick.
 func (e *Endpoint) Tick(time.Time) {
+	e.tickMu.Lock()
+	defer e.tickMu.Unlock()
+	if e.owned.Load() {
+		return
+	}
+	if e.receive(nil) {
+		e.transmit(nil, nil)
+	}
+}
+
+// inPCM returns this tick's received audio, decoding it on first use:
+// a relayed leg with nothing attached never decodes. Tick goroutine only.
+func (e *Endpoint) inPCM() codec.PCM16 {
+	if !e.inValid {
+		if e.rxHave {
+			e.rxCodec.Decode(e.in, e.rxPay)
+		} else {
+			clear(e.in)
+		}
+		e.inValid = true
+	}
+	return e.in
+}
+
+// receive is the first half of a tick: jitter-buffer play-out, RFC 4733
+// time-outs and in-band detection. With f it also hands this tick's frame
+// (and telephone-events to forward) to a bridge or mixer. It reports
+// false when the endpoint is closed. Called with tickMu held.
+func (e *Endpoint) receive(f *frame) bool {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		return
+		return false
 	}
+	e.asm.due(e.jb)
 	payload, st := e.jb.Pop()
-	if payload != nil {
-		e.codec.Decode(e.in, payload)
-	} else {
-		clear(e.in)
+	e.rxHave = payload != nil
+	if e.rxHave {
+		// Copied: the buffer's memory changes with the next Push, which the
+		// reader goroutine may do as soon as we unlock.
+		e.rxPay = append(e.rxPay[:0], payload...)
 	}
+	e.rxCodec = e.codec
+	e.inValid = false
 	e.rx.Tick()
 	if e.detector != nil && st != jitter.Empty {
-		e.detector.Process(e.in)
+		e.detector.Process(e.inPCM())
 	}
+	if f != nil {
+		f.events = append(f.events[:0], e.evq...)
+		e.evq = e.evq[:0]
+	}
+	e.mu.Unlock()
+	if f != nil {
+		f.codec = e.rxCodec
+		f.have = e.rxHave
+		if e.rxHave {
+			copy(f.payload[:], e.rxPay)
+		}
+		f.decoded = e.inValid
+		if e.inValid {
+			copy(f.pcm[:], e.in)
+		}
+	}
+	return true
+}
+
+// transmit is the second half of a tick: pick what to send (digits, the
+// source, forwarded events, the bridged leg's frame or the conference
+// mix), send it, feed the sinks and run the callbacks. peer and mix are
+// nil for a standalone endpoint. Called with tickMu held.
+func (e *Endpoint) transmit(peer *frame, mix codec.PCM16) {
+	e.mu.Lock()
 	step := e.sender.Tick()
 	var sendDone func()
 	if step.Finished {
@@ -370,13 +564,27 @@ func (e *Endpoint) Tick(time.Time) {
 	remote := e.remote
 	c := e.codec
 	tevent := e.tevent
+	ptime := e.ptime
+	sending := e.dir.Sends() && remote.IsValid()
 	e.sinkSnap = append(e.sinkSnap[:0], e.sinks...)
 	e.digitSnap = append(e.digitSnap[:0], e.digits...)
 	e.digits = e.digits[:0]
 	e.mu.Unlock()
 
+	if c != e.txCodec || !sending {
+		e.flushAudio(remote, sending)
+		e.txCodec = c
+	}
 	// Outside the lock: sources, sinks and callbacks may call back into
 	// the endpoint.
+	var events []rxEvent
+	if peer != nil {
+		events = peer.events
+	} else {
+		e.fwd.active = false // unbridged in the middle of a digit
+	}
+	fwdStart := e.fwd.update(events, e.ts)
+	var relay []byte // an encoded frame to send as is
 	audio := true
 	switch step.Kind {
 	case dtmf.StepEvent:
@@ -386,7 +594,10 @@ func (e *Endpoint) Tick(time.Time) {
 			if step.Start {
 				e.eventTS = e.ts
 			}
-			e.sendEvent(remote, tevent, step)
+			if sending {
+				e.flushAudio(remote, true)
+				e.sendEvent(remote, tevent, step)
+			}
 			e.spurt = true // the audio after the events starts a new talk spurt
 		} else if step.Retransmit {
 			clear(e.out)
@@ -397,9 +608,9 @@ func (e *Endpoint) Tick(time.Time) {
 	case dtmf.StepSilence:
 		clear(e.out)
 	default:
-		if src == nil || !src.ReadFrame(e.out) {
-			clear(e.out)
-			if src != nil {
+		played := false
+		if src != nil {
+			if played = src.ReadFrame(e.out); !played {
 				e.mu.Lock()
 				if e.source == src {
 					e.source = nil
@@ -407,17 +618,67 @@ func (e *Endpoint) Tick(time.Time) {
 				e.mu.Unlock()
 			}
 		}
+		switch {
+		case played:
+		case tevent != 0 && (len(events) > 0 || e.fwd.active):
+			// The bridged leg is sending a digit: pass its telephone-events
+			// on instead of audio.
+			audio = false
+			clear(e.out)
+			if sending {
+				e.flushAudio(remote, true)
+				for i := range events {
+					e.forwardEvent(remote, tevent, &events[i])
+				}
+			}
+			e.spurt = true
+		case e.fwd.active:
+			// No telephone-event on this leg: play the digit as a tone.
+			dtmf.Generate(e.out, e.fwd.digit, e.fwd.offset, dtmf.DefaultToneAmplitude)
+			e.fwd.offset += codec.FrameSamples
+			marker = marker || fwdStart
+		case peer != nil && peer.codec == c && !peer.transcode:
+			// Same codec: relay the bytes, decode only if a sink wants PCM.
+			if peer.have {
+				relay = peer.payload[:]
+			} else {
+				relay = e.encBuf
+				for i := range relay {
+					relay[i] = c.SilenceByte()
+				}
+			}
+			if len(e.sinkSnap) > 0 {
+				copy(e.out, peer.PCM())
+			}
+		case peer != nil:
+			copy(e.out, peer.PCM())
+		case mix != nil:
+			copy(e.out, mix)
+		default:
+			clear(e.out)
+		}
 	}
 	if audio {
-		e.sendAudio(remote, c, e.out, marker || e.spurt)
-		e.spurt = false
+		if sending {
+			if relay == nil {
+				c.Encode(e.encBuf, e.out)
+				relay = e.encBuf
+			}
+			e.emitAudio(remote, c, relay, marker || e.spurt, ptime)
+			e.spurt = false
+		} else {
+			e.spurt = true // resume (after hold) with a marker
+		}
 	}
 	e.started = true
 	e.ts += codec.FrameSamples
-	for _, s := range e.sinkSnap {
-		s.WriteFrame(e.in, e.out)
+	if len(e.sinkSnap) > 0 {
+		in := e.inPCM()
+		for _, s := range e.sinkSnap {
+			s.WriteFrame(in, e.out)
+		}
+		clear(e.sinkSnap)
 	}
-	clear(e.sinkSnap)
 	if e.onDigit != nil {
 		for _, d := range e.digitSnap {
 			e.onDigit(d)
@@ -441,13 +702,43 @@ func (e *Endpoint) header(pt uint8, marker bool, ts uint32) {
 	e.seq++
 }
 
-func (e *Endpoint) sendAudio(remote netip.AddrPort, c codec.Codec, frame codec.PCM16, marker bool) {
-	if !remote.IsValid() {
+// emitAudio sends one encoded 20 ms frame, or gathers frames until a
+// packet of ptime samples is full (the timestamp is the first sample's).
+func (e *Endpoint) emitAudio(remote netip.AddrPort, c codec.Codec, payload []byte, marker bool, ptime int) {
+	if ptime == codec.FrameSamples && len(e.txAcc) == 0 {
+		e.header(c.PayloadType(), marker, e.ts)
+		n := copy(e.txBuf[12:], payload)
+		e.write(e.txBuf[:12+n], remote)
 		return
 	}
-	e.header(c.PayloadType(), marker, e.ts)
-	n := c.Encode(e.txBuf[12:], frame)
-	e.write(e.txBuf[:12+n], remote)
+	if len(e.txAcc) == 0 {
+		e.txAccTS = e.ts
+		e.txMarker = false
+	}
+	e.txMarker = e.txMarker || marker
+	e.txAcc = append(e.txAcc, payload...)
+	for len(e.txAcc) >= ptime {
+		e.header(c.PayloadType(), e.txMarker, e.txAccTS)
+		n := copy(e.txBuf[12:], e.txAcc[:ptime])
+		e.write(e.txBuf[:12+n], remote)
+		e.txMarker = false
+		e.txAccTS += uint32(ptime)
+		e.txAcc = append(e.txAcc[:0], e.txAcc[ptime:]...)
+	}
+}
+
+// flushAudio sends gathered audio as a shorter packet (before an event,
+// a codec change) or drops it (not sending).
+func (e *Endpoint) flushAudio(remote netip.AddrPort, send bool) {
+	if len(e.txAcc) == 0 {
+		return
+	}
+	if send {
+		e.header(e.txCodec.PayloadType(), e.txMarker, e.txAccTS)
+		n := copy(e.txBuf[12:], e.txAcc)
+		e.write(e.txBuf[:12+n], remote)
+	}
+	e.txAcc = e.txAcc[:0]
 }
 
 func (e *Endpoint) sendEvent(remote netip.AddrPort, pt uint8, step dtmf.Step) {

@@ -3,6 +3,7 @@ package media
 import (
 	"encoding/binary"
 	"errors"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -41,7 +42,10 @@ func TestHandlePacket(t *testing.T) {
 		{name: "csrc count beyond packet", in: []byte{0x8F, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}, from: remote, want: Stats{RxMalformed: 1}},
 		{name: "unknown pt", in: rtpPacket(18, 1, 160, 9, frame), from: remote, want: Stats{RxUnknownPT: 1}},
 		{name: "pcma not negotiated", in: rtpPacket(8, 1, 160, 9, frame), from: remote, want: Stats{RxUnknownPT: 1}},
-		{name: "10 ms frame", in: rtpPacket(0, 1, 160, 9, frame[:80]), from: remote, want: Stats{RxBadSize: 1}},
+		{name: "10 ms frame", in: rtpPacket(0, 1, 160, 9, frame[:80]), from: remote, want: Stats{RxPackets: 1}},
+		{name: "60 ms frame", in: rtpPacket(0, 1, 160, 9, make([]byte, 480)), from: remote, want: Stats{RxPackets: 1}},
+		{name: "over 60 ms", in: rtpPacket(0, 1, 160, 9, make([]byte, 481)), from: remote, want: Stats{RxBadSize: 1}},
+		{name: "empty audio", in: rtpPacket(0, 1, 160, 9, nil), from: remote, want: Stats{RxBadSize: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -387,4 +391,54 @@ func FuzzHandlePacket(f *testing.F) {
 func putSeq(b []byte, seq uint16) {
 	binary.BigEndian.PutUint16(b[2:], seq)
 	binary.BigEndian.PutUint32(b[4:], uint32(seq)*160)
+}
+
+// Symmetric RTP must not let a stranger who sends first take the stream:
+// only the SDP's IP may latch (a NAT may rewrite the port), and only with a
+// packet of a negotiated payload type.
+func TestSymmetricLatchRefusesStrangers(t *testing.T) {
+	h := newHarness(t)
+	e := h.endpoint(EndpointConfig{Symmetric: true, Remote: netip.MustParseAddrPort("127.0.0.1:9")})
+	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	phone, phoneAddr := udpPeer(t)
+	frame := make([]byte, 160)
+	stranger.WriteToUDPAddrPort(rtpPacket(0, 1, 160, 7, frame), e.LocalAddr())
+	waitFor(t, "stranger counted", func() bool { return handled(e) == 1 })
+	phone.WriteToUDPAddrPort(rtpPacket(34, 1, 160, 5, frame), e.LocalAddr()) // H.263: not negotiated
+	waitFor(t, "unknown payload type counted", func() bool { return handled(e) == 2 })
+	if e.Remote() != netip.MustParseAddrPort("127.0.0.1:9") {
+		t.Fatalf("remote moved to %v before a valid packet from the SDP's IP", e.Remote())
+	}
+	phone.WriteToUDPAddrPort(rtpPacket(0, 2, 320, 5, frame), e.LocalAddr())
+	waitFor(t, "phone latched", func() bool { return handled(e) == 3 })
+	s := e.Stats()
+	if e.Remote() != phoneAddr || s.RxForeign != 1 || s.RxUnknownPT != 1 || s.RxPackets != 1 {
+		t.Fatalf("remote %v, stats %+v; want the phone %v latched, 1 foreign, 1 unknown PT", e.Remote(), s, phoneAddr)
+	}
+}
+
+func TestBehindNAT(t *testing.T) {
+	tests := []struct {
+		addr string
+		want bool
+	}{
+		{"10.1.2.3", true},
+		{"172.16.0.1", true},
+		{"192.168.1.10", true},
+		{"100.64.0.1", true},
+		{"169.254.1.1", true},
+		{"fd00::1", true},
+		{"127.0.0.1", false},
+		{"192.0.2.1", false},
+		{"2001:db8::1", false},
+	}
+	for _, tt := range tests {
+		if got := behindNAT(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Errorf("behindNAT(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
 }

@@ -14,3 +14,16 @@ var (
 	// ErrBusy is returned by SendDigits while a previous string is playing.
 	ErrBusy = errors.New("digits already being sent")
 )
+
+var (
+	// ErrDirection is returned for an unknown SDP direction.
+	ErrDirection = errors.New("invalid media direction")
+	// ErrPacketTime is returned for a packet time other than 10..60 ms in
+	// steps of 10 ms.
+	ErrPacketTime = errors.New("invalid packet time")
+	// ErrAttached is returned when an endpoint already belongs to a bridge
+	// or a conference.
+	ErrAttached = errors.New("endpoint already bridged or in a conference")
+	// ErrNotMember is returned for an endpoint that is not in the conference.
+	ErrNotMember = errors.New("endpoint not in this conference")
+)

@@ -66,7 +66,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // handled is every packet an endpoint has looked at.
 func handled(e *Endpoint) uint64 {
 	s := e.Stats()
-	return s.RxPackets + s.RxForeign + s.RxMalformed + s.RxUnknownPT + s.RxBadSize
+	return s.RxPackets + s.RxForeign + s.RxMalformed + s.RxUnknownPT + s.RxBadSize + s.RxInactive
 }
 
 // step ticks each endpoint once, in the given order (receivers first, so

@@ -2,6 +2,8 @@
 // one shared 20 ms Clock, with small stages attached to them — a Player
 // (prompt out), a Recorder and a SilenceDetector (audio in), DTMF in and
 // out — and a PromptCache that decodes each prompt file once for all calls.
+// A Bridge connects two legs (relaying G.711 bytes when the codecs match)
+// and a Mixer is a conference room; both drive their endpoints' ticks.
 //
 // Sub-packages hold the pieces that know nothing of sockets: codec (G.711,
 // sample types), jitter (the jitter buffer), dtmf (RFC 4733, SIP INFO,

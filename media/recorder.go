@@ -135,6 +135,12 @@ func (r *Recorder) Pause() { r.paused.Store(true) }
 // Resume undoes Pause.
 func (r *Recorder) Resume() { r.paused.Store(false) }
 
+// Paused reports whether the recorder is writing silence.
+func (r *Recorder) Paused() bool { return r.paused.Load() }
+
+// Dropped counts frames lost so far because the disk could not keep up.
+func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
+
 // Stop ends the recording with ReasonStopped; it does not wait for the
 // file to be closed (use Wait). Safe from any goroutine, idempotent.
 func (r *Recorder) Stop() {

@@ -68,6 +68,7 @@ type slot struct {
 type Buffer struct {
 	slots   [Slots]slot
 	max     int
+	min     int // smallest target: frames that arrive together in one packet
 	started bool
 	filling bool
 	ssrc    uint32
@@ -98,7 +99,7 @@ func WithMax(frames int) Option {
 
 // New returns an empty buffer.
 func New(opts ...Option) *Buffer {
-	b := &Buffer{max: DefaultMax, target: 1}
+	b := &Buffer{max: DefaultMax, min: 1, target: 1}
 	for _, o := range opts {
 		o(b)
 	}
@@ -238,7 +239,7 @@ func (b *Buffer) Pop() ([]byte, Status) {
 			// 10 s without an underrun: try one frame less latency.
 			b.calm = 0
 			want := 1 + int(2*b.jitter/frameTS+0.999)
-			if want < b.target {
+			if want < b.target && b.target > b.min {
 				b.target--
 			}
 		}
@@ -264,6 +265,31 @@ func (b *Buffer) conceal() ([]byte, Status) {
 		return b.last, Concealed
 	}
 	return nil, Concealed
+}
+
+// SetMinTarget keeps the target depth at least frames (clamped to
+// 1..max). Packets of 40 or 60 ms deliver two or three frames at once;
+// with a smaller target every packet would start with an underrun.
+func (b *Buffer) SetMinTarget(frames int) {
+	b.min = max(1, min(frames, b.max))
+	b.target = max(b.target, b.min)
+}
+
+// Grow adds latency as an underrun does: the target depth grows by a
+// frame and Pop returns Empty until that much is buffered. For an owner
+// that finds the frame due for play-out still incomplete (part of it in
+// a packet that is late).
+func (b *Buffer) Grow() {
+	b.stats.Underruns++
+	b.calm = 0
+	b.target = min(b.target+1, b.max)
+	b.filling = true
+}
+
+// Next returns the sequence number the next Pop will play, and false
+// while the buffer has not started playing (empty or filling).
+func (b *Buffer) Next() (uint16, bool) {
+	return b.next, b.started && !b.filling
 }
 
 // Stats returns the counters.

@@ -239,3 +239,63 @@ func FuzzBuffer(f *testing.F) {
 		}
 	})
 }
+
+func TestMinTargetGrowNext(t *testing.T) {
+	tests := []struct {
+		name       string
+		min        int
+		grow       bool
+		wantTarget int
+		wantEmpty  int // Pops returning Empty before the first frame
+	}{
+		{name: "default", min: 0, wantTarget: 1, wantEmpty: 0},
+		{name: "60 ms packets", min: 3, wantTarget: 3, wantEmpty: 2},
+		{name: "clamped to max", min: 99, wantTarget: DefaultMax, wantEmpty: DefaultMax - 1},
+		{name: "grow", min: 1, grow: true, wantTarget: 2, wantEmpty: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := New()
+			if tt.min > 0 {
+				b.SetMinTarget(tt.min)
+			}
+			if _, playing := b.Next(); playing {
+				t.Fatal("playing before any packet")
+			}
+			if tt.grow {
+				b.Push(1, 100, 0, []byte{'x'}, time.Time{})
+				if p, st := b.Pop(); st != OK || p[0] != 'x' {
+					t.Fatalf("first pop %v", st)
+				}
+				if next, playing := b.Next(); next != 101 || !playing {
+					t.Fatalf("next %d playing %v", next, playing)
+				}
+				b.Grow()
+				if _, playing := b.Next(); playing {
+					t.Fatal("playing right after Grow")
+				}
+			}
+			if got := b.Stats().Target; got != tt.wantTarget {
+				t.Fatalf("target %d, want %d", got, tt.wantTarget)
+			}
+			empty := 0
+			for seq := uint16(1); ; seq++ {
+				b.Push(1, 100+seq, uint32(seq)*160, []byte{byte(seq)}, time.Time{})
+				p, st := b.Pop()
+				if st == OK {
+					if p[0] != 1 {
+						t.Fatalf("first frame %d, want 1", p[0])
+					}
+					break
+				}
+				if st != Empty || seq > 20 {
+					t.Fatalf("pop %d: %v", seq, st)
+				}
+				empty++
+			}
+			if empty != tt.wantEmpty {
+				t.Fatalf("%d empty pops, want %d", empty, tt.wantEmpty)
+			}
+		})
+	}
+}

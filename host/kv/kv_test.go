@@ -1,0 +1,219 @@
+package kv
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func openTemp(t *testing.T, opts ...Option) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sub", "kv.db")
+	s, err := Open(path, opts...)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, path
+}
+
+func TestSetGetDelete(t *testing.T) {
+	s, _ := openTemp(t)
+	if err := s.Set("acme", "room", []byte("42")); err != nil {
+		t.Fatalf("Set: %v", err)
+	}
+	v, ok, err := s.Get("acme", "room")
+	if err != nil || !ok || string(v) != "42" {
+		t.Fatalf("Get = %q, %v, %v; want \"42\", true, nil", v, ok, err)
+	}
+	if err := s.Set("acme", "room", []byte("43")); err != nil {
+		t.Fatalf("Set overwrite: %v", err)
+	}
+	if v, _, _ = s.Get("acme", "room"); string(v) != "43" {
+		t.Fatalf("after overwrite Get = %q, want \"43\"", v)
+	}
+	existed, err := s.Delete("acme", "room")
+	if err != nil || !existed {
+		t.Fatalf("Delete = %v, %v; want true, nil", existed, err)
+	}
+	if _, ok, err = s.Get("acme", "room"); ok || err != nil {
+		t.Fatalf("Get after delete: ok=%v err=%v; want false, nil", ok, err)
+	}
+	if existed, err = s.Delete("acme", "room"); existed || err != nil {
+		t.Fatalf("second Delete = %v, %v; want false, nil", existed, err)
+	}
+	if existed, err = s.Delete("nobody", "room"); existed || err != nil {
+		t.Fatalf("Delete unknown tenant = %v, %v; want false, nil", existed, err)
+	}
+}
+
+func TestEmptyValue(t *testing.T) {
+	s, _ := openTemp(t)
+	if err := s.Set("acme", "k", nil); err != nil {
+		t.Fatalf("Set: %v", err)
+	}
+	v, ok, err := s.Get("acme", "k")
+	if err != nil || !ok || len(v) != 0 {
+		t.Fatalf("Get = %q, %v, %v; want empty, true, nil", v, ok, err)
+	}
+}
+
+func TestTenantIsolation(t *testing.T) {
+	s, _ := openTemp(t)
+	if err := s.Set("acme", "k", []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("globex", "k", []byte("g")); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := s.Get("acme", "k"); string(v) != "a" {
+		t.Fatalf("acme sees %q, want \"a\"", v)
+	}
+	if v, _, _ := s.Get("globex", "k"); string(v) != "g" {
+		t.Fatalf("globex sees %q, want \"g\"", v)
+	}
+	if _, ok, _ := s.Get("initech", "k"); ok {
+		t.Fatal("a third tenant sees another tenant's key")
+	}
+	if _, err := s.Delete("globex", "k"); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, _ := s.Get("acme", "k"); !ok || string(v) != "a" {
+		t.Fatalf("deleting globex's key changed acme's: %q %v", v, ok)
+	}
+}
+
+func TestPersistence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kv.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("acme", "k", []byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Get("acme", "k"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Get after Close: %v, want ErrClosed", err)
+	}
+	s, err = Open(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	if v, ok, err := s.Get("acme", "k"); err != nil || !ok || string(v) != "kept" {
+		t.Fatalf("after reopen Get = %q, %v, %v", v, ok, err)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	s, _ := openTemp(t, WithMaxKeyBytes(4), WithMaxValueBytes(8))
+	tests := []struct {
+		name   string
+		tenant string
+		key    string
+		val    []byte
+		want   error
+	}{
+		{name: "ok", tenant: "t", key: "abcd", val: []byte("12345678")},
+		{name: "key too large", tenant: "t", key: "abcde", val: nil, want: ErrKeyTooLarge},
+		{name: "value too large", tenant: "t", key: "k", val: []byte("123456789"), want: ErrValueTooLarge},
+		{name: "empty key", tenant: "t", key: "", want: ErrEmptyKey},
+		{name: "empty tenant", tenant: "", key: "k", want: ErrInvalidTenant},
+		{name: "long tenant", tenant: strings.Repeat("t", DefaultMaxTenantBytes+1), key: "k", want: ErrInvalidTenant},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.Set(tc.tenant, tc.key, tc.val)
+			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+				t.Fatalf("Set = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDefaultLimits(t *testing.T) {
+	s, _ := openTemp(t)
+	if err := s.Set("t", strings.Repeat("k", DefaultMaxKeyBytes), make([]byte, DefaultMaxValueBytes)); err != nil {
+		t.Fatalf("at the limits: %v", err)
+	}
+	if err := s.Set("t", strings.Repeat("k", DefaultMaxKeyBytes+1), nil); !errors.Is(err, ErrKeyTooLarge) {
+		t.Fatalf("key over: %v, want ErrKeyTooLarge", err)
+	}
+	if err := s.Set("t", "k", make([]byte, DefaultMaxValueBytes+1)); !errors.Is(err, ErrValueTooLarge) {
+		t.Fatalf("value over: %v, want ErrValueTooLarge", err)
+	}
+}
+
+func TestInvalidLimit(t *testing.T) {
+	_, err := Open(filepath.Join(t.TempDir(), "kv.db"), WithMaxKeyBytes(0))
+	if !errors.Is(err, ErrInvalidLimit) {
+		t.Fatalf("Open = %v, want ErrInvalidLimit", err)
+	}
+}
+
+func TestGetReturnsCopy(t *testing.T) {
+	s, _ := openTemp(t)
+	if err := s.Set("t", "k", []byte("abc")); err != nil {
+		t.Fatal(err)
+	}
+	v, _, _ := s.Get("t", "k")
+	v[0] = 'X'
+	if v2, _, _ := s.Get("t", "k"); string(v2) != "abc" {
+		t.Fatalf("stored value changed through the returned slice: %q", v2)
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	s, _ := openTemp(t)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tenant := string(rune('a' + g))
+			for i := range 20 {
+				val := []byte{byte(g), byte(i)}
+				if err := s.Set(tenant, "k", val); err != nil {
+					t.Error(err)
+					return
+				}
+				got, ok, err := s.Get(tenant, "k")
+				if err != nil || !ok || !bytes.Equal(got, val) {
+					t.Errorf("tenant %s: Get = %v %v %v, want %v", tenant, got, ok, err, val)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func FuzzSetGet(f *testing.F) {
+	f.Add("acme", "key", []byte("value"))
+	f.Add("t", "\x00", []byte{})
+	path := filepath.Join(f.TempDir(), "kv.db")
+	s, err := Open(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	f.Fuzz(func(t *testing.T, tenant, key string, val []byte) {
+		if err := s.Set(tenant, key, val); err != nil {
+			if !errors.Is(err, ErrInvalidTenant) && !errors.Is(err, ErrEmptyKey) &&
+				!errors.Is(err, ErrKeyTooLarge) && !errors.Is(err, ErrValueTooLarge) {
+				t.Fatalf("unexpected Set error: %v", err)
+			}
+			return
+		}
+		got, ok, err := s.Get(tenant, key)
+		if err != nil || !ok || !bytes.Equal(got, val) {
+			t.Fatalf("Get = %q, %v, %v; want %q", got, ok, err, val)
+		}
+	})
+}
