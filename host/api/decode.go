@@ -1,0 +1,100 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+)
+
+// decodeJSON reads one JSON object into v, strictly: a body over the cap,
+// an unknown field, a wrong type, malformed JSON or anything after the
+// object is a BadRequest that says exactly which.
+func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && mt != "application/x-amz-json-1.1") {
+			return &Error{Status: http.StatusUnsupportedMediaType, Code: CodeBadRequest,
+				Message: fmt.Sprintf("Content-Type %q: want application/json", ct)}
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.o.maxBody)
+	return decodeStrict(r.Body, v)
+}
+
+// decodeStrict is decodeJSON's parser, separate so it can be fuzzed.
+func decodeStrict(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return badRequest("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		mbe *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return err
+	case errors.Is(err, io.EOF):
+		return badRequest("empty body: want a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("truncated JSON body")
+	case errors.As(err, &syn):
+		return badRequest("malformed JSON at byte %d: %s", syn.Offset, syn.Error())
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return badRequest("body: want a JSON object, got %s", typ.Value)
+		}
+		return badRequest("field %s: want %s, got %s", typ.Field, jsonType(typ.Type.Kind().String()), typ.Value)
+	}
+	// encoding/json reports an unknown field only by its text:
+	// `json: unknown field "Foo"`.
+	const prefix = "json: unknown field "
+	if msg := err.Error(); len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
+		return badRequest("unknown field %s", msg[len(prefix):])
+	}
+	return badRequest("invalid JSON: %v", err)
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "map", "struct":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	default:
+		return "a number"
+	}
+}
+
+// newUUID returns a random (version 4) UUID in lowercase, which is also a
+// valid registry id.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	s := hex.EncodeToString(b[:])
+	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}
