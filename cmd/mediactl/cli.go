@@ -28,17 +28,38 @@ const (
 const usageTop = `mediactl: the media server's command-line client
 
 Usage:
-  mediactl plugin run [flags] PLUGIN.wasm [EVENT.json | -]
-  mediactl plugin run [flags] -url URL [EVENT.json | -]
-  mediactl plugin check PLUGIN.wasm
+  mediactl [server flags] COMMAND [flags] [arguments]
 
-Commands:
-  plugin run     run one event through a plugin (or a webhook) and print the response
-  plugin check   validate a plugin module and print its facts
+Local commands (no server needed):
+  plugin run       run one event through a plugin (or a webhook) and print the response
+  plugin check     validate a plugin module and print its facts
 
-Planned: plugin upload/list, call, calls, tenants (they will talk to a server).
+Calls:
+  call create      place an outbound call; prints its TransactionId
+  call update      send CALL_UPDATE_REQUESTED to a live call
+  call hangup      end a call
+  calls            list the live calls
 
-Run "mediactl plugin run -h" for the flags and examples.
+Plugins:
+  plugin upload    upload a module (with -app: and make it live); prints its SHA-256
+  plugin list      list the stored versions
+  plugin assign    make a version an application's current plugin
+  plugin rollback  go back to an application's previous version
+  plugin delete    delete a stored version
+  plugin logs      print an application's recent plugin logs
+  plugin stats     print an application's plugin counters
+
+Tenant resources:
+  app list|create|delete                     SIP media applications
+  number list|add|remove|route               phone numbers and their routes
+  key list|create|revoke                     API keys
+  object put|get|list|delete BUCKET [KEY]    bucket objects (prompts, recordings)
+` + globalFlagsHelp + `
+Exit status: 0 on success, 1 when the server (or the plugin) refuses or
+fails, 2 on a usage error.
+
+Run "mediactl COMMAND -h" for a command's flags and examples, e.g.
+"mediactl call create -h".
 `
 
 const usageRun = `Usage: mediactl plugin run [flags] PLUGIN.wasm [EVENT.json | -]
@@ -77,30 +98,96 @@ Flags:
 
 // run is the whole program; main only wires the process to it.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usageTop)
-		return exitUsage
+	return newSession(ctx, os.Getenv, stdin, stdout, stderr).dispatch(args)
+}
+
+// serverCommands are the commands that talk to a server, by group: "calls"
+// is a group of one command named "".
+func serverCommands() map[string]map[string]func(*session, []string) error {
+	return map[string]map[string]func(*session, []string) error{
+		"call":  {"create": (*session).callCreate, "update": (*session).callUpdate, "hangup": (*session).callHangup},
+		"calls": {"": (*session).calls},
+		"plugin": {"upload": (*session).pluginUpload, "list": (*session).pluginList, "assign": (*session).pluginAssign,
+			"rollback": (*session).pluginRollback, "delete": (*session).pluginDelete, "logs": (*session).pluginLogs,
+			"stats": (*session).pluginStats},
+		"app":    {"list": (*session).appList, "create": (*session).appCreate, "delete": (*session).appDelete},
+		"number": {"list": (*session).numberList, "add": (*session).numberAdd, "remove": (*session).numberRemove, "route": (*session).numberRoute},
+		"key":    {"list": (*session).keyList, "create": (*session).keyCreate, "revoke": (*session).keyRevoke},
+		"object": {"put": (*session).objectPut, "get": (*session).objectGet, "list": (*session).objectList, "delete": (*session).objectDelete},
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usageTop)
-		return exitOK
-	case "plugin":
-		if len(args) < 2 {
-			fmt.Fprint(stderr, usageTop)
+}
+
+func (s *session) dispatch(args []string) int {
+	if len(args) > 0 && strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
+		// Server flags before the command.
+		fs := flag.NewFlagSet("mediactl", flag.ContinueOnError)
+		fs.SetOutput(s.stderr)
+		fs.Usage = func() { fmt.Fprint(s.stderr, usageTop) }
+		s.registerGlobals(fs)
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
 			return exitUsage
 		}
-		switch args[1] {
-		case "run":
-			return pluginRun(ctx, args[2:], stdin, stdout, stderr)
-		case "check":
-			return pluginCheck(ctx, args[2:], stdout, stderr)
-		}
-		fmt.Fprintf(stderr, "mediactl: unknown command \"plugin %s\"\n\n%s", args[1], usageTop)
+		args = fs.Args()
+	}
+	if len(args) == 0 {
+		fmt.Fprint(s.stderr, usageTop)
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "mediactl: unknown command %q\n\n%s", args[0], usageTop)
-	return exitUsage
+	if isHelp(args[0]) {
+		fmt.Fprint(s.stdout, usageTop)
+		return exitOK
+	}
+	group, ok := serverCommands()[args[0]]
+	if !ok {
+		fmt.Fprintf(s.stderr, "mediactl: unknown command %q\n\n%s", args[0], usageTop)
+		return exitUsage
+	}
+	if fn, ok := group[""]; ok {
+		return s.exit(fn(s, args[1:]))
+	}
+	if len(args) < 2 {
+		fmt.Fprintf(s.stderr, "mediactl: %s: missing subcommand\n\n%s", args[0], usageTop)
+		return exitUsage
+	}
+	if args[0] == "plugin" {
+		switch args[1] {
+		case "run":
+			return pluginRun(s.ctx, args[2:], s.stdin, s.stdout, s.stderr)
+		case "check":
+			return pluginCheck(s.ctx, args[2:], s.stdout, s.stderr)
+		}
+	}
+	fn, ok := group[args[1]]
+	if !ok {
+		fmt.Fprintf(s.stderr, "mediactl: unknown command \"%s %s\"\n\n%s", args[0], args[1], usageTop)
+		return exitUsage
+	}
+	return s.exit(fn(s, args[2:]))
+}
+
+// exit turns a command's result into the exit code, printing an error no
+// one has reported yet.
+func (s *session) exit(err error) int {
+	var ee exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	fmt.Fprintf(s.stderr, "mediactl: %v\n", err)
+	return exitFailure
+}
+
+func isHelp(a string) bool {
+	switch a {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
 }
 
 func fail(stderr io.Writer, code int, format string, args ...any) int {

@@ -1,6 +1,7 @@
-// Command mediactl is the command-line client of the media server. Today it
-// runs and checks plugins locally; later subcommands (plugin upload/list,
-// call, calls, tenants) will talk to a server's HTTP API.
+// Command mediactl is the command-line client of the media server. It runs
+// and checks plugins locally ("plugin run", "plugin check"), and drives a
+// server through its HTTP control API (host/api/client): calls, plugin
+// versions, applications, phone numbers, API keys and bucket objects.
 package main
 
 import (
