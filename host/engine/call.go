@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wasmvoice/mediaserver/abi"
@@ -33,6 +34,10 @@ type Call struct {
 	msgs   []func()
 	wake   chan struct{}
 	closed bool
+	// callerGone is set by RemoteHangup before its message is queued, so
+	// a response that arrives after the caller left (CANCEL while the
+	// plugin was answering NEW_INBOUND_CALL) does not answer a dead call.
+	callerGone atomic.Bool
 
 	// Everything below belongs to the call's goroutine.
 	later      []func() // continuations run before the next inbox message
@@ -135,6 +140,7 @@ func (c *Call) Digit(d rune) {
 
 // RemoteHangup tells the call that the caller hung up (BYE or CANCEL).
 func (c *Call) RemoteHangup() {
+	c.callerGone.Store(true)
 	c.post(func() { c.onLegGone(c.legs[0], 0) })
 }
 
@@ -514,6 +520,12 @@ func (c *Call) startAction(a abi.Action) (runner, outcome) {
 			return nil, failed(abi.InvalidActionParameter, fmt.Sprintf("%s: call leg %s has hung up", a.Type, l.tag))
 		case l.dialing:
 			return nil, failed(abi.InvalidActionParameter, fmt.Sprintf("%s: call leg %s has not answered", a.Type, l.tag))
+		case !l.answered && l == c.legs[0] && c.callerGone.Load():
+			// The queued hangup message ends the call next; drop the list
+			// quietly instead of answering a call that is gone.
+			c.queue = nil
+			c.listActive = false
+			return nil, outcome{}
 		case !l.answered:
 			ctx, cancel := context.WithTimeout(context.Background(), c.e.cfg.SignalTimeout)
 			err := l.leg.Answer(ctx)

@@ -843,3 +843,37 @@ func TestInboundInvalid(t *testing.T) {
 		t.Fatalf("err %v, want %v", err, ErrInvalidCall)
 	}
 }
+
+// A caller who hangs up (CANCEL) while the plugin is still answering
+// NEW_INBOUND_CALL must not be answered afterwards: the call just ends.
+func TestCancelWhilePluginAnswers(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := newHarness(t, func(ev *abi.Event) (string, error) {
+		if ev.InvocationEventType == abi.EventNewInboundCall {
+			close(entered)
+			<-release
+			return actions(act("PlayAudio", hello)), nil
+		}
+		return actions(), nil
+	})
+	// Not h.start(): it waits for the call to settle, and the plugin is
+	// held inside NEW_INBOUND_CALL on purpose.
+	c, err := h.e.Inbound(App{TenantID: "tenant-1", SipMediaApplicationID: "sma-1", Handler: h.plugin}, h.leg, CallInfo{From: "+15550001", To: "+15550100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.call = c
+	<-entered
+	c.RemoteHangup()
+	close(release)
+	h.settle()
+	for _, op := range h.leg.Ops() {
+		if strings.HasPrefix(op, "answer") || strings.HasPrefix(op, "play") {
+			t.Fatalf("leg ops %q: a call whose caller left was answered or played to", h.leg.Ops())
+		}
+	}
+	h.wantTypes("NEW_INBOUND_CALL", "HANGUP")
+	if !h.ended() {
+		t.Fatal("call did not end")
+	}
+}
