@@ -21,7 +21,10 @@ func (s *Server) startAPI() error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
 	})
-	mux.HandleFunc("GET /calls", s.listCalls)
+	// Everything else is the control API (host/api), which authenticates
+	// every request; /metrics needs the admin key (metrics.go).
+	mux.Handle("GET /metrics", s.ten.m.handler())
+	mux.Handle("/", s.controlAPI())
 	s.apiLn = ln
 	s.api = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	s.apiDone = make(chan struct{})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/host/tenant"
 )
 
 // requireBench skips b unless MEDIASERVER_BENCH=1.
@@ -69,15 +70,18 @@ func raiseFileLimit(b *testing.B, need uint64) {
 func startBenchServer(b *testing.B, calls int, apps []config.Application) *testServer {
 	b.Helper()
 	cfg := testConfig(b)
-	cfg.RTP.PortMin = 30000
-	cfg.RTP.PortMax = min(32766, 30000+2*calls+400)
+	cfg.RTP.PortMin = 20000
+	cfg.RTP.PortMax = min(32766, 20000+2*calls+400)
 	if (cfg.RTP.PortMax-cfg.RTP.PortMin)/2 < calls {
 		b.Fatalf("%d calls do not fit the RTP range %d-%d", calls, cfg.RTP.PortMin, cfg.RTP.PortMax)
 	}
 	cfg.API.Listen = ""
 	logs := &warnCounter{}
 	ts := startTestServer(b, cfg, apps,
-		WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+		WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+		// The tenant quotas would turn the load away: lift them well
+		// above what the benchmark asks for.
+		WithDefaultQuotas(tenant.Quotas{MaxConcurrentCalls: 2*calls + 100, MaxCallsPerSecond: 100000}))
 	b.Cleanup(func() {
 		if n, first := logs.summary(); n > 0 {
 			b.Logf("the server logged %d warnings or errors; the first: %s", n, first)
@@ -111,7 +115,7 @@ func (w *warnCounter) summary() (int, string) {
 
 // rtpTotals are the RTP counters summed over a server's live legs.
 type rtpTotals struct {
-	legs, rx, tx, foreign uint64
+	legs, rx, tx, foreign, txErrors uint64
 }
 
 // sumRTP reads the endpoint counters of every live leg. It reaches into
@@ -137,6 +141,7 @@ func sumRTP(ts *testServer) rtpTotals {
 		t.rx += st.RxPackets
 		t.tx += st.TxPackets
 		t.foreign += st.RxForeign
+		t.txErrors += st.TxErrors
 	}
 	return t
 }

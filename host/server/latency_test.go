@@ -56,7 +56,7 @@ func BenchmarkDigitToPrompt(b *testing.B) {
 			b.Fatalf("warm-up call to %s: %v", n, err)
 		}
 	}
-	ts.waitIdle(b)
+	drainCalls(b, ts)
 
 	b.ResetTimer()
 	lat := map[string][]time.Duration{}
@@ -87,7 +87,7 @@ func BenchmarkDigitToPrompt(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	ts.waitIdle(b)
+	drainCalls(b, ts)
 
 	pct := func(n string, p float64) float64 {
 		l := lat[n]

@@ -271,8 +271,8 @@ func (l *leg) Play(src abi.AudioSource, done func(err error)) (func(), error) {
 	if src.Type != "S3" {
 		return nil, fmt.Errorf("%w: %w %q", engine.ErrAudioSource, ErrUnsupportedSource, src.Type)
 	}
-	path, err := l.srv.store.Path(l.tenant, src.BucketName, src.Key)
-	if err != nil {
+	path, err := l.srv.promptFile(l.tenant, src.BucketName, src.Key) // storage.go: fetched from S3 if needed
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %w", engine.ErrAudioSource, err)
 	}
 	prompt, err := l.srv.prompts.Load(path)
@@ -319,7 +319,7 @@ func (l *leg) Record(req engine.RecordRequest, ev engine.RecordEvents) (func() e
 	if err != nil {
 		return nil, err
 	}
-	path, err := l.srv.store.Path(l.tenant, req.BucketName, req.Key)
+	path, err := l.srv.recordingFile(l.tenant, req.BucketName, req.Key) // storage.go: quota, S3 upload
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +365,7 @@ func (l *leg) Record(req engine.RecordRequest, ev engine.RecordEvents) (func() e
 				ep.RemoveSink(sil)
 			}
 			rec.Stop()
-			result = rec.Wait().Err
+			result = l.srv.recordingDone(path, rec.Wait().Err)
 			l.mu.Lock()
 			delete(l.records, rec)
 			l.mu.Unlock()
@@ -394,8 +394,9 @@ func (l *leg) release() {
 	}
 	for r := range records {
 		r.Stop()
-		if res := r.Wait(); res.Err != nil {
-			l.log.Warn("recording failed", "path", res.Path, "err", res.Err)
+		res := r.Wait()
+		if err := l.srv.recordingDone(res.Path, res.Err); err != nil {
+			l.log.Warn("recording failed", "path", res.Path, "err", err)
 		}
 	}
 	if ep != nil {
@@ -403,6 +404,7 @@ func (l *leg) release() {
 			l.log.Warn("closing rtp endpoint", "err", err)
 		}
 		st := ep.Stats()
+		l.srv.ten.m.legEnded(st)
 		l.log.Debug("rtp stats", "rx", st.RxPackets, "tx", st.TxPackets, "foreign", st.RxForeign,
 			"malformed", st.RxMalformed, "unknown_pt", st.RxUnknownPT, "bad_size", st.RxBadSize)
 	}
@@ -450,7 +452,7 @@ func (l *leg) StartCallRecording(req engine.CallRecordingRequest, failed func(er
 	default:
 		return nil, fmt.Errorf("call recording: unknown track %q", req.Track)
 	}
-	path, err := l.srv.store.Path(l.tenant, req.BucketName, req.Key)
+	path, err := l.srv.recordingFile(l.tenant, req.BucketName, req.Key) // storage.go: quota, S3 upload
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +501,8 @@ func (c *callRecording) Stop() error {
 	c.once.Do(func() {
 		c.ep.RemoveSink(c.rec)
 		c.rec.Stop()
-		c.err = c.rec.Wait().Err
+		res := c.rec.Wait()
+		c.err = c.l.srv.recordingDone(res.Path, res.Err)
 		c.l.mu.Lock()
 		delete(c.l.records, c.rec)
 		c.l.mu.Unlock()

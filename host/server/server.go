@@ -54,6 +54,8 @@ type options struct {
 	observer       func(Invocation)
 	webhookTimeout time.Duration
 	sipT1, sipT2   time.Duration
+	ringTimeout    time.Duration
+	ten            tenancyOptions // quota.go
 }
 
 // WithLogger sets the logger (default: discard).
@@ -83,9 +85,12 @@ func WithSIPTimers(t1, t2 time.Duration) Option {
 // Invocation is one handler invocation, as reported to an observer.
 type Invocation struct {
 	Tenant, App string
-	Event       []byte // the event JSON
-	Response    []byte // the response JSON; nil when Err is set
-	Err         error
+	// Plugin is the SHA-256 of the plugin version that ran ("" for a
+	// webhook, and for outbound calls: see appHandler).
+	Plugin   string
+	Event    []byte // the event JSON
+	Response []byte // the response JSON; nil when Err is set
+	Err      error
 }
 
 // route is where a number leads.
@@ -123,6 +128,8 @@ type Server struct {
 	apiDone  chan struct{}
 	legs     sync.WaitGroup
 	liveLegs map[*leg]struct{}
+	repaired []string // recordings repaired at start (repair.go)
+	ten      *tenancy // registry, plugin versions, quotas, metrics (apps.go)
 }
 
 // New checks cfg and returns a server ready to Start.
@@ -133,7 +140,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{cfg: cfg, liveLegs: map[*leg]struct{}{}}
+	s := &Server{cfg: cfg, liveLegs: map[*leg]struct{}{}, ten: newTenancy()}
 	for _, o := range opts {
 		o(&s.opts)
 	}
@@ -172,9 +179,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if s.kv, err = kv.Open(filepath.Join(data, "kv.db")); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	if s.store, err = store.NewFolder(filepath.Join(data, "buckets")); err != nil {
-		return fmt.Errorf("server: %w", err)
+	if err := s.openStorage(ctx); err != nil { // storage.go: folder or S3
+		return err
 	}
+	repaired := s.repairRecordings(s.store.Root())
+	s.mu.Lock()
+	s.repaired = repaired
+	s.mu.Unlock()
 	cacheDir := s.opts.cacheDir
 	if cacheDir == "" {
 		cacheDir = filepath.Join(data, "cache")
@@ -194,7 +205,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	if err := s.loadApps(ctx); err != nil {
+	if err := s.startTenancy(ctx); err != nil { // apps.go: registry, keys, versions
 		return err
 	}
 
@@ -210,6 +221,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Logger: s.log.With("component", "engine"),
 		Region: s.cfg.Region,
 		Limits: engine.Limits{MaxActions: s.cfg.Limits.MaxActions, MaxInvocations: s.cfg.Limits.MaxInvocations},
+		// Outbound calls, CallAndBridge and conferences: dial.go, conference.go.
+		Dialer:      dialer{s},
+		Conferences: conferences{s},
+		RingTimeout: s.opts.ringTimeout,
 	})
 
 	s.sip, err = sip.NewServer(sip.Config{
@@ -239,43 +254,6 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	return nil
 }
 
-// loadApps seeds each application's prompts and loads its handler. A
-// plugin that fails to load is logged and its numbers answer 503: one
-// broken tenant must not keep the others down.
-func (s *Server) loadApps(ctx context.Context) error {
-	s.routes = map[string]*route{}
-	for _, t := range s.cfg.Tenants {
-		for _, a := range t.Applications {
-			if a.Prompts != "" {
-				if err := s.seedPrompts(ctx, t.ID, a.Prompts); err != nil {
-					s.log.Warn("seeding prompts failed", "tenant", t.ID, "app", a.ID, "dir", a.Prompts, "err", err)
-				}
-			}
-			h, err := s.loadHandler(ctx, t.ID, a)
-			if err != nil {
-				s.log.Error("application failed to load; its numbers answer 503", "tenant", t.ID, "app", a.ID, "err", err)
-			} else {
-				s.handlers = append(s.handlers, h)
-			}
-			for _, n := range a.Numbers {
-				s.routes[NormalizeNumber(n)] = &route{tenant: t.ID, app: a.ID, number: n, handler: h, loadErr: err}
-			}
-		}
-	}
-	return nil
-}
-
-func (s *Server) loadHandler(ctx context.Context, tenant string, a config.Application) (plugin.Handler, error) {
-	if a.Webhook != "" {
-		return plugin.NewWebhook(a.Webhook, s.opts.webhookTimeout, nil), nil
-	}
-	wasm, err := os.ReadFile(a.Plugin)
-	if err != nil {
-		return nil, fmt.Errorf("plugin %s: %w", a.Plugin, err)
-	}
-	return s.runtime.Load(ctx, tenant, a.ID, wasm, nil)
-}
-
 // seedPrompts copies dir/<bucket>/<key...> into the tenant's bucket store,
 // keeping objects that already exist there (a tenant may have replaced
 // them). Files directly in dir have no bucket and are skipped.
@@ -297,7 +275,7 @@ func (s *Server) seedPrompts(ctx context.Context, tenant, dir string) error {
 			skipped = append(skipped, rel)
 			return nil
 		}
-		if _, err := s.store.Stat(ctx, tenant, bucket, key); err == nil {
+		if _, err := s.ten.blobs.remote.Stat(ctx, tenant, bucket, key); err == nil {
 			return nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -307,7 +285,7 @@ func (s *Server) seedPrompts(ctx context.Context, tenant, dir string) error {
 			return err
 		}
 		defer f.Close()
-		if _, err := s.store.Put(ctx, tenant, bucket, key, f); err != nil {
+		if _, err := s.ten.blobs.remote.Put(ctx, tenant, bucket, key, f); err != nil {
 			return err
 		}
 		s.log.Debug("prompt seeded", "tenant", tenant, "bucket", bucket, "key", key)
@@ -341,48 +319,38 @@ func NormalizeNumber(n string) string {
 	return b.String()
 }
 
-// lookup finds the route for a call: the Request-URI user, else the To user.
-func (s *Server) lookup(c *sip.Call) (*route, string) {
-	for _, u := range []string{c.RequestUser, c.To.User} {
-		n := NormalizeNumber(u)
-		if r := s.routes[n]; r != nil {
-			return r, n
-		}
-	}
-	return nil, NormalizeNumber(c.RequestUser)
-}
-
-// handleCall runs in its own goroutine per INVITE (sip.Handler).
+// handleCall runs in its own goroutine per INVITE (sip.Handler). admit
+// (apps.go) routes the number through the registry and applies the
+// tenant's quotas; the call holds its plugin version until it ends.
 func (s *Server) handleCall(c *sip.Call) {
-	r, number := s.lookup(c)
-	log := s.log.With("call_id", c.ID, "number", number, "from", c.From.User)
-	switch {
-	case r == nil:
-		log.Info("call rejected: unknown number", "code", 404)
-		rejectAndDrain(c, 404, "Not Found")
-		return
-	case r.handler == nil:
-		log.Warn("call rejected: application unavailable", "code", 503, "tenant", r.tenant, "app", r.app, "err", r.loadErr)
-		rejectAndDrain(c, 503, "Service Unavailable")
+	log := s.log.With("call_id", c.ID, "from", c.From.User)
+	a, code, reason := s.admit(c, log)
+	if a == nil {
+		rejectAndDrain(c, code, reason)
 		return
 	}
-	l := newLeg(s, c, r.tenant, log)
+	defer a.release()
+	log = log.With("number", a.number, "tenant", a.tenant, "app", a.app)
+	l := newLeg(s, c, a.tenant, log)
 	if !s.addLeg(l) {
+		s.ten.m.rejected(a.tenant, "refused")
 		rejectAndDrain(c, 503, "Service Unavailable")
 		return
 	}
 	defer s.removeLeg(l)
 	call, err := s.engine.Inbound(engine.App{
-		TenantID:              r.tenant,
-		SipMediaApplicationID: r.app,
-		SipRuleID:             r.number,
-		Handler:               s.invoker(r),
-	}, l, engine.CallInfo{From: c.From.User, To: r.number, SipHeaders: c.Headers})
+		TenantID:              a.tenant,
+		SipMediaApplicationID: a.app,
+		SipRuleID:             a.number,
+		Handler:               s.callInvoker(a),
+	}, l, engine.CallInfo{From: c.From.User, To: a.number, SipHeaders: c.Headers})
 	if err != nil {
 		log.Warn("call rejected: engine refused it", "err", err)
+		s.ten.m.rejected(a.tenant, "refused")
 		rejectAndDrain(c, 503, "Service Unavailable")
 		return
 	}
+	s.ten.m.accepted(a.tenant)
 	l.run(call)
 }
 
@@ -547,6 +515,9 @@ func (s *Server) release() error {
 		if err := h.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := s.stopTenancy(ctx); err != nil { // apps.go: versions, registry
+		errs = append(errs, err)
 	}
 	if s.runtime != nil {
 		if err := s.runtime.Close(ctx); err != nil {

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -146,10 +145,8 @@ func TestUnavailableApp(t *testing.T) {
 		{"/healthz", "ok"},
 		{"/calls", `{"Calls":[]}` + "\n"},
 	} {
-		res, err := http.Get("http://" + ts.APIAddr() + tc.path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		// /calls is the control API: it needs a key (/healthz does not).
+		res := ts.apiDo(t, "GET", tc.path, ts.adminKey(t), nil)
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		if res.StatusCode != 200 || string(b) != tc.want {

@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/wasmvoice/mediaserver/host/api"
+	"github.com/wasmvoice/mediaserver/host/engine"
+)
+
+// CallsAPI implements api.Calls (Chime's CreateSipMediaApplicationCall,
+// UpdateSipMediaApplicationCall, and call listing and hang-up) over the
+// server's engine. Get it with Server.CallsAPI after Start.
+//
+// TODO(lead): mount api.New(registry, s.CallsAPI(), plugins) on the API
+// listener once the tenant registry and the Plugins implementation are
+// wired into the server (issue 5); until then the routes are reachable
+// through this type only (and GET /calls of api.go).
+type CallsAPI struct{ s *Server }
+
+var _ api.Calls = (*CallsAPI)(nil)
+
+// CallsAPI returns the server's api.Calls implementation.
+func (s *Server) CallsAPI() *CallsAPI { return &CallsAPI{s: s} }
+
+// appRoute finds the route of tenant's application appID (any of its
+// numbers: they share the handler).
+func (s *Server) appRoute(tenant, appID string) *route {
+	var found *route
+	for _, r := range s.routes {
+		if r.tenant == tenant && r.app == appID {
+			// The lowest number, so SipRuleId is stable across calls.
+			if found == nil || r.number < found.number {
+				found = r
+			}
+		}
+	}
+	return found
+}
+
+// CreateCall dials req.ToPhoneNumber for tenant's application appID and
+// returns the transaction id at once, while the call rings.
+func (c *CallsAPI) CreateCall(_ context.Context, tenant, appID string, req api.CreateCallRequest) (string, error) {
+	s := c.s
+	if s.engine == nil {
+		return "", fmt.Errorf("%w: %w", api.ErrUnavailable, ErrNotStarted)
+	}
+	r := s.appRoute(tenant, appID)
+	if r == nil {
+		return "", fmt.Errorf("%w: application %s", api.ErrNotFound, appID)
+	}
+	if r.handler == nil {
+		return "", fmt.Errorf("%w: application %s failed to load", api.ErrUnavailable, appID)
+	}
+	call, err := s.engine.Outbound(engine.App{
+		TenantID:              tenant,
+		SipMediaApplicationID: appID,
+		SipRuleID:             r.number,
+		Handler:               s.invoker(r),
+	}, engine.OutboundRequest{
+		From:       req.FromPhoneNumber,
+		To:         req.ToPhoneNumber,
+		SipHeaders: req.SipHeaders,
+		Arguments:  req.ArgumentsMap,
+	})
+	if err != nil {
+		return "", apiError(err)
+	}
+	return call.TransactionID(), nil
+}
+
+// apiError maps engine and dialer errors to the API's classes.
+func apiError(err error) error {
+	switch {
+	case errors.Is(err, engine.ErrCallNotFound):
+		return fmt.Errorf("%w: %w", api.ErrNotFound, err)
+	case errors.Is(err, engine.ErrInvalidNumber), errors.Is(err, engine.ErrInvalidHeader),
+		errors.Is(err, engine.ErrTooManyArguments), errors.Is(err, ErrCallerID):
+		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	case errors.Is(err, ErrNoTrunk), errors.Is(err, engine.ErrNoDialer), errors.Is(err, engine.ErrClosed),
+		errors.Is(err, ErrNotStarted):
+		return fmt.Errorf("%w: %w", api.ErrUnavailable, err)
+	}
+	return err
+}
+
+// owned returns the live call txID if it belongs to tenant ("" = any) and,
+// when appID is set, to that application.
+func (c *CallsAPI) owned(tenant, appID, txID string) (engine.CallSummary, bool) {
+	if c.s.engine == nil {
+		return engine.CallSummary{}, false
+	}
+	for _, cs := range c.s.engine.Calls() {
+		if cs.TransactionID != txID {
+			continue
+		}
+		ok := (tenant == "" || cs.TenantID == tenant) && (appID == "" || cs.SipMediaApplicationID == appID)
+		return cs, ok
+	}
+	return engine.CallSummary{}, false
+}
+
+// UpdateCall queues CALL_UPDATE_REQUESTED (the API answers 202). Another
+// tenant's or application's call is api.ErrNotFound, like a missing one.
+func (c *CallsAPI) UpdateCall(_ context.Context, tenant, appID, txID string, args map[string]string) error {
+	if appID == "" {
+		return fmt.Errorf("%w: call %s", api.ErrNotFound, txID)
+	}
+	if _, ok := c.owned(tenant, appID, txID); !ok {
+		return fmt.Errorf("%w: call %s", api.ErrNotFound, txID)
+	}
+	if err := c.s.engine.Update(txID, args); err != nil {
+		return apiError(err)
+	}
+	return nil
+}
+
+// HangupCall ends one of tenant's calls (tenant "" may end any), also
+// while it rings: CANCEL, BYE or 480 as the state requires.
+func (c *CallsAPI) HangupCall(_ context.Context, tenant, txID string) error {
+	if _, ok := c.owned(tenant, "", txID); !ok {
+		return fmt.Errorf("%w: call %s", api.ErrNotFound, txID)
+	}
+	if err := c.s.engine.Hangup(txID); err != nil {
+		return apiError(err)
+	}
+	return nil
+}
+
+// ListCalls lists tenant's live calls (tenant "" lists all), oldest first.
+func (c *CallsAPI) ListCalls(tenant string) []api.Call {
+	out := []api.Call{}
+	if c.s.engine == nil {
+		return out
+	}
+	for _, cs := range c.s.engine.Calls() {
+		if tenant != "" && cs.TenantID != tenant {
+			continue
+		}
+		out = append(out, api.Call{
+			TransactionID: cs.TransactionID, TenantID: cs.TenantID,
+			SipMediaApplicationID: cs.SipMediaApplicationID, CallID: cs.CallID,
+			From: cs.From, To: cs.To, Direction: cs.Direction, StartTime: cs.StartTime.UTC(),
+		})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartTime.Before(out[j].StartTime) })
+	return out
+}

@@ -1,0 +1,210 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wasmvoice/mediaserver/host/engine"
+	"github.com/wasmvoice/mediaserver/media"
+	"github.com/wasmvoice/mediaserver/media/codec"
+	"github.com/wasmvoice/mediaserver/media/dtmf"
+	"github.com/wasmvoice/mediaserver/sip"
+)
+
+// WithRingTimeout sets how long the LEG-A of an outbound call may ring
+// before the engine cancels it and reports 408 (engine default 60 s).
+func WithRingTimeout(d time.Duration) Option { return func(o *options) { o.ringTimeout = d } }
+
+// dialer is the engine's Dialer over sip.Server.Dial and the trunks of
+// the configuration.
+type dialer struct{ s *Server }
+
+var _ engine.Dialer = dialer{}
+
+// dialLeg is a leg this server dialled. It is the inbound leg type (same
+// media, recording, bridging) with an id of its own: the SIP Call-ID is
+// only known to sipgo once the INVITE is built, and the engine needs the
+// leg's id before Dial returns.
+type dialLeg struct {
+	*leg
+	id string
+}
+
+// ID is a random UUID, Chime's CallId format; the log line "dialling"
+// maps it to the SIP Call-ID.
+func (d *dialLeg) ID() string { return d.id }
+
+// dialTarget is where an outbound INVITE goes.
+type dialTarget struct {
+	uri, proxy, transport string
+	from                  string
+	username, password    string
+	trunk                 string
+}
+
+// resolve picks the trunk for the dialled number and applies its
+// caller-id rules. A CallAndBridge endpoint may be given as a SIP URI
+// ("sip:+1555…@host"); its user part picks the trunk like a number.
+func (d dialer) resolve(req engine.DialRequest) (dialTarget, error) {
+	number := req.To
+	if u, ok := strings.CutPrefix(number, "sip:"); ok {
+		number, _, _ = strings.Cut(u, "@")
+	}
+	number = NormalizeNumber(number)
+	t, ok := d.s.cfg.TrunkFor(number)
+	if !ok {
+		return dialTarget{}, fmt.Errorf("%w: %q", ErrNoTrunk, req.To)
+	}
+	from, ok := t.CallerID(req.From)
+	if !ok {
+		return dialTarget{}, fmt.Errorf("%w: %q on trunk %s", ErrCallerID, req.From, t.Name)
+	}
+	domain := t.Domain
+	if domain == "" {
+		domain = t.Address
+	}
+	return dialTarget{
+		uri:       "sip:" + number + "@" + domain,
+		proxy:     t.Address,
+		transport: strings.ToUpper(t.Transport),
+		from:      from,
+		username:  t.Username,
+		password:  t.Password,
+		trunk:     t.Name,
+	}, nil
+}
+
+// Dial allocates the RTP endpoint offered in the INVITE, then sends the
+// INVITE from a goroutine of its own: the engine must not block on the
+// network. See engine.Dialer for the contract.
+func (d dialer) Dial(req engine.DialRequest, ev engine.DialEvents) (engine.Leg, func(), error) {
+	s := d.s
+	tgt, err := d.resolve(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := newLegID()
+	log := s.log.With("leg_id", id, "to", req.To, "trunk", tgt.trunk, "tenant", req.TenantID,
+		"app", req.SipMediaApplicationID, "transaction_id", req.TransactionID)
+	l := newLeg(s, nil, req.TenantID, log)
+	dl := &dialLeg{leg: l, id: id}
+	ep, err := media.NewEndpoint(media.EndpointConfig{
+		Clock:     s.clock,
+		Ports:     s.ports,
+		Codec:     codec.PCMU, // until the answer names the codec
+		Symmetric: s.cfg.RTP.Symmetric,
+		OnDigit: func(r dtmf.Received) {
+			if ev.Digit != nil {
+				ev.Digit(rune(r.Digit))
+			}
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("dial: %w", err)
+	}
+	l.ep = ep
+	if !s.addLeg(l) {
+		l.release()
+		return nil, nil, ErrNotStarted
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	log.Info("dialling", "uri", tgt.uri, "proxy", tgt.proxy, "from", tgt.from, "rtp", ep.LocalAddr())
+	go d.run(ctx, dl, tgt, req, ev)
+	return dl, cancel, nil
+}
+
+// run places the call and then pumps its SIP events until it ends.
+func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine.DialRequest, ev engine.DialEvents) {
+	s, l := d.s, dl.leg
+	defer s.removeLeg(l)
+	call, err := s.sip.Dial(ctx, sip.DialParams{
+		Target:    tgt.uri,
+		Transport: tgt.transport,
+		Proxy:     tgt.proxy,
+		From:      tgt.from,
+		Headers:   req.SipHeaders,
+		Local:     l.ep.LocalAddr(),
+		Username:  tgt.username,
+		Password:  tgt.password,
+		Progress: func(code int) {
+			if (code == 180 || code == 183) && ev.Ringing != nil {
+				ev.Ringing()
+			}
+		},
+	})
+	if err != nil {
+		l.release()
+		var se *sip.StatusError
+		switch {
+		case ctx.Err() != nil:
+			l.log.Info("dial cancelled")
+		case errors.As(err, &se):
+			l.log.Info("dial failed", "code", se.Code, "reason", se.Reason)
+			ev.Failed(se.Code, err)
+		default:
+			l.log.Warn("dial failed", "err", err)
+			ev.Failed(0, err)
+		}
+		return
+	}
+	if ctx.Err() != nil {
+		// Cancelled as the 2xx arrived: the engine ignores us now.
+		hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = call.Hangup(hctx)
+		hcancel()
+		l.release()
+		drain(call)
+		return
+	}
+	l.sc = call
+	l.setRemote(call.Remote)
+	l.log.Info("dialled call answered", "call_id", call.ID, "remote", call.Remote.Addr, "codec", call.Remote.Codec.Name,
+		"telephone_event", call.Remote.DTMFPayloadType)
+	ev.Answered()
+	hungUp := false
+	hangup := func() {
+		if !hungUp && ev.Hangup != nil {
+			hungUp = true
+			ev.Hangup()
+		}
+	}
+	for e := range call.Events() {
+		switch e.Type {
+		case sip.EventReInvite:
+			l.setRemote(e.Media)
+		case sip.EventDTMF:
+			if ev.Digit != nil {
+				ev.Digit(e.DTMF.Digit)
+			}
+		case sip.EventBye, sip.EventCancel:
+			hangup()
+		case sip.EventTerminated:
+			switch e.Reason {
+			case "hangup": // our own BYE: the engine asked for it
+			default:
+				hangup()
+			}
+			l.release()
+		}
+	}
+	l.release()
+}
+
+func drain(c *sip.Call) {
+	for range c.Events() {
+	}
+}
+
+// newLegID returns a random (version 4) UUID.
+func newLegID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

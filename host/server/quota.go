@@ -1,0 +1,238 @@
+package server
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/wasmvoice/mediaserver/host/tenant"
+)
+
+// tenancyOptions are the options of the multi-tenant side (set through
+// With… functions; zero values take defaults).
+type tenancyOptions struct {
+	defaults     tenant.Quotas // server defaults for a tenant's zero quotas
+	cpuSlots     int           // concurrent plugin invocations per tenant
+	metricsTop   int           // tenants with their own metric labels
+	metricsAllow []string      // if set: exactly these tenants get labels
+	metricsOpen  bool          // /metrics without the admin key
+	devReload    time.Duration // poll interval of the dev-mode plugin watcher; 0 = off
+	now          func() time.Time
+}
+
+// Default quotas, for tenants (and a server) that set none.
+const (
+	DefaultMaxConcurrentCalls = 1000
+	DefaultMaxCallsPerSecond  = 100
+)
+
+// WithDefaultQuotas sets the server-wide quotas a tenant gets where its
+// own are zero. Memory, deadline and module size default to the
+// [plugins] section of the configuration; concurrent calls to
+// DefaultMaxConcurrentCalls, calls per second to DefaultMaxCallsPerSecond;
+// storage is unlimited.
+func WithDefaultQuotas(q tenant.Quotas) Option { return func(o *options) { o.ten.defaults = q } }
+
+// WithTenantCPU caps the plugin invocations one tenant runs at the same
+// time (default max(1, GOMAXPROCS/2)): a tenant whose plugin spins until
+// its deadline on every event then holds at most that many cores, and the
+// other tenants keep the rest.
+func WithTenantCPU(n int) Option { return func(o *options) { o.ten.cpuSlots = n } }
+
+// WithMetricsTenants bounds the tenant label of the metrics: with allow
+// set, exactly those tenants are labelled; otherwise the first top tenants
+// by id (default 20). Every other tenant is counted as "other".
+func WithMetricsTenants(top int, allow ...string) Option {
+	return func(o *options) { o.ten.metricsTop, o.ten.metricsAllow = top, allow }
+}
+
+// WithOpenMetrics serves /metrics without the admin key. Only sensible
+// when the API listens on loopback (the default) or behind a proxy.
+func WithOpenMetrics(open bool) Option { return func(o *options) { o.ten.metricsOpen = open } }
+
+// WithDevReload watches the plugin file of every configured application
+// (polling its modification time every interval) and uploads and assigns
+// it when it changes: edit, rebuild, call again.
+func WithDevReload(interval time.Duration) Option {
+	return func(o *options) { o.ten.devReload = interval }
+}
+
+// effectiveQuotas fills the zero quotas of q from the server defaults.
+func (s *Server) effectiveQuotas(q tenant.Quotas) tenant.Quotas {
+	d := s.opts.ten.defaults
+	pc := s.cfg.Plugins
+	pick := func(v, def, last int) int {
+		if v > 0 {
+			return v
+		}
+		if def > 0 {
+			return def
+		}
+		return last
+	}
+	q.MaxConcurrentCalls = pick(q.MaxConcurrentCalls, d.MaxConcurrentCalls, DefaultMaxConcurrentCalls)
+	q.MaxCallsPerSecond = pick(q.MaxCallsPerSecond, d.MaxCallsPerSecond, DefaultMaxCallsPerSecond)
+	q.PluginMemoryMiB = pick(q.PluginMemoryMiB, d.PluginMemoryMiB, pc.MemoryMiB)
+	if q.EventDeadline <= 0 {
+		q.EventDeadline = d.EventDeadline
+		if q.EventDeadline <= 0 {
+			q.EventDeadline = pc.Deadline.Duration
+		}
+	}
+	if q.MaxModuleBytes <= 0 {
+		q.MaxModuleBytes = d.MaxModuleBytes
+		if q.MaxModuleBytes <= 0 {
+			q.MaxModuleBytes = int64(pc.MaxModuleMiB) << 20
+		}
+	}
+	if q.MaxStorageBytes <= 0 {
+		q.MaxStorageBytes = d.MaxStorageBytes
+	}
+	return q
+}
+
+// tenantState is the live accounting of one tenant: its calls in
+// progress, its call-rate bucket and its share of the CPU.
+type tenantState struct {
+	mu     sync.Mutex
+	active int
+	bucket tokenBucket
+	cpu    chan struct{} // one token per invocation running
+
+	// budget is the plugin time the tenant may still use (it may go
+	// negative: an invocation's cost is known only after it ran). It
+	// refills at budgetRate seconds per second up to budgetMax; an
+	// invocation waits while the budget is negative.
+	budget     time.Duration
+	budgetAt   time.Time
+	budgetRate float64
+	budgetMax  time.Duration
+}
+
+func (s *Server) tenantState(id string) *tenantState {
+	t := s.ten
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st, ok := t.tenants[id]
+	if !ok {
+		n := s.opts.ten.cpuSlots
+		if n <= 0 {
+			n = max(1, runtime.GOMAXPROCS(0)/2)
+		}
+		// Half a core per slot on average, 250 ms per slot in a burst:
+		// plenty for handlers that answer in micro- or milliseconds, and a
+		// spinning plugin gets half of the cores it is allowed at most.
+		st = &tenantState{cpu: make(chan struct{}, n), budgetRate: float64(n) / 2, budgetMax: time.Duration(n) * 250 * time.Millisecond}
+		st.budget = st.budgetMax
+		t.tenants[id] = st
+	}
+	return st
+}
+
+// admitCall counts a new call of the tenant against its quotas. It
+// returns the SIP code to reject with (486 over the concurrent-call
+// quota, 503 over the call rate, with the time after which a retry can
+// succeed), or 0 when admitted; release must then follow.
+func (st *tenantState) admitCall(q tenant.Quotas, now time.Time) (code int, retry time.Duration) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.active >= q.MaxConcurrentCalls {
+		return 486, 0
+	}
+	if ok, wait := st.bucket.take(float64(q.MaxCallsPerSecond), now); !ok {
+		return 503, wait
+	}
+	st.active++
+	return 0, 0
+}
+
+func (st *tenantState) releaseCall() {
+	st.mu.Lock()
+	st.active--
+	st.mu.Unlock()
+}
+
+// cpuQueueTimeout bounds how long an event waits for its tenant's CPU
+// share. A tenant that keeps its share busy sheds its own events (the
+// engine retries once, then ends the call) instead of piling up calls.
+const cpuQueueTimeout = 2 * time.Second
+
+// acquireCPU waits for one of the tenant's invocation slots, and while
+// the tenant's plugin-time budget is spent; at most cpuQueueTimeout.
+func (st *tenantState) acquireCPU(ctx context.Context) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, cpuQueueTimeout, ErrTenantCPU)
+	defer cancel()
+	select {
+	case st.cpu <- struct{}{}:
+	default:
+		select {
+		case st.cpu <- struct{}{}:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	for {
+		wait := st.budgetWait(time.Now())
+		if wait <= 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			<-st.cpu
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// budgetWait refills the budget and returns how long until it is no
+// longer negative.
+func (st *tenantState) budgetWait(now time.Time) time.Duration {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.budgetAt.IsZero() {
+		st.budget = min(st.budgetMax, st.budget+time.Duration(float64(now.Sub(st.budgetAt))*st.budgetRate))
+	}
+	st.budgetAt = now
+	if st.budget >= 0 {
+		return 0
+	}
+	return time.Duration(float64(-st.budget) / st.budgetRate)
+}
+
+// releaseCPU frees the slot and charges the invocation's time.
+func (st *tenantState) releaseCPU(took time.Duration) {
+	st.mu.Lock()
+	st.budget -= took
+	st.mu.Unlock()
+	<-st.cpu
+}
+
+// tokenBucket admits rate events per second on average with bursts of one
+// second's worth (at least one). The zero value is full.
+type tokenBucket struct {
+	tokens float64
+	last   time.Time
+	primed bool
+}
+
+// take removes one token if there is one; otherwise it reports how long
+// until there will be.
+func (b *tokenBucket) take(rate float64, now time.Time) (bool, time.Duration) {
+	burst := max(rate, 1)
+	if !b.primed {
+		b.tokens, b.last, b.primed = burst, now, true
+	}
+	if el := now.Sub(b.last); el > 0 {
+		b.tokens = min(burst, b.tokens+el.Seconds()*rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
+}

@@ -1,0 +1,259 @@
+package server
+
+// A recording survives kill -9 of the server: a child process (this test
+// binary) runs the server and records a call; the parent kills it while
+// the WAV header is behind the data, restarts a server on the same data
+// directory, and checks that the start-up scan repaired the file, logged
+// it, and that the file holds the audio sent before the kill.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasmvoice/mediaserver/abi"
+	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/media/codec"
+	"github.com/wasmvoice/mediaserver/media/wav"
+)
+
+const (
+	repairNumber   = "+15550170"
+	envRepairChild = "MEDIASERVER_REPAIR_CHILD" // data dir of the child server
+	envRepairHook  = "MEDIASERVER_REPAIR_WEBHOOK"
+)
+
+// wavHeader returns a WAV header with the given RIFF and data sizes,
+// followed by data bytes of audio.
+func wavHeader(riff, dataSize uint32, data int) []byte {
+	var b bytes.Buffer
+	b.WriteString("RIFF")
+	binary.Write(&b, binary.LittleEndian, riff)
+	b.WriteString("WAVEfmt ")
+	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(8000), uint32(16000), uint16(2), uint16(16)} {
+		binary.Write(&b, binary.LittleEndian, v)
+	}
+	b.WriteString("data")
+	binary.Write(&b, binary.LittleEndian, dataSize)
+	b.Write(make([]byte, data))
+	return b.Bytes()
+}
+
+func TestWAVNeedsRepair(t *testing.T) {
+	withList := append(wavHeader(36+100+16, 100, 100), append([]byte("LIST"), 8, 0, 0, 0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h')...)
+	tests := []struct {
+		name string
+		file []byte
+		want bool
+	}{
+		{name: "complete", file: wavHeader(36+100, 100, 100), want: false},
+		{name: "data after the last header rewrite", file: wavHeader(36+100, 100, 300), want: true},
+		{name: "sizes never written", file: wavHeader(0, 0, 300), want: true},
+		{name: "streaming sizes (0xFFFFFFFF)", file: wavHeader(0xFFFFFFFF, 0xFFFFFFFF, 300), want: true},
+		{name: "chunk after data, consistent", file: withList, want: false},
+		{name: "not a wav", file: []byte("ID3\x03\x00\x00\x00\x00\x00\x00 mp3 data"), want: false},
+		{name: "empty", file: nil, want: false},
+		{name: "header only, no data chunk", file: wavHeader(36, 0, 0)[:36], want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := wavNeedsRepair(tt.file, int64(len(tt.file))); got != tt.want {
+				t.Errorf("wavNeedsRepair = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzWAVNeedsRepair(f *testing.F) {
+	f.Add(wavHeader(36+100, 100, 100), int64(136+8))
+	f.Add(wavHeader(0, 0, 10), int64(54))
+	f.Add([]byte("RIFF\xff\xff\xff\xffWAVEdata\xff\xff\xff\xff"), int64(1<<40))
+	f.Fuzz(func(t *testing.T, head []byte, size int64) {
+		wavNeedsRepair(head, size) // must not panic or loop
+	})
+}
+
+func TestRepairRecordingsScan(t *testing.T) {
+	root := t.TempDir()
+	broken := filepath.Join(root, "demo", "recordings", "a", "broken.wav")
+	good := filepath.Join(root, "demo", "recordings", "good.wav")
+	notWAV := filepath.Join(root, "demo", "prompts", "x.wav")
+	for p, b := range map[string][]byte{
+		broken: wavHeader(36+100, 100, 1001), // odd: trimmed to whole samples
+		good:   wavHeader(36+100, 100, 100),
+		notWAV: []byte("not a wav at all"),
+	} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := &logBuffer{t: t}
+	s, err := New(testConfig(t), WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.repairRecordings(root)
+	if want := []string{"demo/recordings/a/broken.wav"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("repaired %v, want %v", got, want)
+	}
+	if !strings.Contains(logs.String(), "repaired recording demo/recordings/a/broken.wav") {
+		t.Errorf("no \"repaired recording\" log line:\n%s", logs.String())
+	}
+	pcm, _, err := wav.ReadFile(broken)
+	if err != nil {
+		t.Fatalf("repaired file: %v", err)
+	}
+	if len(pcm) != 500 {
+		t.Errorf("repaired file holds %d samples, want 500", len(pcm))
+	}
+	if again := s.repairRecordings(root); len(again) != 0 {
+		t.Errorf("second scan repaired %v again", again)
+	}
+}
+
+// TestRepairChildProcess is the server process that TestRecordingRepairedAfterKill
+// runs and kills; on its own it only skips.
+func TestRepairChildProcess(t *testing.T) {
+	dir := os.Getenv(envRepairChild)
+	if dir == "" {
+		t.Skip("helper process of TestRecordingRepairedAfterKill")
+	}
+	cfg := testConfig(t)
+	cfg.DataDir = dir
+	cfg.SIP.TCP = nil
+	app := config.Application{ID: "rec", Webhook: os.Getenv(envRepairHook), Numbers: []string{repairNumber}}
+	ts := startTestServer(t, cfg, []config.Application{app})
+	fmt.Printf("READY %s\n", ts.SIPAddr("udp"))
+	select {} // until killed
+}
+
+func TestRecordingRepairedAfterKill(t *testing.T) {
+	sc := newScript(func(ev *abi.Event) string {
+		if ev.InvocationEventType == abi.EventNewInboundCall {
+			return actions(`{"Type":"StartCallRecording","Parameters":{"CallId":"` + ev.CallDetails.Participants[0].CallID +
+				`","Track":"INCOMING","Destination":{"Type":"S3","Location":"recordings/crash"}}}`)
+		}
+		return ""
+	})
+	hook := webhookApp(t, "rec", repairNumber, sc.handle)
+	dataDir := t.TempDir()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRepairChildProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), envRepairChild+"="+dataDir, envRepairHook+"="+hook.Webhook)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var childErr bytes.Buffer
+	cmd.Stderr = &childErr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	ready := make(chan netip.AddrPort, 1)
+	var childOut bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			childOut.WriteString(line + "\n")
+			if a, ok := strings.CutPrefix(line, "READY "); ok {
+				if ap, err := netip.ParseAddrPort(a); err == nil {
+					ready <- ap
+				}
+			}
+		}
+	}()
+	var sipAddr netip.AddrPort
+	select {
+	case sipAddr = <-ready:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the child server did not start\n%s", childErr.String())
+	}
+
+	peer, remote := loopbackCallTo(t, sipAddr, repairNumber)
+	peer.send(remote, tone(toneX, time.Second, 8000))
+	ok := sc.waitFor(t, abi.EventActionSuccessful, abi.ActionStartCallRecording)
+	bucket, key, _ := strings.Cut(ok.ActionData.CallRecordingDestination.Location, "/")
+	path := filepath.Join(dataDir, "buckets", "demo", bucket, filepath.FromSlash(key))
+
+	// Record a while, then kill -9 at a moment the header lags the data
+	// (between two header rewrites), which is what a crash leaves.
+	time.Sleep(2500 * time.Millisecond)
+	deadline := time.Now().Add(5 * time.Second)
+	for !fileNeedsRepair(path) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never had a header behind its data", path)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	killed = true
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := wav.ReadFile(path); err == nil && !fileNeedsRepair(path) {
+		t.Fatalf("the recording was consistent after the kill: nothing to repair")
+	}
+
+	// Restart on the same data directory.
+	cfg := testConfig(t)
+	cfg.DataDir = dataDir
+	ts := startTestServer(t, cfg, []config.Application{hook})
+	rel, _ := filepath.Rel(filepath.Join(dataDir, "buckets"), path)
+	rel = filepath.ToSlash(rel)
+	if got := ts.RepairedRecordings(); len(got) != 1 || got[0] != rel {
+		t.Fatalf("RepairedRecordings = %v, want [%s]", got, rel)
+	}
+	if !strings.Contains(ts.Logs.String(), "repaired recording "+rel) {
+		t.Errorf("no \"repaired recording %s\" log line", rel)
+	}
+	pcm, _, err := wav.ReadFile(path)
+	if err != nil {
+		t.Fatalf("repaired recording does not read: %v", err)
+	}
+	secs := float64(len(pcm)) / codec.SampleRate
+	t.Logf("recording: %d bytes at the kill, %.2f s of audio after repair", st.Size(), secs)
+	if secs < 2 {
+		t.Errorf("repaired recording holds %.2f s, want ≥ 2 s of the ~2.5 s recorded", secs)
+	}
+	if p := tonePower(pcm, toneX); p < 0.5 {
+		t.Errorf("repaired recording: tone X power %.3f, want ≥ 0.5 (the caller's audio)", p)
+	}
+	if d := toneDuration(pcm, toneX); d < 1500*time.Millisecond {
+		t.Errorf("repaired recording holds X for %v, want ≥ 1.5 s", d)
+	}
+	var wavs int
+	filepath.WalkDir(filepath.Join(dataDir, "buckets"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".wav") {
+			wavs++
+		}
+		return nil
+	})
+	if wavs != 1 {
+		t.Errorf("%d WAV files in the bucket store, want 1", wavs)
+	}
+}
