@@ -217,7 +217,7 @@ func Default() *Config {
 				ID:      "demo-ivr",
 				Plugin:  "plugins/bin/ivr-go.wasm",
 				Numbers: []string{DemoNumber},
-				Prompts: "plugins/ivr-go/prompts",
+				Prompts: "plugins/ivr-go/buckets",
 			}},
 		}},
 	}

@@ -49,7 +49,7 @@ func TestBaresipHearsGreeting(t *testing.T) {
 		Dial: "sip:" + config.DemoNumber + "@" + relay.Addr().String(),
 		Mic:  make(codec.PCM16, 11*codec.SampleRate),
 	})
-	prompts := filepath.Join(repoRoot, "plugins", "ivr-go", "prompts")
+	prompts := filepath.Join(repoRoot, "plugins", "ivr-go", "buckets", "prompts", "ivr")
 	welcome := readPrompt(t, filepath.Join(prompts, "welcome.wav"))
 	got := compareAudio(heard, welcome)
 	t.Logf("heard %.2f s; vs welcome.wav: %s", float64(len(heard))/codec.SampleRate, got)
@@ -494,7 +494,7 @@ func dbfs(x codec.PCM16) float64 {
 // greeting after a G.711 round trip, a delay and lost packets is found;
 // other prompts, noise and silence are not.
 func TestCompareAudio(t *testing.T) {
-	prompts := filepath.Join(repoRoot, "plugins", "ivr-go", "prompts")
+	prompts := filepath.Join(repoRoot, "plugins", "ivr-go", "buckets", "prompts", "ivr")
 	welcome := readPrompt(t, filepath.Join(prompts, "welcome.wav"))
 	// What baresip records: 0.7 s of silence, the greeting through PCMU,
 	// then 1.5 s of silence.

@@ -260,7 +260,7 @@ func eventTypes(invs []observed) string {
 // demoApp is the demo IVR (plugins/bin/ivr-go.wasm, built by `make
 // plugins`) on number, with its prompts. The plugin asks for bucket
 // "prompts", keys "ivr/<name>.wav"; the prompts are laid out that way in a
-// temporary folder whatever the layout of plugins/ivr-go/prompts.
+// temporary folder whatever the layout of plugins/ivr-go/buckets.
 func demoApp(t testing.TB, number string) config.Application {
 	t.Helper()
 	wasm := requireFile(t, filepath.Join(repoRoot, "plugins", "bin", "ivr-go.wasm"), "run `make plugins`")
@@ -269,7 +269,7 @@ func demoApp(t testing.TB, number string) config.Application {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	src := filepath.Join(repoRoot, "plugins", "ivr-go", "prompts")
+	src := filepath.Join(repoRoot, "plugins", "ivr-go", "buckets", "prompts", "ivr")
 	n := 0
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || filepath.Ext(p) != ".wav" {

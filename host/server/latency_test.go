@@ -46,7 +46,7 @@ func BenchmarkDigitToPrompt(b *testing.B) {
 		Webhook: startNativeWebhook(b, requireFile(b, filepath.Join(repoRoot, "plugins", "bin", "ivr-go-webhook"), "run `make plugins`"))}
 	ts := startBenchServer(b, 2*parallel, []config.Application{wasmApp, hookApp})
 
-	prompts := filepath.Join(repoRoot, "plugins", "ivr-go", "prompts")
+	prompts := filepath.Join(repoRoot, "plugins", "ivr-go", "buckets", "prompts", "ivr")
 	finder := newPromptFinder(readPrompt(b, filepath.Join(prompts, "sales.wav")), readPrompt(b, filepath.Join(prompts, "welcome.wav")))
 	server := ts.SIPAddr("udp")
 

@@ -109,7 +109,7 @@ func TestS3Storage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.putObject(t, key, "prompts", "hello.wav", readFile(t, filepath.Join(repoRoot, "plugins", "ivr-go", "prompts", "welcome.wav")))
+	ts.putObject(t, key, "prompts", "hello.wav", readFile(t, filepath.Join(repoRoot, "plugins", "ivr-go", "buckets", "prompts", "ivr", "welcome.wav")))
 	runSipp(t, ts, sippOptions{Scenario: "uac_record", Service: "+15550171",
 		Files: map[string][]byte{"audio.pcap": writeRTPPCAP(frames)}})
 	ts.waitIdle(t)

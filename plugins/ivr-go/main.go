@@ -10,7 +10,7 @@ import (
 	ms "github.com/wasmvoice/mediaserver/sdk/go"
 )
 
-// Prompts live in the tenant's bucket "prompts" (see prompts/make.sh).
+// Prompts live in the tenant's bucket "prompts" (see make-prompts.sh; the files are in buckets/prompts/ivr/).
 const (
 	bucket        = "prompts"
 	promptWelcome = "ivr/welcome.wav"
@@ -50,7 +50,7 @@ func handle(e *ms.Event) (*ms.Response, error) {
 	case ms.EventActionFailed:
 		if e.ActionType() != "PlayAudioAndGetDigits" {
 			// A prompt could not be played: there is no point going on.
-			ms.Log(ms.LevelError, "action "+e.ActionType()+" failed: "+e.ActionData.ErrorType)
+			ms.Log(ms.LevelError, "action "+e.ActionType()+" failed: "+e.ActionData().ErrorType)
 			return ms.Respond(hangup(callID)).SetAttribute(attrMenu, "failed"), nil
 		}
 		// No valid choice after every repeat.

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Regenerates the IVR prompts: espeak-ng speaks, sox converts to 8 kHz mono
+# Regenerates the IVR prompts into buckets/prompts/ivr/ (the layout of the
+# tenant's bucket store: bucket "prompts", keys "ivr/<name>.wav"): espeak-ng speaks, sox converts to 8 kHz mono
 # 16-bit PCM WAV (what the media server plays without resampling).
 # Needs: apt-get install -y espeak-ng sox
 set -eu
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/buckets/prompts/ivr"
 for tool in espeak-ng sox; do
 	command -v "$tool" >/dev/null || { echo "make.sh: $tool not found" >&2; exit 1; }
 done
