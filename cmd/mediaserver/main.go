@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/wasmvoice/mediaserver/host/config"
 	"github.com/wasmvoice/mediaserver/host/server"
@@ -42,10 +43,14 @@ Examples:
   mediaserver                                   # the demo, from the repository root
   mediaserver -config mediaserver.toml
   mediaserver -sip-udp 0.0.0.0:5060 -rtp-ports 30000-30999 -log-level debug
+  mediaserver -dev                              # reload plugins/bin/*.wasm on rebuild
 
 Try the demo with any SIP phone or with sipp:
   sipp -sn uac -s +15550100 127.0.0.1:5060 -m 1
 `
+
+// devPoll is how often -dev looks at the plugin files.
+const devPoll = 500 * time.Millisecond
 
 // options are the command-line flags.
 type options struct {
@@ -56,6 +61,7 @@ type options struct {
 	api      string
 	rtpPorts string
 	logLevel string
+	dev      bool
 }
 
 func main() {
@@ -74,6 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.api, "api", "", "HTTP API listen `address` IP:port; \"none\" disables it")
 	fs.StringVar(&o.rtpPorts, "rtp-ports", "", "RTP port `range` MIN-MAX (even ports are used)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.BoolVar(&o.dev, "dev", false, "dev mode: watch each configured application's plugin file and upload and assign it when it changes")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -114,7 +121,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := server.New(cfg, server.WithLogger(log))
+	sopts := []server.Option{server.WithLogger(log)}
+	if o.dev {
+		sopts = append(sopts, server.WithDevReload(devPoll))
+	}
+	srv, err := server.New(cfg, sopts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "mediaserver: %v\n", err)
 		return 2
@@ -202,10 +213,21 @@ func printBanner(w io.Writer, cfg *config.Config, srv *server.Server) {
 		fmt.Fprintf(w, "  SIP TCP   %s\n", tcp)
 	}
 	if a := srv.APIAddr(); a != "" {
-		fmt.Fprintf(w, "  HTTP API  http://%s (GET /healthz, GET /calls)\n", a)
+		fmt.Fprintf(w, "  HTTP API  http://%s (control API; GET /metrics with the admin key)\n", a)
 	}
 	fmt.Fprintf(w, "  RTP       %s ports %d-%d\n", cfg.RTP.IP, cfg.RTP.PortMin, cfg.RTP.PortMax)
 	fmt.Fprintf(w, "  data      %s\n", cfg.DataDir)
+	admin, demo := srv.KeyFiles()
+	if admin != "" {
+		fmt.Fprintf(w, "  admin key %s (operator: tenants, /metrics)\n", admin)
+	}
+	if a := srv.APIAddr(); demo != "" && a != "" {
+		if b, err := os.ReadFile(demo); err == nil {
+			// The demo runs on loopback: showing its key is the point.
+			fmt.Fprintf(w, "  demo key  %s (in %s)\n", strings.TrimSpace(string(b)), demo)
+			fmt.Fprintf(w, "  try       curl -H \"Authorization: Bearer $(cat %s)\" http://%s/calls\n", demo, a)
+		}
+	}
 	sipHost := udp
 	if !sipHost.IsValid() {
 		sipHost = tcp

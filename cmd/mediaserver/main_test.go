@@ -101,6 +101,9 @@ func TestBinaryDemo(t *testing.T) {
 		`(?m)^  SIP TCP   127\.0\.0\.1:[1-9][0-9]*$`,
 		`(?m)^  HTTP API  http://127\.0\.0\.1:[1-9][0-9]* `,
 		fmt.Sprintf(`(?m)^  RTP       127\.0\.0\.1 ports %d-%d$`, rtp, rtp+20),
+		`(?m)^  admin key \S+/admin-api-key `,
+		`(?m)^  demo key  msk_[0-9a-f]{16}_\S{43} \(in \S+/demo-api-key\)$`,
+		`(?m)^  try       curl -H "Authorization: Bearer \$\(cat \S+/demo-api-key\)" http://127\.0\.0\.1:[1-9][0-9]*/calls$`,
 		`(?m)^  number    \+15550100 -> tenant demo, app demo-ivr, plugin plugins/bin/ivr-go\.wasm \(call sip:\+15550100@127\.0\.0\.1:[1-9][0-9]*\)$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(text) {

@@ -19,7 +19,8 @@ import (
 // version and calls started after the rollback on the old one; once idle,
 // the new version (no longer assigned, no call on it) is closed.
 func TestHotSwapUnderLoad(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it loads the machine on purpose, which would disturb
+	// the timing-sensitive tests (recordings, bridges) running beside it.
 	sipp := requireTool(t, "sipp", "sip-tester")
 	ts := startTestServer(t, nil, []config.Application{demoApp(t, config.DemoNumber)})
 	_, demoFile := ts.KeyFiles()

@@ -33,7 +33,8 @@ func startNoisyServer(t testing.TB) *testServer {
 // every demo call succeeds; the noisy calls fail, and their plugin errors
 // are timeouts counted against the noisy tenant only.
 func TestNoisyNeighbour(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it loads the machine on purpose, which would disturb
+	// the timing-sensitive tests (recordings, bridges) running beside it.
 	sipp := requireTool(t, "sipp", "sip-tester")
 	ts := startNoisyServer(t)
 	type result struct {
