@@ -55,7 +55,7 @@ for p in $GO_PLUGINS; do
 	fi
 done
 
-CFLAGS="--target=wasm32-wasi --sysroot=$SYSROOT -O2 -Wall -Wextra -Werror -I../sdk/c -Wl,--strip-debug"
+CFLAGS="--target=wasm32-wasi --sysroot=$SYSROOT -O3 -msimd128 -mbulk-memory -Wall -Wextra -Werror -I../sdk/c -Wl,--strip-debug"
 for p in $C_PLUGINS; do
 	src="$p ../sdk/c"
 	if stale "$BIN/$p.wasm" $src; then

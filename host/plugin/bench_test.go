@@ -11,12 +11,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmvoice/mediaserver/abi"
+	"github.com/wasmvoice/mediaserver/host/kv"
 )
 
 // The example plugins built by plugins/build.sh, used when present.
@@ -143,14 +147,85 @@ func BenchmarkInvoke(b *testing.B) {
 	})
 }
 
+// benchEvents are the meeting-join events of BenchmarkLatencyTable, built
+// from the abi types so the envelope has the host's field order.
+func benchEvents(b *testing.B) []struct {
+	name, note string
+	event      []byte
+} {
+	call := abi.CallDetails{
+		TransactionID: "7f1c2a9e-5b0d-4c8e-9a51-3e6f2d4b8c01", TransactionAttributes: map[string]string{},
+		AwsAccountID: "acme", AwsRegion: "local", SipRuleID: "rule-1", SipMediaApplicationID: "sma-1",
+		Participants: []abi.Participant{{CallID: "call-a-5e1d", ParticipantTag: "LEG-A", To: "+15550100",
+			From: "+15550199", Direction: "Inbound", StartTimeInMilliseconds: "1641998241509", Status: "Connected"}},
+	}
+	ev := func(typ abi.EventType, ad *abi.ActionData) []byte {
+		out, err := json.Marshal(abi.Event{SchemaVersion: "1.0", Sequence: 3, InvocationEventType: typ, ActionData: ad, CallDetails: call})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return out
+	}
+	return []struct {
+		name, note string
+		event      []byte
+	}{
+		{name: "CALL_UPDATE_REQUESTED", event: ev(abi.EventCallUpdateRequested, &abi.ActionData{Type: "CallUpdateRequest",
+			Parameters: json.RawMessage(`{"Arguments":{"JoinToken":"ZjY0ZTk1YWItMDIxYS00NjkyLWJlYzMtZmZmNDk0ZGE2YWVj"}}`)})},
+		{name: "HANGUP", event: ev(abi.EventHangup, &abi.ActionData{Type: "Hangup",
+			Parameters: json.RawMessage(`{"SipResponseCode":"0","CallId":"call-a-5e1d","ParticipantTag":"LEG-A"}`)})},
+		{name: "NEW_INBOUND_CALL", note: "kv_set", event: ev(abi.EventNewInboundCall, nil)},
+	}
+}
+
+// benchKV opens the tenant store for the NEW_INBOUND_CALL rows: a real bbolt
+// store (one write transaction per kv_set), on tmpfs when /dev/shm exists so
+// the row measures the store rather than the disk's fsync.
+// MEDIASERVER_BENCH_KV_DIR picks another directory.
+func benchKV(b *testing.B) (*kv.Store, string) {
+	dir := os.Getenv("MEDIASERVER_BENCH_KV_DIR")
+	if dir == "" {
+		if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+			dir = "/dev/shm"
+		} else {
+			dir = b.TempDir()
+		}
+	}
+	dir, err := os.MkdirTemp(dir, "mediaserver-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = os.RemoveAll(dir) })
+	store, err := kv.Open(filepath.Join(dir, "kv.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = store.Close() })
+	return store, dir
+}
+
+// sameJSON reports whether two responses are the same JSON value.
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
+
 // BenchmarkLatencyTable measures p50/p99 of warm invocations of the C and Go
-// meetingjoin plugins and of the webhook baseline side by side, and reports
-// the ratios. It measures once whatever b.N is:
+// meetingjoin plugins and of the webhook baseline (the native build of
+// meetingjoin-go over loopback HTTP with keep-alive) on the same events, one
+// invocation of each in turn so drift of a noisy machine hits all alike,
+// and reports the ratios. The nop fixture is the host's own floor.
+// NEW_INBOUND_CALL writes to the KV store (bbolt in the plugins, a map in
+// the webhook) and is listed apart. It runs only with MEDIASERVER_BENCH=1
+// and measures once whatever b.N is:
 //
-//	go test -run '^$' -bench BenchmarkLatencyTable -benchtime 1x -v ./host/plugin/
+//	MEDIASERVER_BENCH=1 go test -run '^$' -bench BenchmarkLatencyTable -benchtime 1x -v ./host/plugin/
 //
-// MEDIASERVER_BENCH_N sets the invocations per handler (default 20000).
+// MEDIASERVER_BENCH_N sets the invocations per handler and event (default 20000).
 func BenchmarkLatencyTable(b *testing.B) {
+	if os.Getenv("MEDIASERVER_BENCH") != "1" {
+		b.Skip("set MEDIASERVER_BENCH=1 (make bench) to run the latency table")
+	}
 	n := 20000
 	if s := os.Getenv("MEDIASERVER_BENCH_N"); s != "" {
 		v, err := strconv.Atoi(s)
@@ -159,63 +234,90 @@ func BenchmarkLatencyTable(b *testing.B) {
 		}
 		n = v
 	}
-	r := benchRuntime(b)
-	type row struct {
-		name     string
-		unit     string
-		h        Handler
-		p50, p99 time.Duration
+	store, kvDir := benchKV(b)
+	cache := b.TempDir()
+	if dir, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(dir, "mediaserver-test", "wazero")
 	}
-	// The nop fixture answers without parsing: the host's own cost.
-	rows := []*row{{name: "C nop fixture (host overhead)", unit: "nop", h: benchLoad(b, r, "nop", fixture(b, "nop"))}}
-	cName, cWasm := "meetingjoin-c", []byte(nil)
-	if w, err := os.ReadFile(filepath.Join(examplesDir, "meetingjoin-c.wasm")); err == nil {
-		cWasm = w
-	} else {
-		cName, cWasm = "c-good-fixture", fixture(b, "good")
+	r := newRuntime(b, Config{CacheDir: cache, KV: store})
+	type handler struct {
+		name, unit string
+		h          Handler
 	}
-	rows = append(rows, &row{name: "C (" + cName + ")", unit: "c", h: benchLoad(b, r, cName, cWasm)})
-	if w, err := os.ReadFile(filepath.Join(examplesDir, "meetingjoin-go.wasm")); err == nil {
-		rows = append(rows, &row{name: "Go (meetingjoin-go)", unit: "go", h: benchLoad(b, r, "meetingjoin-go", w)})
+	hs := []handler{{name: "C nop fixture (host floor)", unit: "nop", h: benchLoad(b, r, "nop", fixture(b, "nop"))}}
+	for _, name := range []string{"meetingjoin-c", "meetingjoin-go"} {
+		w, err := os.ReadFile(filepath.Join(examplesDir, name+".wasm"))
+		if err != nil {
+			b.Fatalf("%s not built (run plugins/build.sh): %v", name, err)
+		}
+		unit := strings.TrimPrefix(name, "meetingjoin-")
+		hs = append(hs, handler{name: strings.ToUpper(unit[:1]) + unit[1:] + " (" + name + ")", unit: unit, h: benchLoad(b, r, name, w)})
 	}
 	url, what := webhookURL(b)
 	wh := NewWebhook(url, time.Second, nil)
 	b.Cleanup(func() { _ = wh.Close(context.Background()) })
-	rows = append(rows, &row{name: "webhook (" + what + ")", unit: "webhook", h: wh})
+	hs = append(hs, handler{name: "webhook (" + what + ")", unit: "webhook", h: wh})
+	hook := len(hs) - 1
 
-	event := testEvent(1)
 	ctx := context.Background()
-	samples := make([]time.Duration, n)
-	for _, rw := range rows {
-		for range 200 { // warm up instances, connections and caches
-			if _, err := rw.h.Invoke(ctx, event); err != nil {
-				b.Fatalf("%s: %v", rw.name, err)
-			}
-		}
-		for i := range samples {
-			start := time.Now()
-			if _, err := rw.h.Invoke(ctx, event); err != nil {
-				b.Fatalf("%s: %v", rw.name, err)
-			}
-			samples[i] = time.Since(start)
-		}
-		slices.Sort(samples)
-		rw.p50, rw.p99 = samples[n/2], samples[n*99/100]
-	}
-	hook := rows[len(rows)-1]
 	var t strings.Builder
-	fmt.Fprintf(&t, "\n%-32s %12s %12s %18s\n", "handler", "p50", "p99", "webhook p50 / p50")
-	for _, rw := range rows {
-		ratio := float64(hook.p50) / float64(rw.p50)
-		fmt.Fprintf(&t, "%-32s %12v %12v %17.1fx\n", rw.name, rw.p50, rw.p99, ratio)
+	fmt.Fprintf(&t, "\n%-32s %-34s %10s %10s %11s\n", "event", "handler", "p50", "p99", "webhook/p50")
+	samples := make([][]time.Duration, len(hs))
+	for i := range samples {
+		samples[i] = make([]time.Duration, n)
 	}
-	fmt.Fprintf(&t, "(%d warm invocations each, GOMAXPROCS=%d)", n, runtime.GOMAXPROCS(0))
-	b.Log(t.String())
-	for _, rw := range rows {
-		b.ReportMetric(float64(rw.p50.Nanoseconds())/1e3, rw.unit+"_p50_µs")
-		b.ReportMetric(float64(rw.p99.Nanoseconds())/1e3, rw.unit+"_p99_µs")
-		if rw != hook {
-			b.ReportMetric(float64(hook.p50)/float64(rw.p50), "webhook/"+rw.unit+"_p50")
+	for _, ev := range benchEvents(b) {
+		// Warm up instances, connections and caches; the plugins and the
+		// webhook must agree, or the table compares different work.
+		for i, h := range hs {
+			var resp []byte
+			for range 200 {
+				res, err := h.h.Invoke(ctx, ev.event)
+				if err != nil {
+					b.Fatalf("%s %s: %v", h.name, ev.name, err)
+				}
+				resp = res.Response
+			}
+			if i > 0 && i != hook {
+				res, err := hs[hook].h.Invoke(ctx, ev.event)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !sameJSON(resp, res.Response) {
+					b.Fatalf("%s %s: %s, the webhook says %s", h.name, ev.name, resp, res.Response)
+				}
+			}
+		}
+		for j := range n {
+			for i, h := range hs {
+				start := time.Now()
+				if _, err := h.h.Invoke(ctx, ev.event); err != nil {
+					b.Fatalf("%s %s: %v", h.name, ev.name, err)
+				}
+				samples[i][j] = time.Since(start)
+			}
+		}
+		p50 := make([]time.Duration, len(hs))
+		p99 := make([]time.Duration, len(hs))
+		for i := range hs {
+			slices.Sort(samples[i])
+			p50[i], p99[i] = samples[i][n/2], samples[i][n*99/100]
+		}
+		name := ev.name
+		if ev.note != "" {
+			name += " (" + ev.note + ")"
+		}
+		for i, h := range hs {
+			fmt.Fprintf(&t, "%-32s %-34s %10v %10v %10.1fx\n", name, h.name, p50[i], p99[i], float64(p50[hook])/float64(p50[i]))
+			if ev.note == "" && i != hook {
+				b.ReportMetric(float64(p50[i].Nanoseconds())/1e3, ev.name[:3]+"_"+h.unit+"_p50_µs")
+				if i > 0 {
+					b.ReportMetric(float64(p50[hook])/float64(p50[i]), ev.name[:3]+"_webhook/"+h.unit)
+				}
+			}
 		}
 	}
+	fmt.Fprintf(&t, "(%d warm invocations per handler and event, interleaved; GOMAXPROCS=%d; NUMCPU=%d; KV in %s)",
+		n, runtime.GOMAXPROCS(0), runtime.NumCPU(), kvDir)
+	b.Log(t.String())
 }

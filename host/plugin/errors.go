@@ -40,6 +40,9 @@ var (
 	ErrInvalidModule    = errors.New("invalid module")
 )
 
+// errOverran is the cancel cause of an event stopped at its deadline.
+var errOverran = errors.New("event deadline exceeded")
+
 var kindNames = [numKinds]string{
 	KindTimeout:          "timeout",
 	KindTrap:             "trap",

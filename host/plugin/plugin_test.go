@@ -662,3 +662,23 @@ func TestDiskCache(t *testing.T) {
 		t.Fatalf("cache dir is empty: %v", err)
 	}
 }
+
+// TestDeadlineAfterQuickEvents runs an endless event on an instance whose
+// deadline timer earlier quick events armed: the timer fires for their
+// deadline, finds the new event running and re-arms for its deadline.
+func TestDeadlineAfterQuickEvents(t *testing.T) {
+	r := newRuntime(t, Config{})
+	p := load(t, r, "sometimes", &Limits{Deadline: 50 * time.Millisecond, PoolSize: 1})
+	for i := range 3 {
+		if _, err := p.Invoke(context.Background(), testEvent(i)); err != nil {
+			t.Fatalf("quick event %d: %v", i, err)
+		}
+	}
+	_, err := p.Invoke(context.Background(), testEvent(99))
+	if !errors.Is(err, ErrTimeout) || err.Error() != "plugin t/sometimes: plugin timed out after 50ms" {
+		t.Fatalf("err = %v, want ErrTimeout after 50ms", err)
+	}
+	if _, err := p.Invoke(context.Background(), testEvent(4)); err != nil {
+		t.Fatalf("event after the timeout (new instance): %v", err)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -31,6 +30,7 @@ type Plugin struct {
 	wrt      wazero.Runtime // one per plugin: the memory cap is a runtime setting, and tenants never share a namespace
 	compiled wazero.CompiledModule
 
+	base      time.Time      // monotonic origin of instance deadlines
 	idle      chan *instance // warm reactor instances
 	slots     chan struct{}  // one token per live instance: bounds the pool
 	instances sync.Map       // module name → *instance, for the host functions
@@ -55,6 +55,19 @@ type instance struct {
 	handle api.Function
 	stack  []uint64
 	events int
+
+	// Deadline enforcement without a context and a timer per event (see
+	// RATIONALE.md): handle_event runs under ctx, which is canceled only to
+	// stop an event that overran. state is the running event's deadline
+	// (ns since p.base), 0 when idle, -1 once stopped; whoever swaps it
+	// away from the deadline first decides whether the event was stopped.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+	armed  atomic.Bool // the timer is pending: no Reset needed per event
+	state  atomic.Int64
+
+	lastDeadline int64 // of the previous event
 
 	active       bool // inside handle_event: host functions are allowed
 	event        []byte
@@ -86,6 +99,7 @@ func (r *Runtime) Load(ctx context.Context, tenant, name string, wasm []byte, li
 		tenant: tenant,
 		name:   name,
 		lim:    l,
+		base:   time.Now(),
 		idle:   make(chan *instance, l.PoolSize),
 		slots:  make(chan struct{}, l.PoolSize),
 	}
@@ -175,17 +189,23 @@ func (p *Plugin) Invoke(ctx context.Context, event []byte) (*Result, error) {
 	if p.info.Mode == ModeCommand {
 		return p.invokeCommand(ctx, event)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, p.fail(KindTimeout, ": %v", context.Cause(ctx))
+	}
 	inst, err := p.lease(ctx)
 	if err != nil {
 		return nil, err
 	}
 	inst.begin(event)
-	evCtx, cancel := context.WithTimeout(ctx, p.lim.Deadline)
-	inst.stack[0] = uint64(len(event))
-	callErr := inst.handle.CallWithStack(evCtx, inst.stack)
-	cancel()
+	callErr, stopped := inst.call(ctx, len(event))
 	res, resp := inst.end()
-	if e := p.outcome(ctx, inst, callErr, api.DecodeI32(inst.stack[0]), resp); e != nil {
+	var e *Error
+	if stopped {
+		e = p.stoppedError(ctx)
+	} else {
+		e = p.outcome(ctx, inst, callErr, api.DecodeI32(inst.stack[0]), resp)
+	}
+	if e != nil {
 		p.discard(inst)
 		return res, e
 	}
@@ -193,6 +213,72 @@ func (p *Plugin) Invoke(ctx context.Context, event []byte) (*Result, error) {
 	inst.events++
 	p.release(inst)
 	return res, nil
+}
+
+// call runs handle_event under the plugin's deadline and the caller's ctx.
+// stopped reports that the watchdog or the caller stopped the event; the
+// instance is then unusable whatever callErr says.
+func (inst *instance) call(ctx context.Context, eventLen int) (callErr error, stopped bool) {
+	p := inst.p
+	// Deadlines identify events, so they must differ even on a coarse clock.
+	dl := max(int64(time.Since(p.base)+p.lim.Deadline), inst.lastDeadline+1)
+	inst.lastDeadline = dl
+	inst.state.Store(dl)
+	// A pending timer fires no later than this deadline (it was armed for
+	// an earlier one) and then re-arms itself for the event it finds.
+	if !inst.armed.Load() && inst.armed.CompareAndSwap(false, true) {
+		inst.timer.Reset(p.lim.Deadline)
+	}
+	var stopCaller func() bool
+	if ctx.Done() != nil { // only a cancelable caller pays for watching it
+		stopCaller = context.AfterFunc(ctx, func() { inst.stop(dl, context.Cause(ctx)) })
+	}
+	inst.stack[0] = uint64(eventLen)
+	callErr = inst.handle.CallWithStack(inst.ctx, inst.stack)
+	if stopCaller != nil {
+		stopCaller()
+	}
+	return callErr, !inst.state.CompareAndSwap(dl, 0)
+}
+
+// watchdog runs when the instance's timer fires: it stops the running
+// event if it is past its deadline, re-arms for a running event that is
+// not, and otherwise stays unarmed until the next event arms it. Clearing
+// armed before reading state means that either this run sees a new event
+// or the new event sees armed false and arms the timer itself.
+func (inst *instance) watchdog() {
+	inst.armed.Store(false)
+	dl := inst.state.Load()
+	if dl <= 0 {
+		return
+	}
+	if left := time.Duration(dl - int64(time.Since(inst.p.base))); left > 0 {
+		if inst.armed.CompareAndSwap(false, true) {
+			inst.timer.Reset(left)
+		}
+		return
+	}
+	inst.stop(dl, errOverran)
+}
+
+// stop ends the event with deadline dl, if it is still running: canceling
+// inst.ctx makes wazero close the module, and the guest exits at its next
+// loop header.
+func (inst *instance) stop(dl int64, cause error) {
+	if inst.state.CompareAndSwap(dl, -1) {
+		inst.cancel(cause)
+	}
+}
+
+// stoppedError classifies an event stopped by the watchdog or the caller.
+func (p *Plugin) stoppedError(ctx context.Context) *Error {
+	if p.closed.Load() {
+		return p.fail(KindClosed, "")
+	}
+	if ctx.Err() != nil {
+		return p.fail(KindTimeout, ": %v", context.Cause(ctx))
+	}
+	return p.fail(KindTimeout, " after %v", p.lim.Deadline)
 }
 
 func (inst *instance) begin(event []byte) {
@@ -305,7 +391,7 @@ func (inst *instance) memoryCapText() string {
 
 func isJSONObject(b []byte) bool {
 	b = bytes.TrimLeft(b, " \t\r\n")
-	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+	return len(b) > 0 && b[0] == '{' && validJSON(b)
 }
 
 // lease returns a warm instance, creates one if the pool has room, or waits
@@ -366,6 +452,8 @@ func (p *Plugin) release(inst *instance) {
 
 // discard closes an instance and frees its slot.
 func (p *Plugin) discard(inst *instance) {
+	inst.timer.Stop()
+	inst.cancel(nil)
 	_ = inst.mod.Close(context.Background())
 	p.instances.Delete(inst.name)
 	p.live.Add(-1)
@@ -423,6 +511,9 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		return nil, p.outcome(ctx, inst, err, 0, nil)
 	}
 	inst.handle = mod.ExportedFunction(abi.ExportHandleEvent)
+	inst.ctx, inst.cancel = context.WithCancelCause(context.Background())
+	inst.timer = time.AfterFunc(time.Hour, inst.watchdog)
+	inst.timer.Stop()
 	inst.logs.take() // output of _initialize belongs to no event
 	p.live.Add(1)
 	return inst, nil

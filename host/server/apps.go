@@ -108,9 +108,6 @@ func (s *Server) startTenancy(ctx context.Context) error {
 	if err := s.ensureKeys(); err != nil {
 		return err
 	}
-	if err := s.compatRoutes(); err != nil {
-		return fmt.Errorf("server: %w", err)
-	}
 	t.m = newMetrics(s)
 	s.refreshVersions(ctx, true)
 	wctx, stop := context.WithCancel(context.Background())
@@ -460,8 +457,7 @@ func (s *Server) callInvoker(a *admission) engine.Invoker {
 }
 
 // appHandler runs whatever version is current for (tenant, app) at each
-// event: the handler of the routes in s.routes, which the outbound-call
-// code (calls_api.go) uses. Inbound calls hold one version for the whole
+// event; outbound calls (calls_api.go) use it. Inbound calls hold one version for the whole
 // call instead (admit).
 type appHandler struct {
 	s           *Server
@@ -496,32 +492,3 @@ func (h *appHandler) Invoke(ctx context.Context, event []byte) (*plugin.Result, 
 }
 
 func (h *appHandler) Close(context.Context) error { return nil }
-
-// compatRoutes fills s.routes (number → route) from the registry as it is
-// at start, for code that looks applications up there; inbound routing
-// reads the registry itself on every call.
-func (s *Server) compatRoutes() error {
-	routes := map[string]*route{}
-	tenants, err := s.ten.reg.ListTenants()
-	if err != nil {
-		return err
-	}
-	for _, tn := range tenants {
-		nums, err := s.ten.reg.ListNumbers(tn.ID)
-		if err != nil {
-			return err
-		}
-		for _, n := range nums {
-			if n.App != "" {
-				routes[n.Number] = &route{tenant: tn.ID, app: n.App, number: n.Number, handler: &appHandler{s, tn.ID, n.App}}
-			}
-		}
-	}
-	for n, err := range s.ten.unavailable {
-		if r, ok := routes[n]; ok {
-			r.handler, r.loadErr = nil, err
-		}
-	}
-	s.routes = routes
-	return nil
-}

@@ -8,16 +8,13 @@ import (
 
 	"github.com/wasmvoice/mediaserver/host/api"
 	"github.com/wasmvoice/mediaserver/host/engine"
+	tenantpkg "github.com/wasmvoice/mediaserver/host/tenant"
 )
 
 // CallsAPI implements api.Calls (Chime's CreateSipMediaApplicationCall,
 // UpdateSipMediaApplicationCall, and call listing and hang-up) over the
-// server's engine. Get it with Server.CallsAPI after Start.
-//
-// TODO(lead): mount api.New(registry, s.CallsAPI(), plugins) on the API
-// listener once the tenant registry and the Plugins implementation are
-// wired into the server (issue 5); until then the routes are reachable
-// through this type only (and GET /calls of api.go).
+// server's engine. Get it with Server.CallsAPI after Start; api.go mounts
+// it on the API listener.
 type CallsAPI struct{ s *Server }
 
 var _ api.Calls = (*CallsAPI)(nil)
@@ -25,19 +22,33 @@ var _ api.Calls = (*CallsAPI)(nil)
 // CallsAPI returns the server's api.Calls implementation.
 func (s *Server) CallsAPI() *CallsAPI { return &CallsAPI{s: s} }
 
-// appRoute finds the route of tenant's application appID (any of its
-// numbers: they share the handler).
-func (s *Server) appRoute(tenant, appID string) *route {
-	var found *route
-	for _, r := range s.routes {
-		if r.tenant == tenant && r.app == appID {
-			// The lowest number, so SipRuleId is stable across calls.
-			if found == nil || r.number < found.number {
-				found = r
-			}
+// appRoute finds tenant's application appID in the registry, so an
+// application created through the API can place calls at once. Its SIP
+// rule id is the lowest number routed to it (stable across calls), or the
+// application id when no number routes to it. nil when there is no such
+// application.
+func (s *Server) appRoute(tenant, appID string) (*route, error) {
+	if _, err := s.ten.reg.GetApp(tenant, appID); err != nil {
+		if errors.Is(err, tenantpkg.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	r := &route{tenant: tenant, app: appID, number: appID, handler: &appHandler{s, tenant, appID}}
+	nums, err := s.ten.reg.ListNumbers(tenant)
+	if err != nil {
+		return nil, err
+	}
+	first := ""
+	for _, n := range nums {
+		if n.App == appID && (first == "" || n.Number < first) {
+			first = n.Number
 		}
 	}
-	return found
+	if first != "" {
+		r.number = first
+	}
+	return r, nil
 }
 
 // CreateCall dials req.ToPhoneNumber for tenant's application appID and
@@ -47,12 +58,12 @@ func (c *CallsAPI) CreateCall(_ context.Context, tenant, appID string, req api.C
 	if s.engine == nil {
 		return "", fmt.Errorf("%w: %w", api.ErrUnavailable, ErrNotStarted)
 	}
-	r := s.appRoute(tenant, appID)
+	r, err := s.appRoute(tenant, appID)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", api.ErrUnavailable, err)
+	}
 	if r == nil {
 		return "", fmt.Errorf("%w: application %s", api.ErrNotFound, appID)
-	}
-	if r.handler == nil {
-		return "", fmt.Errorf("%w: application %s failed to load", api.ErrUnavailable, appID)
 	}
 	call, err := s.engine.Outbound(engine.App{
 		TenantID:              tenant,

@@ -236,3 +236,34 @@ func TestCallsAPIOwnership(t *testing.T) {
 	uas.wait(t)
 	ts.waitIdle(t)
 }
+
+// An application created through the API after start can place calls at
+// once: CreateCall looks it up in the registry, not in a start-up snapshot.
+func TestCreateCallAppCreatedAfterStart(t *testing.T) {
+	port := freePort(t, "udp")
+	cfg := testConfig(t)
+	cfg.SIP.TCP = nil
+	cfg.Trunks = []config.Trunk{trunkTo("127.0.0.1:" + strconv.Itoa(port))}
+	sc := newScript(func(*abi.Event) string { return "" })
+	app := webhookApp(t, outboundApp, outboundNumber, sc.handle)
+	ts := startTestServer(t, cfg, []config.Application{app})
+	if _, err := ts.Registry().CreateApp("demo", "late-app", "", app.Webhook); err != nil {
+		t.Fatal(err)
+	}
+	uas := startUASSipp(t, "uas_outbound_busy", port)
+	txID, err := ts.CallsAPI().CreateCall(context.Background(), "demo", "late-app", api.CreateCallRequest{
+		FromPhoneNumber: outboundNumber, ToPhoneNumber: calleeNumber})
+	if err != nil || txID == "" {
+		t.Fatalf("CreateCall for an application created after start = %q, %v", txID, err)
+	}
+	last := sc.waitFor(t, abi.EventHangup, "")
+	uas.wait(t)
+	ts.waitIdle(t)
+	evs := sc.Events()
+	if evs[0].InvocationEventType != abi.EventNewOutboundCall || evs[0].CallDetails.SipMediaApplicationID != "late-app" {
+		t.Fatalf("first event %s for %s: want NEW_OUTBOUND_CALL for late-app", evs[0].InvocationEventType, evs[0].CallDetails.SipMediaApplicationID)
+	}
+	if last.CallDetails.TransactionID != txID {
+		t.Fatalf("HANGUP for transaction %s, want %s", last.CallDetails.TransactionID, txID)
+	}
+}

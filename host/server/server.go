@@ -96,8 +96,7 @@ type Invocation struct {
 // route is where a number leads.
 type route struct {
 	tenant, app, number string
-	handler             plugin.Handler // nil when loadErr is set
-	loadErr             error
+	handler             plugin.Handler
 }
 
 // Server is the assembled media server. Its methods are safe for
@@ -114,7 +113,6 @@ type Server struct {
 	kv       *kv.Store
 	store    *store.Folder
 	runtime  *plugin.Runtime
-	routes   map[string]*route // by normalised number
 	handlers []plugin.Handler
 	clock    *media.Clock
 	ports    *media.PortPool

@@ -12,13 +12,10 @@ func main() { ms.Main() }
 func handle(e *ms.Event) (*ms.Response, error) {
 	switch e.InvocationEventType {
 	case ms.EventNewInboundCall:
-		// The sample's "addPendingCall": remember the call for the meeting
-		// service. The store is optional; the call goes on without it.
-		var caller string
-		if leg := e.Participant(ms.LegA); leg != nil {
-			caller = leg.From
-		}
-		if err := ms.KVSet("pending-call/"+e.CallDetails.TransactionID, []byte(caller)); err != nil {
+		// The sample's "addPendingCall(TransactionId)": remember the call
+		// for the meeting service. The store is optional; the call goes on
+		// without it.
+		if err := ms.KVSet("pending-call/"+e.CallDetails().TransactionID, nil); err != nil {
 			ms.Log(ms.LevelWarn, "pending call not stored: "+err.Error())
 		}
 		return ms.Respond(ms.PlayAudio(ms.PlayAudioParams{

@@ -38,7 +38,24 @@ type helpers struct {
 	area uint32
 }
 
-func buildHelpers(tb testing.TB) *helpers {
+// The two builds of the scanners: SIMD (16-byte blocks) and SWAR (8-byte
+// words, when -msimd128 is not given).
+var variants = []struct {
+	name  string
+	flags []string
+}{
+	{name: "simd", flags: []string{"-O3", "-msimd128", "-mbulk-memory"}},
+	{name: "swar", flags: []string{"-O2"}},
+}
+
+// forEachBuild runs f on an instance of each build.
+func forEachBuild(t *testing.T, f func(t *testing.T, h *helpers)) {
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) { f(t, buildHelpers(t, v.flags...)) })
+	}
+}
+
+func buildHelpers(tb testing.TB, flags ...string) *helpers {
 	tb.Helper()
 	clang, err := exec.LookPath("clang")
 	if err != nil {
@@ -48,8 +65,8 @@ func buildHelpers(tb testing.TB) *helpers {
 		tb.Skip("clang not found: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32")
 	}
 	out := filepath.Join(tb.TempDir(), "helpers.wasm")
-	cmd := exec.Command(clang, "--target=wasm32-wasi", "-O2", "-mexec-model=reactor", "-Wall", "-Wextra", "-Werror",
-		"-I.", "-o", out, "testdata/helpers.c")
+	args := append([]string{"--target=wasm32-wasi", "-mexec-model=reactor", "-Wall", "-Wextra", "-Werror"}, flags...)
+	cmd := exec.Command(clang, append(args, "-I.", "-o", out, "testdata/helpers.c")...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("clang: %v\n%s", err, b)
 	}
@@ -115,8 +132,9 @@ const event = `{"SchemaVersion":"1.0","InvocationEventType":"CALL_UPDATE_REQUEST
  "CallDetails":{"TransactionId":"tx","Participants":[{"CallId":"a","From":"+1"},{"CallId":"b","From":"+2"}],
  "TransactionAttributes":{"n":null,"num":12,"obj":{}}}}`
 
-func TestGetString(t *testing.T) {
-	h := buildHelpers(t)
+func TestGetString(t *testing.T) { forEachBuild(t, testGetString) }
+
+func testGetString(t *testing.T, h *helpers) {
 	tests := []struct {
 		name     string
 		doc      string
@@ -147,6 +165,16 @@ func TestGetString(t *testing.T) {
 		{name: "bad skipped value", doc: `{"x":01,"a":"v"}`, path: "a", capacity: 64, wantRC: msErrSyntax},
 		{name: "too deep", doc: `{"x":` + strings.Repeat("[", 70) + strings.Repeat("]", 70) + `,"a":"v"}`, path: "a", capacity: 64, wantRC: msErrSyntax},
 		{name: "empty input", doc: ``, path: "a", capacity: 64, wantRC: msErrSyntax},
+		{name: "long value across blocks", doc: `{"a":"` + strings.Repeat("0123456789", 7) + `"}`, path: "a", capacity: 128, want: strings.Repeat("0123456789", 7)},
+		{name: "escapes across blocks", doc: `{"a":"` + strings.Repeat(`ab\ncd\"`, 9) + `"}`, path: "a", capacity: 128, want: strings.Repeat("ab\ncd\"", 9)},
+		{name: "string to the last byte", doc: `{"k":"` + strings.Repeat("x", 40), path: "k", capacity: 64, wantRC: msErrSyntax},
+		{name: "brackets in skipped strings", doc: `{"x":{"s":"}]\"{","t":["]"]},"a":"v"}`, path: "a", capacity: 64, want: "v"},
+		{name: "mismatched brackets", doc: `{"x":[1}],"a":"v"}`, path: "a", capacity: 64, wantRC: msErrSyntax},
+		{name: "unclosed skipped container", doc: `{"x":[[1],"a":"v"}`, path: "a", capacity: 64, wantRC: msErrSyntax},
+		{name: "bad escape in skipped string", doc: `{"x":["\q"],"a":"v"}`, path: "a", capacity: 64, wantRC: msErrSyntax},
+		{name: "long keys", doc: `{"` + strings.Repeat("k", 40) + `x":1,"` + strings.Repeat("k", 40) + `":"v"}`, path: strings.Repeat("k", 40), capacity: 64, want: "v"},
+		{name: "same length keys", doc: `{"abcdefghij":"1","abcdefghik":"2"}`, path: "abcdefghik", capacity: 64, want: "2"},
+		{name: "whitespace", doc: " {\n \"a\" :\t[ 1 , { \"b\" : \"w\" } ] } ", path: "a.1.b", capacity: 64, want: "w"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,8 +186,9 @@ func TestGetString(t *testing.T) {
 	}
 }
 
-func TestGetRaw(t *testing.T) {
-	h := buildHelpers(t)
+func TestGetRaw(t *testing.T) { forEachBuild(t, testGetRaw) }
+
+func testGetRaw(t *testing.T, h *helpers) {
 	doc := `{"a": {"b": [1, {"c": true}] }, "d": -1.5e3}`
 	tests := []struct {
 		name   string
@@ -193,8 +222,9 @@ func TestGetRaw(t *testing.T) {
 	}
 }
 
-func TestEscape(t *testing.T) {
-	h := buildHelpers(t)
+func TestEscape(t *testing.T) { forEachBuild(t, testEscape) }
+
+func testEscape(t *testing.T, h *helpers) {
 	tests := []struct {
 		name string
 		in   string
@@ -232,7 +262,7 @@ func FuzzGetString(f *testing.F) {
 	f.Add(event, "ActionData.Parameters.Arguments.JoinToken")
 	f.Add(`{"a":{"b":"\ud83d\ude00"}}`, "a.b")
 	f.Add(`{"a":[{"b":"x"}]}`, "a.0.b")
-	h := buildHelpers(f)
+	h := buildHelpers(f, variants[0].flags...)
 	f.Fuzz(func(t *testing.T, doc, path string) {
 		if len(doc) >= pathOff || len(path) > 1000 || strings.ContainsRune(path, 0) || !utf8.ValidString(doc) ||
 			!json.Valid([]byte(doc)) || hasDuplicateKeys(doc) {

@@ -10,9 +10,11 @@
  *   MEDIASERVER_HANDLER(handle)
  *
  * Reactor (ABI v1, one export call per event):
- *   clang --target=wasm32-wasi -O2 -mexec-model=reactor -o plugin.wasm plugin.c
+ *   clang --target=wasm32-wasi -O3 -msimd128 -mbulk-memory -mexec-model=reactor -o plugin.wasm plugin.c
  * WASI command (compatibility mode: event on stdin, response on stdout):
- *   clang --target=wasm32-wasi -O2 -DMEDIASERVER_COMMAND -o plugin-cmd.wasm plugin.c
+ *   clang --target=wasm32-wasi -O3 -msimd128 -mbulk-memory -DMEDIASERVER_COMMAND -o plugin-cmd.wasm plugin.c
+ * -msimd128 and -mbulk-memory are optional (without them the scanners use
+ * 8-byte words and memcpy is a loop) but make lookups several times faster.
  *
  * The handler gets the event JSON (not NUL-terminated; valid during the
  * call), writes its response once with ms_respond and returns 0, or returns
@@ -59,6 +61,158 @@
 #define MS__EXPORT(n) __attribute__((export_name(n)))
 #define MS__API static __attribute__((unused))
 
+/* ---- Scanning primitives. ----
+ *
+ * Performance note: the host stops runaway guests with a check on every loop
+ * iteration (a call out of the compiled code, ~30 ns), so loop iterations,
+ * not bytes, are what a lookup costs. The scanners below therefore test a
+ * whole block per iteration (16 bytes with -msimd128, else 8 with SWAR bit
+ * tricks) and jump to the first byte of interest; copies use memcpy, which
+ * clang lowers to memory.copy with -mbulk-memory.
+ *
+ * Blocks are loaded aligned: an aligned block that holds one byte of the
+ * buffer cannot cross the end of linear memory (a multiple of 64 KiB), so
+ * the few bytes past the buffer it may contain are read but never used.
+ */
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#define MS__BLOCK 16
+#define MS__IDX_SHIFT 0 /* bit i of a mask is byte i */
+static inline uint64_t ms__mask_quote_bs_ctl(const char *b) {
+    v128_t v = wasm_v128_load(b);
+    v128_t m = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('"')), wasm_i8x16_eq(v, wasm_i8x16_splat('\\'))),
+                            wasm_u8x16_lt(v, wasm_i8x16_splat(0x20)));
+    return (uint64_t)wasm_i8x16_bitmask(m);
+}
+/* '"', '{', '}', '[', ']': '[' and ']' are '{' and '}' without bit 0x20. */
+static inline uint64_t ms__mask_struct(const char *b) {
+    v128_t v = wasm_v128_load(b);
+    v128_t l = wasm_v128_or(v, wasm_i8x16_splat(0x20));
+    v128_t m = wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat('"')),
+                            wasm_v128_or(wasm_i8x16_eq(l, wasm_i8x16_splat('{')), wasm_i8x16_eq(l, wasm_i8x16_splat('}'))));
+    return (uint64_t)wasm_i8x16_bitmask(m);
+}
+static inline uint64_t ms__mask_nul(const char *b) {
+    return (uint64_t)wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(b), wasm_i8x16_splat(0)));
+}
+static inline uint64_t ms__mask_nul_dot(const char *b) {
+    v128_t v = wasm_v128_load(b);
+    return (uint64_t)wasm_i8x16_bitmask(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat(0)), wasm_i8x16_eq(v, wasm_i8x16_splat('.'))));
+}
+#else
+#define MS__BLOCK 8
+#define MS__IDX_SHIFT 3 /* bit 8i+7 of a mask is byte i */
+#define MS__ONES 0x0101010101010101ULL
+#define MS__LOWS 0x7F7F7F7F7F7F7F7FULL
+/* ms__zero flags the zero bytes of x exactly (no borrow across bytes), see
+ * https://graphics.stanford.edu/~seander/bithacks.html#ZeroInWord */
+static inline uint64_t ms__zero(uint64_t x) { return ~(((x & MS__LOWS) + MS__LOWS) | x | MS__LOWS); }
+static inline uint64_t ms__load8(const char *b) {
+    uint64_t x;
+    memcpy(&x, b, 8);
+    return x;
+}
+static inline uint64_t ms__mask_quote_bs_ctl(const char *b) {
+    uint64_t x = ms__load8(b);
+    return ms__zero(x ^ (MS__ONES * '"')) | ms__zero(x ^ (MS__ONES * '\\')) | ms__zero(x & (MS__ONES * 0xE0));
+}
+static inline uint64_t ms__mask_struct(const char *b) {
+    uint64_t x = ms__load8(b), l = x | (MS__ONES * 0x20);
+    return ms__zero(x ^ (MS__ONES * '"')) | ms__zero(l ^ (MS__ONES * '{')) | ms__zero(l ^ (MS__ONES * '}'));
+}
+static inline uint64_t ms__mask_nul(const char *b) { return ms__zero(ms__load8(b)); }
+static inline uint64_t ms__mask_nul_dot(const char *b) {
+    uint64_t x = ms__load8(b);
+    return ms__zero(x) | ms__zero(x ^ (MS__ONES * '.'));
+}
+#endif
+
+#define MS__ALIGN_DOWN(p) ((const char *)((uintptr_t)(p) & ~(uintptr_t)(MS__BLOCK - 1)))
+#define MS__FROM(p, b) (~(uint64_t)0 << ((uint64_t)((p) - (b)) << MS__IDX_SHIFT))
+
+/* ms__find_quote_bs_ctl returns the first '"', '\\' or control character in
+ * [p, end), or end. */
+static inline const char *ms__find_quote_bs_ctl(const char *p, const char *end) {
+    if (p >= end) return end;
+    const char *b = MS__ALIGN_DOWN(p);
+    uint64_t m = ms__mask_quote_bs_ctl(b) & MS__FROM(p, b);
+#pragma clang loop unroll_count(2)
+    while (!m) {
+        b += MS__BLOCK;
+        if (b >= end) return end;
+        m = ms__mask_quote_bs_ctl(b);
+    }
+    const char *q = b + (__builtin_ctzll(m) >> MS__IDX_SHIFT);
+    return q < end ? q : end;
+}
+
+/* ms__find_struct returns the first '"', '{', '}', '[' or ']' in [p, end),
+ * or end. */
+static inline const char *ms__find_struct(const char *p, const char *end) {
+    if (p >= end) return end;
+    const char *b = MS__ALIGN_DOWN(p);
+    uint64_t m = ms__mask_struct(b) & MS__FROM(p, b);
+#pragma clang loop unroll_count(2)
+    while (!m) {
+        b += MS__BLOCK;
+        if (b >= end) return end;
+        m = ms__mask_struct(b);
+    }
+    const char *q = b + (__builtin_ctzll(m) >> MS__IDX_SHIFT);
+    return q < end ? q : end;
+}
+
+/* ms__strlen is strlen a block at a time (wasi-libc's is a word loop). */
+static inline size_t ms__strlen(const char *s) {
+    const char *b = MS__ALIGN_DOWN(s);
+    uint64_t m = ms__mask_nul(b) & MS__FROM(s, b);
+    while (!m) {
+        b += MS__BLOCK;
+        m = ms__mask_nul(b);
+    }
+    return (size_t)(b + (__builtin_ctzll(m) >> MS__IDX_SHIFT) - s);
+}
+
+/* ms__seg_len is the length of the path segment at s (up to '.' or NUL). */
+static inline size_t ms__seg_len(const char *s) {
+    const char *b = MS__ALIGN_DOWN(s);
+    uint64_t m = ms__mask_nul_dot(b) & MS__FROM(s, b);
+    while (!m) {
+        b += MS__BLOCK;
+        m = ms__mask_nul_dot(b);
+    }
+    return (size_t)(b + (__builtin_ctzll(m) >> MS__IDX_SHIFT) - s);
+}
+
+/* ms__eq compares a[0:n] with b[0:n] with whole-word loads: no loop up to
+ * 16 bytes (wasi-libc's memcmp is a byte loop). */
+static inline int ms__eq(const char *a, const char *b, size_t n) {
+    uint64_t x, y, x2, y2;
+    uint32_t u, v, u2, v2;
+    if (n >= 8) {
+        while (n > 16) {
+            memcpy(&x, a, 8);
+            memcpy(&y, b, 8);
+            if (x != y) return 0;
+            a += 8, b += 8, n -= 8;
+        }
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&x2, a + n - 8, 8);
+        memcpy(&y2, b + n - 8, 8);
+        return ((x ^ y) | (x2 ^ y2)) == 0;
+    }
+    if (n >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        memcpy(&u2, a + n - 4, 4);
+        memcpy(&v2, b + n - 4, 4);
+        return ((u ^ v) | (u2 ^ v2)) == 0;
+    }
+    if (n == 0) return 1;
+    return a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1];
+}
+
 /* ---- Host functions (module "mediaserver"). ---- */
 
 MS__IMPORT("event_read") int32_t ms_host_event_read(void *buf, int32_t buf_len);
@@ -92,7 +246,11 @@ MS__API int ms_respond(const char *json, size_t len) {
 }
 
 /* ms_respond_str writes a NUL-terminated response JSON. */
-MS__API int ms_respond_str(const char *json) { return ms_respond(json, strlen(json)); }
+MS__API int ms_respond_str(const char *json) { return ms_respond(json, ms__strlen(json)); }
+
+/* ms_respond_lit writes a string literal response; its length is known at
+ * compile time. */
+#define ms_respond_lit(lit) ms_respond("" lit, sizeof(lit) - 1)
 
 /* ms_log sends one log line (stderr in a command build). */
 MS__API void ms_log(int level, const char *msg, size_t len) {
@@ -105,21 +263,21 @@ MS__API void ms_log(int level, const char *msg, size_t len) {
 }
 
 /* ms_log_str logs a NUL-terminated line. */
-MS__API void ms_log_str(int level, const char *msg) { ms_log(level, msg, strlen(msg)); }
+MS__API void ms_log_str(int level, const char *msg) { ms_log(level, msg, ms__strlen(msg)); }
 
 /* ms_kv_get copies the value of key into buf if it fits and returns its full
  * length, or MS_ERR_NOT_FOUND / another negative status. */
 MS__API int32_t ms_kv_get(const char *key, void *buf, size_t buf_len) {
-    return ms_host_kv_get(key, (int32_t)strlen(key), buf, (int32_t)(buf_len > INT32_MAX ? INT32_MAX : buf_len));
+    return ms_host_kv_get(key, (int32_t)ms__strlen(key), buf, (int32_t)(buf_len > INT32_MAX ? INT32_MAX : buf_len));
 }
 
 /* ms_kv_set stores val under key in the tenant's store. */
 MS__API int32_t ms_kv_set(const char *key, const void *val, size_t val_len) {
-    return ms_host_kv_set(key, (int32_t)strlen(key), val, (int32_t)val_len);
+    return ms_host_kv_set(key, (int32_t)ms__strlen(key), val, (int32_t)val_len);
 }
 
 /* ms_kv_delete removes key; MS_ERR_NOT_FOUND if absent. */
-MS__API int32_t ms_kv_delete(const char *key) { return ms_host_kv_delete(key, (int32_t)strlen(key)); }
+MS__API int32_t ms_kv_delete(const char *key) { return ms_host_kv_delete(key, (int32_t)ms__strlen(key)); }
 
 /* ms__reserve makes the event buffer hold n bytes. */
 MS__API int ms__reserve(size_t n) {
@@ -200,9 +358,17 @@ MS__API int ms__read_stdin(size_t *len) {
     }
 #endif
 
+/* ms_eqn reports whether a[0:an] equals b[0:bn]. */
+MS__API int ms_eqn(const char *a, size_t an, const char *b, size_t bn) { return an == bn && ms__eq(a, b, an); }
+
+/* ms_eq_lit reports whether a[0:an] equals a string literal. */
+#define ms_eq_lit(a, an, lit) ms_eqn((a), (an), "" lit, sizeof(lit) - 1)
+
 /* ---- JSON reading. ---- */
 
-static const char *ms__ws(const char *p, const char *end) {
+static inline const char *ms__ws(const char *p, const char *end) {
+    /* The host sends compact JSON: test once before looping. */
+    if (p < end && (unsigned char)*p > ' ') return p;
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
     return p;
 }
@@ -233,116 +399,72 @@ static size_t ms__utf8(char *out, uint32_t r) {
     out[2] = (char)(0x80 | (r >> 6 & 0x3F)); out[3] = (char)(0x80 | (r & 0x3F)); return 4;
 }
 
-/*
- * ms__string reads the string starting at *pp (at its opening quote). With
- * out != NULL it writes the unescaped bytes there (at most cap; *n gets the
- * full length, so the caller sees truncation). Lone surrogates become
- * U+FFFD. Returns the position after the closing quote, or NULL.
- */
-/* ms__plain8 reports whether none of 8 bytes is a quote, a backslash or a
- * control character (SWAR tests; see
- * https://graphics.stanford.edu/~seander/bithacks.html#ValueInWord). Eight
- * bytes per loop step matter in Wasm: the host's deadline check costs a
- * call on every loop iteration. */
-static int ms__plain8(const char *p) {
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t x, q, b;
-    memcpy(&x, p, 8);
-    q = x ^ (ones * '"');
-    b = x ^ (ones * '\\');
-    return ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs) == 0;
+/* ms__put copies src[0:k] to out at len, as far as cap allows. */
+static inline void ms__put(char *out, size_t cap, size_t len, const char *src, size_t k) {
+    if (out && len < cap) memcpy(out + len, src, cap - len < k ? cap - len : k);
 }
 
+/*
+ * ms__string reads the string starting at *p (its opening quote). With
+ * out != NULL it writes the unescaped bytes there (at most cap; *n gets the
+ * full length, so the caller sees truncation). Lone surrogates become
+ * U+FFFD. Returns the position after the closing quote, or NULL. Plain runs
+ * are found a block at a time and copied whole: one loop iteration per
+ * escape, not per byte.
+ */
 static const char *ms__string(const char *p, const char *end, char *out, size_t cap, size_t *n) {
     size_t len = 0;
     if (p >= end || *p != '"') return NULL;
     p++;
-    while (p < end) {
-        if (end - p >= 8 && ms__plain8(p)) {
-            if (out && len < cap) memcpy(out + len, p, cap - len < 8 ? cap - len : 8);
-            len += 8;
-            p += 8;
-            continue;
-        }
+    for (;;) {
+        const char *q = ms__find_quote_bs_ctl(p, end);
+        if (q >= end) return NULL;
+        ms__put(out, cap, len, p, (size_t)(q - p));
+        len += (size_t)(q - p);
+        p = q;
         unsigned char c = (unsigned char)*p;
-        char tmp[4];
-        size_t k = 1;
         if (c == '"') {
             if (n) *n = len;
             return p + 1;
         }
-        if (c < 0x20) return NULL;
-        if (c != '\\') {
-            tmp[0] = (char)c;
-            p++;
-        } else {
-            if (end - p < 2) return NULL;
-            switch (p[1]) {
-            case '"': case '\\': case '/': tmp[0] = p[1]; break;
-            case 'b': tmp[0] = '\b'; break;
-            case 'f': tmp[0] = '\f'; break;
-            case 'n': tmp[0] = '\n'; break;
-            case 'r': tmp[0] = '\r'; break;
-            case 't': tmp[0] = '\t'; break;
-            case 'u': {
-                int r = ms__hex4(p + 2, end);
-                if (r < 0) return NULL;
-                p += 6;
-                uint32_t cp = (uint32_t)r;
-                if (r >= 0xD800 && r <= 0xDFFF) {
-                    int lo = -1;
-                    if (r < 0xDC00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u') lo = ms__hex4(p + 2, end);
-                    if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                        cp = 0x10000 + (((uint32_t)r - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
-                        p += 6;
-                    } else {
-                        cp = 0xFFFD;
-                    }
+        if (c < 0x20 || end - p < 2) return NULL;
+        char tmp[4];
+        size_t k = 1;
+        switch (p[1]) {
+        case '"': case '\\': case '/': tmp[0] = p[1]; break;
+        case 'b': tmp[0] = '\b'; break;
+        case 'f': tmp[0] = '\f'; break;
+        case 'n': tmp[0] = '\n'; break;
+        case 'r': tmp[0] = '\r'; break;
+        case 't': tmp[0] = '\t'; break;
+        case 'u': {
+            int r = ms__hex4(p + 2, end);
+            if (r < 0) return NULL;
+            uint32_t cp = (uint32_t)r;
+            p += 4; /* with the += 2 below: past \uXXXX */
+            if (r >= 0xD800 && r <= 0xDFFF) {
+                int lo = -1;
+                if (r < 0xDC00 && end - p >= 8 && p[2] == '\\' && p[3] == 'u') lo = ms__hex4(p + 4, end);
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + (((uint32_t)r - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+                    p += 6;
+                } else {
+                    cp = 0xFFFD;
                 }
-                k = ms__utf8(tmp, cp);
-                goto emit;
             }
-            default: return NULL;
-            }
-            p += 2;
+            k = ms__utf8(tmp, cp);
+            break;
         }
-    emit:
-        if (out) {
-            for (size_t i = 0; i < k; i++)
-                if (len + i < cap) out[len + i] = tmp[i];
+        default: return NULL;
         }
+        p += 2;
+        ms__put(out, cap, len, tmp, k);
         len += k;
     }
-    return NULL;
 }
 
-static const char *ms__skip(const char *p, const char *end, int depth);
-
-static const char *ms__skip_container(const char *p, const char *end, int depth, char close) {
-    if (depth >= MS_JSON_MAX_DEPTH) return NULL;
-    p = ms__ws(p + 1, end);
-    if (p < end && *p == close) return p + 1;
-    for (;;) {
-        if (close == '}') {
-            p = ms__string(p, end, NULL, 0, NULL);
-            if (!p) return NULL;
-            p = ms__ws(p, end);
-            if (p >= end || *p != ':') return NULL;
-            p++;
-        }
-        p = ms__skip(p, end, depth + 1);
-        if (!p) return NULL;
-        p = ms__ws(p, end);
-        if (p >= end) return NULL;
-        if (*p == close) return p + 1;
-        if (*p != ',') return NULL;
-        p = ms__ws(p + 1, end);
-    }
-}
-
-static const char *ms__literal(const char *p, const char *end, const char *lit) {
-    size_t n = strlen(lit);
-    if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0) return NULL;
+static const char *ms__literal(const char *p, const char *end, const char *lit, size_t n) {
+    if ((size_t)(end - p) < n || !ms__eq(p, lit, n)) return NULL;
     return p + n;
 }
 
@@ -366,27 +488,127 @@ static const char *ms__number(const char *p, const char *end) {
     return p > s ? p : NULL;
 }
 
-/* ms__skip validates and skips one value; NULL on malformed JSON. */
+/*
+ * ms__skip_container skips the object or array at p, which sits at nesting
+ * depth `depth`. It jumps from one '"', '{', '}', '[' or ']' to the next,
+ * checking string syntax, bracket matching and MS_JSON_MAX_DEPTH; the
+ * grammar between brackets (commas, colons, scalars) is not checked: the
+ * host only sends valid JSON, and what a lookup returns is checked.
+ */
+static const char *ms__skip_container(const char *p, const char *end, int depth) {
+    int maxrel = MS_JSON_MAX_DEPTH - depth, r = 0;
+    if (maxrel <= 0) return NULL;
+    uint64_t objs = *p == '{'; /* bit r: the container at relative depth r is an object */
+    p++;
+    for (;;) {
+        const char *q = ms__find_struct(p, end);
+        if (q >= end) return NULL;
+        char c = *q;
+        if (c == '"') {
+            p = ms__string(q, end, NULL, 0, NULL);
+            if (!p) return NULL;
+            continue;
+        }
+        p = q + 1;
+        if ((c | 0x20) == '{') {
+            if (++r >= maxrel) return NULL;
+            objs = (objs & ~((uint64_t)1 << r)) | ((uint64_t)(c == '{') << r);
+            continue;
+        }
+        if ((int)((objs >> r) & 1) != (c == '}')) return NULL;
+        if (r-- == 0) return p;
+    }
+}
+
+/* ms__skip skips one value; NULL on malformed JSON. Scalars are validated. */
 static const char *ms__skip(const char *p, const char *end, int depth) {
     p = ms__ws(p, end);
     if (p >= end) return NULL;
     switch (*p) {
-    case '{': return ms__skip_container(p, end, depth, '}');
-    case '[': return ms__skip_container(p, end, depth, ']');
+    case '{': case '[': return ms__skip_container(p, end, depth);
     case '"': return ms__string(p, end, NULL, 0, NULL);
-    case 't': return ms__literal(p, end, "true");
-    case 'f': return ms__literal(p, end, "false");
-    case 'n': return ms__literal(p, end, "null");
+    case 't': return ms__literal(p, end, "true", 4);
+    case 'f': return ms__literal(p, end, "false", 5);
+    case 'n': return ms__literal(p, end, "null", 4);
     default: return ms__number(p, end);
     }
 }
 
-/* ms__key_equals compares the JSON key at p (with escapes) to name[0:n]. */
-static int ms__key_equals(const char *p, const char *end, const char *name, size_t n) {
+/* ms__key reads the key at p (its opening quote), sets *after past its
+ * closing quote (NULL on malformed JSON) and reports whether it equals
+ * name[0:n]. A key without escapes is compared in place. */
+static int ms__key(const char *p, const char *end, const char *name, size_t n, const char **after) {
+    if (p >= end || *p != '"') {
+        *after = NULL;
+        return 0;
+    }
+    const char *q = ms__find_quote_bs_ctl(p + 1, end);
+    if (q < end && *q == '"') {
+        *after = q + 1;
+        return (size_t)(q - p - 1) == n && ms__eq(p + 1, name, n);
+    }
     char buf[256];
-    size_t len;
-    if (!ms__string(p, end, buf, sizeof buf, &len)) return 0;
-    return len == n && len <= sizeof buf && memcmp(buf, name, n) == 0;
+    size_t len = 0;
+    *after = ms__string(p, end, buf, sizeof buf, &len);
+    return *after && len == n && len <= sizeof buf && ms__eq(buf, name, n);
+}
+
+/* ms__find positions *val at the value of path; MS_OK, MS_ERR_NOT_FOUND or
+ * MS_ERR_SYNTAX. Members after the match are not read: the host writes the
+ * envelope in a fixed order (SchemaVersion, Sequence, InvocationEventType,
+ * ActionData, CallDetails), so most lookups end within the first few
+ * hundred bytes. That is a speed note only: any order is found. */
+static int ms__find(const char *json, size_t len, const char *path, const char **val) {
+    const char *p = json, *end = json + len;
+    const char *seg = path;
+    for (;;) {
+        size_t seglen = ms__seg_len(seg);
+        int last = seg[seglen] == 0;
+        p = ms__ws(p, end);
+        if (p >= end) return MS_ERR_SYNTAX;
+        if (*p == '[') {
+            /* A numeric segment indexes an array. */
+            if (seglen == 0 || strspn(seg, "0123456789") < seglen) return MS_ERR_NOT_FOUND;
+            long idx = strtol(seg, NULL, 10);
+            p = ms__ws(p + 1, end);
+            if (p < end && *p == ']') return MS_ERR_NOT_FOUND;
+            for (long i = 0; i < idx; i++) {
+                p = ms__skip(p, end, 1);
+                if (!p) return MS_ERR_SYNTAX;
+                p = ms__ws(p, end);
+                if (p >= end) return MS_ERR_SYNTAX;
+                if (*p == ']') return MS_ERR_NOT_FOUND;
+                if (*p != ',') return MS_ERR_SYNTAX;
+                p = ms__ws(p + 1, end);
+            }
+        } else {
+            if (*p != '{') return MS_ERR_NOT_FOUND;
+            p = ms__ws(p + 1, end);
+            if (p < end && *p == '}') return MS_ERR_NOT_FOUND;
+            for (;;) {
+                const char *after;
+                int match = ms__key(p, end, seg, seglen, &after);
+                if (!after) return MS_ERR_SYNTAX;
+                p = ms__ws(after, end);
+                if (p >= end || *p != ':') return MS_ERR_SYNTAX;
+                p = ms__ws(p + 1, end);
+                if (match) break;
+                p = ms__skip(p, end, 1);
+                if (!p) return MS_ERR_SYNTAX;
+                p = ms__ws(p, end);
+                if (p >= end) return MS_ERR_SYNTAX;
+                if (*p == '}') return MS_ERR_NOT_FOUND;
+                if (*p != ',') return MS_ERR_SYNTAX;
+                p = ms__ws(p + 1, end);
+            }
+        }
+        if (p >= end) return MS_ERR_SYNTAX;
+        if (last) {
+            *val = p;
+            return MS_OK;
+        }
+        seg += seglen + 1;
+    }
 }
 
 /*
@@ -397,61 +619,14 @@ static int ms__key_equals(const char *p, const char *end, const char *name, size
  * MS_OK, MS_ERR_NOT_FOUND or MS_ERR_SYNTAX. The first matching member wins.
  */
 MS__API int ms_json_get(const char *json, size_t len, const char *path, const char **val, size_t *val_len) {
-    const char *p = json, *end = json + len;
-    const char *seg = path;
-    for (;;) {
-        const char *dot = strchr(seg, '.');
-        size_t seglen = dot ? (size_t)(dot - seg) : strlen(seg);
-        p = ms__ws(p, end);
-        if (p >= end) return MS_ERR_SYNTAX;
-        if (*p == '[' && seglen > 0 && strspn(seg, "0123456789") >= seglen) {
-            /* A numeric segment indexes an array. */
-            long idx = strtol(seg, NULL, 10);
-            p = ms__ws(p + 1, end);
-            if (p < end && *p == ']') return MS_ERR_NOT_FOUND;
-            for (long i = 0;; i++) {
-                if (i == idx) break;
-                p = ms__skip(p, end, 1);
-                if (!p) return MS_ERR_SYNTAX;
-                p = ms__ws(p, end);
-                if (p >= end) return MS_ERR_SYNTAX;
-                if (*p == ']') return MS_ERR_NOT_FOUND;
-                if (*p != ',') return MS_ERR_SYNTAX;
-                p = ms__ws(p + 1, end);
-            }
-            goto next;
-        }
-        if (*p != '{') return MS_ERR_NOT_FOUND;
-        p = ms__ws(p + 1, end);
-        int found = 0;
-        if (p < end && *p == '}') return MS_ERR_NOT_FOUND;
-        for (;;) {
-            int match = ms__key_equals(p, end, seg, seglen);
-            p = ms__string(p, end, NULL, 0, NULL);
-            if (!p) return MS_ERR_SYNTAX;
-            p = ms__ws(p, end);
-            if (p >= end || *p != ':') return MS_ERR_SYNTAX;
-            p = ms__ws(p + 1, end);
-            if (match) { found = 1; break; }
-            p = ms__skip(p, end, 1);
-            if (!p) return MS_ERR_SYNTAX;
-            p = ms__ws(p, end);
-            if (p >= end) return MS_ERR_SYNTAX;
-            if (*p == '}') break;
-            if (*p != ',') return MS_ERR_SYNTAX;
-            p = ms__ws(p + 1, end);
-        }
-        if (!found) return MS_ERR_NOT_FOUND;
-    next:
-        if (!dot) {
-            const char *after = ms__skip(p, end, 1);
-            if (!after) return MS_ERR_SYNTAX;
-            *val = p;
-            *val_len = (size_t)(after - p);
-            return MS_OK;
-        }
-        seg = dot + 1;
-    }
+    const char *v;
+    int rc = ms__find(json, len, path, &v);
+    if (rc != MS_OK) return rc;
+    const char *after = ms__skip(v, json + len, 1);
+    if (!after) return MS_ERR_SYNTAX;
+    *val = v;
+    *val_len = (size_t)(after - v);
+    return MS_OK;
 }
 
 /*
@@ -462,23 +637,26 @@ MS__API int ms_json_get(const char *json, size_t len, const char *path, const ch
  */
 MS__API int ms_json_get_string(const char *json, size_t len, const char *path, char *out, size_t cap,
                                size_t *out_len) {
-    const char *v;
-    size_t vlen, n;
-    int rc = ms_json_get(json, len, path, &v, &vlen);
+    const char *v, *end = json + len;
+    size_t n;
+    int rc = ms__find(json, len, path, &v);
     if (rc != MS_OK) return rc;
-    if (*v == 'n') return MS_ERR_NOT_FOUND;
-    if (*v != '"') return MS_ERR_TYPE;
-    if (!ms__string(v, v + vlen, out, cap, &n)) return MS_ERR_SYNTAX;
-    if (n >= cap) return MS_ERR_TOO_LARGE;
-    out[n] = 0;
-    if (out_len) *out_len = n;
-    return MS_OK;
+    if (*v == '"') {
+        if (!ms__string(v, end, out, cap, &n)) return MS_ERR_SYNTAX;
+        if (n >= cap) return MS_ERR_TOO_LARGE;
+        out[n] = 0;
+        if (out_len) *out_len = n;
+        return MS_OK;
+    }
+    if (!ms__skip(v, end, 1)) return MS_ERR_SYNTAX;
+    return *v == 'n' ? MS_ERR_NOT_FOUND : MS_ERR_TYPE;
 }
 
 /* ms_json_equals reports whether the string at path equals s. */
 MS__API int ms_json_equals(const char *json, size_t len, const char *path, const char *s) {
     char buf[256];
-    return ms_json_get_string(json, len, path, buf, sizeof buf, NULL) == MS_OK && strcmp(buf, s) == 0;
+    size_t n;
+    return ms_json_get_string(json, len, path, buf, sizeof buf, &n) == MS_OK && n == ms__strlen(s) && ms__eq(buf, s, n);
 }
 
 /* ---- JSON writing. ---- */
@@ -505,13 +683,15 @@ MS__API void ms_buf_free(ms_buf *b) {
     ms_buf_init(b, NULL, 0);
 }
 
-static int ms__grow(ms_buf *b, size_t extra) {
+static int ms__grow_slow(ms_buf *b, size_t extra) {
     if (b->err) return 0;
-    if (b->len + extra <= b->cap) return 1;
     size_t cap = b->cap ? b->cap * 2 : 256;
     while (cap < b->len + extra) cap *= 2;
     char *p = (char *)malloc(cap);
-    if (!p) { b->err = MS_ERR_NOMEM; return 0; }
+    if (!p) {
+        b->err = MS_ERR_NOMEM;
+        return 0;
+    }
     if (b->len) memcpy(p, b->data, b->len);
     if (b->owned) free(b->data);
     b->data = p;
@@ -520,42 +700,54 @@ static int ms__grow(ms_buf *b, size_t extra) {
     return 1;
 }
 
-/* ms_buf_raw appends bytes verbatim (JSON syntax, numbers). */
+static inline int ms__grow(ms_buf *b, size_t extra) {
+    if (!b->err && b->len + extra <= b->cap) return 1;
+    return ms__grow_slow(b, extra);
+}
+
+/* ms_buf_rawn appends bytes verbatim (JSON syntax, numbers). */
 MS__API void ms_buf_rawn(ms_buf *b, const char *s, size_t n) {
     if (!ms__grow(b, n)) return;
     memcpy(b->data + b->len, s, n);
     b->len += n;
 }
 
-MS__API void ms_buf_raw(ms_buf *b, const char *s) { ms_buf_rawn(b, s, strlen(s)); }
+MS__API void ms_buf_raw(ms_buf *b, const char *s) { ms_buf_rawn(b, s, ms__strlen(s)); }
+
+/* ms_buf_lit appends a string literal verbatim; its length is known at
+ * compile time. */
+#define ms_buf_lit(b, lit) ms_buf_rawn((b), "" lit, sizeof(lit) - 1)
 
 /* ms_buf_strn appends s[0:n] as a quoted JSON string, escaping '"', '\\' and
- * control characters. */
+ * control characters. Runs without such bytes are found a block at a time
+ * and copied whole. */
 MS__API void ms_buf_strn(ms_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
-    ms_buf_rawn(b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[6];
+    const char *p = s, *end = s + n;
+    if (!ms__grow(b, n + 2)) return;
+    b->data[b->len++] = '"';
+    for (;;) {
+        const char *q = ms__find_quote_bs_ctl(p, end);
+        ms_buf_rawn(b, p, (size_t)(q - p));
+        if (q >= end) break;
+        unsigned char c = (unsigned char)*q;
+        char esc[6] = {'\\', 0, '0', '0', hex[c >> 4], hex[c & 15]};
         size_t k = 2;
-        esc[0] = '\\';
         switch (c) {
         case '"': esc[1] = '"'; break;
         case '\\': esc[1] = '\\'; break;
         case '\n': esc[1] = 'n'; break;
         case '\r': esc[1] = 'r'; break;
         case '\t': esc[1] = 't'; break;
-        default:
-            if (c >= 0x20) { ms_buf_rawn(b, (const char *)&s[i], 1); continue; }
-            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0'; esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-            k = 6;
+        default: esc[1] = 'u'; k = 6;
         }
         ms_buf_rawn(b, esc, k);
+        p = q + 1;
     }
     ms_buf_rawn(b, "\"", 1);
 }
 
-MS__API void ms_buf_str(ms_buf *b, const char *s) { ms_buf_strn(b, s, strlen(s)); }
+MS__API void ms_buf_str(ms_buf *b, const char *s) { ms_buf_strn(b, s, ms__strlen(s)); }
 
 /* ms_buf_int appends a decimal integer. */
 MS__API void ms_buf_int(ms_buf *b, long long v) {

@@ -26,18 +26,83 @@ const (
 	LegB = "LEG-B"
 )
 
-// Event is the envelope the host sends for every invocation. The handler
-// may keep it: nothing in it aliases the SDK's buffers.
+// Event is the envelope the host sends for every invocation.
+//
+// ActionData and CallDetails are decoded on first use: an event's JSON is
+// mostly CallDetails, and in a Go Wasm guest decoding costs about as much
+// per token as the host's whole call (see the README's performance notes).
+//
+// The SDK reuses the Event, its maps, slices and ActionData for the next
+// event, and reads the lazy parts from the event buffer: use the Event only
+// while the handler runs, and keep copies, not references. Its strings are
+// never reused and may be kept.
 type Event struct {
 	SchemaVersion       string
 	Sequence            int64 // a JSON number, or a string holding one
 	InvocationEventType string
-	ActionData          *ActionData // nil when absent
-	CallDetails         CallDetails
 	// ErrorType and ErrorMessage are set at the top level only for
 	// INVALID_LAMBDA_RESPONSE; ACTION_FAILED carries them in ActionData.
 	ErrorType    string
 	ErrorMessage string
+
+	actionData  *ActionData
+	callDetails CallDetails
+
+	// Lazy decoding: where each ActionData and CallDetails member starts in
+	// raw (duplicates are decoded in order, as encoding/json does), which of
+	// the two are still to decode, and the first error doing so.
+	raw      []byte
+	dec      *decoder
+	actionAt []int
+	callAt   []int
+	pending  uint8
+	err      error
+}
+
+const (
+	pendingAction = 1 << iota
+	pendingCall
+)
+
+// ActionData returns the action the event is about, with its results; nil
+// when the event has none.
+func (e *Event) ActionData() *ActionData {
+	if e.pending&pendingAction != 0 {
+		e.pending &^= pendingAction
+		for _, at := range e.actionAt {
+			e.dec.at(e.raw, at)
+			a, err := e.dec.actionData(e.actionData)
+			if err != nil {
+				e.fail(err)
+				break
+			}
+			e.actionData = a
+		}
+	}
+	return e.actionData
+}
+
+// CallDetails returns the call (transaction) and its legs.
+func (e *Event) CallDetails() *CallDetails {
+	if e.pending&pendingCall != 0 {
+		e.pending &^= pendingCall
+		for _, at := range e.callAt {
+			e.dec.at(e.raw, at)
+			if err := e.dec.callDetails(&e.callDetails); err != nil {
+				e.fail(err)
+				break
+			}
+		}
+	}
+	return &e.callDetails
+}
+
+// fail keeps the first error of a lazy decoding; the event then fails
+// with it after the handler returns.
+func (e *Event) fail(err error) {
+	if e.err == nil {
+		e.err = err
+	}
 }
 
 // CallDetails describes the call (transaction) and its legs. JSON names:
@@ -76,13 +141,14 @@ type ActionData struct {
 }
 
 // Attribute returns the transaction attribute k of the call ("" if unset).
-func (e *Event) Attribute(k string) string { return e.CallDetails.TransactionAttributes[k] }
+func (e *Event) Attribute(k string) string { return e.CallDetails().TransactionAttributes[k] }
 
 // Participant returns the leg with the given tag, or nil.
 func (e *Event) Participant(tag string) *Participant {
-	for i := range e.CallDetails.Participants {
-		if e.CallDetails.Participants[i].ParticipantTag == tag {
-			return &e.CallDetails.Participants[i]
+	ps := e.CallDetails().Participants
+	for i := range ps {
+		if ps[i].ParticipantTag == tag {
+			return &ps[i]
 		}
 	}
 	return nil
@@ -91,30 +157,59 @@ func (e *Event) Participant(tag string) *Participant {
 // Argument returns ActionData.Parameters.Arguments[name] of a
 // CALL_UPDATE_REQUESTED event ("" if absent).
 func (e *Event) Argument(name string) string {
-	if e.ActionData == nil {
+	a := e.ActionData()
+	if a == nil {
 		return ""
 	}
-	s, _ := e.ActionData.Parameters.String("Arguments", name)
+	if e.dec == nil {
+		s, _ := a.Parameters.String("Arguments", name)
+		return s
+	}
+	// As Parameters.String, but the result goes to the event's arena: no
+	// allocation of its own.
+	d := e.dec
+	saved := *d
+	d.data, d.pos, d.depth = a.Parameters, 0, 0
+	s := ""
+	// The host writes {"Arguments":{"name":"value",…}}: try the first
+	// argument with word compares before the general lookup.
+	const pre = `{"Arguments":{"`
+	ok := false
+	if p, n := a.Parameters, len(pre)+len(name); len(p) > n+1 && eq(p[:len(pre)], pre) &&
+		eq(p[len(pre):n], name) && p[n] == '"' && p[n+1] == ':' {
+		d.pos, ok = n+2, true
+	} else {
+		ok = d.seek([]string{"Arguments", name}) == nil
+	}
+	if ok && d.peek() == '"' {
+		if b, err := d.readString(); err == nil {
+			s = d.save(b)
+		}
+	}
+	arena := d.arena
+	*d = saved
+	d.arena = arena
 	return s
 }
 
 // ReceivedDigits returns ActionData.ReceivedDigits ("" if absent).
 func (e *Event) ReceivedDigits() string {
-	if e.ActionData == nil {
-		return ""
+	if a := e.ActionData(); a != nil {
+		return a.ReceivedDigits
 	}
-	return e.ActionData.ReceivedDigits
+	return ""
 }
 
 // ActionType returns ActionData.Type ("" if absent).
 func (e *Event) ActionType() string {
-	if e.ActionData == nil {
-		return ""
+	if a := e.ActionData(); a != nil {
+		return a.Type
 	}
-	return e.ActionData.Type
+	return ""
 }
 
-// DecodeEvent decodes the event JSON into a fresh Event.
+// DecodeEvent decodes the whole event JSON into a fresh Event, which does
+// not refer to data and may be kept.
 func DecodeEvent(data []byte) (*Event, error) {
 	var d decoder
 	e := new(Event)
@@ -270,9 +365,142 @@ func actionDataField(k []byte) int {
 	return foldField(k, actionDataFields)
 }
 
+// recycle empties e for the next event. Its map, slice and ActionData
+// become the decoder's spares, used when the next event has those members,
+// so a steady stream of events allocates none of them again.
+func (d *decoder) recycle(e *Event) {
+	if m := e.callDetails.TransactionAttributes; m != nil {
+		clear(m)
+		d.spareAttrs = m
+	}
+	if ps := e.callDetails.Participants; cap(ps) > 0 {
+		d.spareParts = ps[:0] // participants zeroes each element it reuses
+	}
+	if a := e.actionData; a != nil {
+		*a = ActionData{}
+		d.spareAction = a
+	}
+	actionAt, callAt := e.actionAt[:0], e.callAt[:0]
+	*e = Event{actionAt: actionAt, callAt: callAt}
+}
+
+// eventKeys are the members of the envelope as the host writes them, in
+// its order (abi.Event), quoted and with their colon: decodeEventLazy
+// first tries the one expected next, a word compare instead of a key scan
+// and lookup. Any other order, spacing or spelling takes the general path.
+var eventKeys = [...]string{`"SchemaVersion":`, `"Sequence":`, `"InvocationEventType":`, `"ActionData":`,
+	`"CallDetails":`, `"ErrorType":`, `"ErrorMessage":`}
+
+// skipKey consumes lit (after a comma when comma is set) if the input has
+// it exactly at d.pos.
+func (d *decoder) skipKey(lit string, comma bool) bool {
+	p := d.pos
+	if comma {
+		if p >= len(d.data) || d.data[p] != ',' {
+			return false
+		}
+		p++
+	}
+	if len(d.data)-p < len(lit) || !eq(d.data[p:p+len(lit)], lit) {
+		return false
+	}
+	d.pos = p + len(lit)
+	return true
+}
+
+// The members of the other objects in the host's order, as eventKeys.
+var (
+	callDetailsKeys = [...]string{`"TransactionId":`, `"TransactionAttributes":`, `"AwsAccountId":`, `"AwsRegion":`,
+		`"SipRuleId":`, `"SipMediaApplicationId":`, `"Participants":`}
+	participantKeys = [...]string{`"CallId":`, `"ParticipantTag":`, `"To":`, `"From":`, `"Direction":`,
+		`"StartTimeInMilliseconds":`, `"Status":`, `"SipHeaders":`}
+	actionDataKeys = [...]string{`"Type":`, `"Parameters":`, `"ReceivedDigits":`, `"ErrorType":`, `"ErrorMessage":`,
+		`"RecordingDestination":`, `"RecordingTerminatorUsed":`}
+)
+
+// member moves to member i of an object, as objectNext, and returns its
+// field: the index of keys (quoted, with the colon, in the host's order)
+// or -1. It first tries keys[*expect], the member the host writes next,
+// which costs a word compare instead of a key scan and lookup.
+func (d *decoder) member(i int, keys []string, expect *int, lookup func([]byte) int) (field int, more bool, err error) {
+	if x := *expect; x < len(keys) && d.skipKey(keys[x], i > 0) {
+		*expect = x + 1
+		return x, true, nil
+	}
+	key, more, err := d.objectNext(i)
+	if err != nil || !more {
+		return -1, more, err
+	}
+	field = lookup(key)
+	if field >= 0 {
+		*expect = field + 1
+	}
+	return field, true, nil
+}
+
+// decodeEventLazy decodes the top level of data into e, which recycle has
+// emptied, and notes where ActionData and CallDetails start for their
+// accessors. data must stay unchanged while e is used. The members it
+// does not decode are crossed with skipFast, which checks less than a
+// decoding would: their errors surface when (if) they are decoded.
+func (d *decoder) decodeEventLazy(data []byte, e *Event) error {
+	d.reset(data)
+	d.lazy = true
+	e.raw, e.dec = data, d
+	null, err := d.beginObject()
+	if err != nil {
+		return err
+	}
+	var seq []byte
+	if !null {
+		expect := 0
+		for i := 0; ; i++ {
+			field, more, err := d.member(i, eventKeys[:], &expect, eventField)
+			if err != nil {
+				return err
+			}
+			if !more {
+				break
+			}
+			switch field {
+			case 0:
+				e.SchemaVersion, err = d.str(e.SchemaVersion)
+			case 1:
+				seq, err = d.sequence(seq)
+			case 2:
+				e.InvocationEventType, err = d.str(e.InvocationEventType)
+			case 3:
+				d.ws()
+				e.actionAt = append(e.actionAt, d.pos)
+				e.pending |= pendingAction
+				err = d.skipFast()
+			case 4:
+				d.ws()
+				e.callAt = append(e.callAt, d.pos)
+				e.pending |= pendingCall
+				err = d.skipFast()
+			case 5:
+				e.ErrorType, err = d.str(e.ErrorType)
+			case 6:
+				e.ErrorMessage, err = d.str(e.ErrorMessage)
+			default:
+				err = d.skipFast()
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if err := d.end(); err != nil {
+		return err
+	}
+	return d.setSequence(e, seq)
+}
+
 // decodeEvent decodes data into e, which should be zero.
 func (d *decoder) decodeEvent(data []byte, e *Event) error {
 	d.reset(data)
+	d.lazy = false
 	null, err := d.beginObject()
 	if err != nil {
 		return err
@@ -295,9 +523,9 @@ func (d *decoder) decodeEvent(data []byte, e *Event) error {
 			case 2:
 				e.InvocationEventType, err = d.str(e.InvocationEventType)
 			case 3:
-				e.ActionData, err = d.actionData(e.ActionData)
+				e.actionData, err = d.actionData(e.actionData)
 			case 4:
-				err = d.callDetails(&e.CallDetails)
+				err = d.callDetails(&e.callDetails)
 			case 5:
 				e.ErrorType, err = d.str(e.ErrorType)
 			case 6:
@@ -313,15 +541,35 @@ func (d *decoder) decodeEvent(data []byte, e *Event) error {
 	if err := d.end(); err != nil {
 		return err
 	}
-	if seq != nil {
-		n, err := strconv.ParseInt(unsafe.String(unsafe.SliceData(seq), len(seq)), 10, 64)
-		if err != nil {
-			// Again on a copy: the error keeps the text, which aliases the input.
-			_, err = strconv.ParseInt(string(seq), 10, 64)
-			return &JSONError{Offset: 0, Err: err}
-		}
-		e.Sequence = n
+	return d.setSequence(e, seq)
+}
+
+// setSequence parses the last Sequence (nil: none), like encoding/json's
+// Number into an int64. Plain short numbers take a fast path without
+// strconv.
+func (d *decoder) setSequence(e *Event, seq []byte) error {
+	if seq == nil {
+		return nil
 	}
+	if len(seq) > 0 && len(seq) < 19 {
+		var n int64
+		ok := true
+		for _, c := range seq {
+			ok = ok && isDigit(c)
+			n = n*10 + int64(c-'0')
+		}
+		if ok {
+			e.Sequence = n
+			return nil
+		}
+	}
+	n, err := strconv.ParseInt(unsafe.String(unsafe.SliceData(seq), len(seq)), 10, 64)
+	if err != nil {
+		// Again on a copy: the error keeps the text, which aliases the input.
+		_, err = strconv.ParseInt(string(seq), 10, 64)
+		return &JSONError{Offset: 0, Err: err}
+	}
+	e.Sequence = n
 	return nil
 }
 
@@ -350,19 +598,24 @@ func (d *decoder) callDetails(c *CallDetails) error {
 	if err != nil || null {
 		return err
 	}
+	expect := 0
 	for i := 0; ; i++ {
-		key, more, err := d.objectNext(i)
+		field, more, err := d.member(i, callDetailsKeys[:], &expect, callDetailsField)
 		if err != nil {
 			return err
 		}
 		if !more {
 			return nil
 		}
-		switch callDetailsField(key) {
+		switch field {
 		case 0:
 			c.TransactionID, err = d.str(c.TransactionID)
 		case 1:
-			c.TransactionAttributes, err = d.stringMap(c.TransactionAttributes)
+			m := c.TransactionAttributes
+			if m == nil {
+				m, d.spareAttrs = d.spareAttrs, nil
+			}
+			c.TransactionAttributes, err = d.stringMap(m)
 		case 2:
 			c.AwsAccountID, err = d.str(c.AwsAccountID)
 		case 3:
@@ -372,7 +625,11 @@ func (d *decoder) callDetails(c *CallDetails) error {
 		case 5:
 			c.SipMediaApplicationID, err = d.str(c.SipMediaApplicationID)
 		case 6:
-			c.Participants, err = d.participants(c.Participants)
+			ps := c.Participants
+			if ps == nil {
+				ps, d.spareParts = d.spareParts, nil
+			}
+			c.Participants, err = d.participants(ps)
 		default:
 			err = d.skipValue()
 		}
@@ -421,15 +678,16 @@ func (d *decoder) participant(p *Participant) error {
 	if err != nil || null {
 		return err
 	}
+	expect := 0
 	for i := 0; ; i++ {
-		key, more, err := d.objectNext(i)
+		field, more, err := d.member(i, participantKeys[:], &expect, participantField)
 		if err != nil {
 			return err
 		}
 		if !more {
 			return nil
 		}
-		switch participantField(key) {
+		switch field {
 		case 0:
 			p.CallID, err = d.str(p.CallID)
 		case 1:
@@ -461,17 +719,21 @@ func (d *decoder) actionData(a *ActionData) (*ActionData, error) {
 		return nil, err
 	}
 	if a == nil {
+		a, d.spareAction = d.spareAction, nil
+	}
+	if a == nil {
 		a = new(ActionData)
 	}
+	expect := 0
 	for i := 0; ; i++ {
-		key, more, err := d.objectNext(i)
+		field, more, err := d.member(i, actionDataKeys[:], &expect, actionDataField)
 		if err != nil {
 			return nil, err
 		}
 		if !more {
 			return a, nil
 		}
-		switch actionDataField(key) {
+		switch field {
 		case 0:
 			a.Type, err = d.str(a.Type)
 		case 1:

@@ -58,7 +58,7 @@ func ExampleRespond() {
 
 func ExampleRawJSON_String() {
 	e, _ := ms.DecodeEvent([]byte(`{"ActionData":{"Parameters":{"Arguments":{"JoinToken":"t\u00e9k"}}}}`))
-	token, err := e.ActionData.Parameters.String("Arguments", "JoinToken")
+	token, err := e.ActionData().Parameters.String("Arguments", "JoinToken")
 	fmt.Println(token, err)
 	// Output:
 	// ték <nil>

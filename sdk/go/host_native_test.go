@@ -69,7 +69,7 @@ func TestHostNoHandler(t *testing.T) {
 
 func TestHostLogsAndKV(t *testing.T) {
 	withHandler(t, func(e *Event) (*Response, error) {
-		key := "count/" + e.CallDetails.TransactionID
+		key := "count/" + e.CallDetails().TransactionID
 		v, err := KVGet(key)
 		switch {
 		case errors.Is(err, ErrNotFound):

@@ -24,15 +24,34 @@ type decoder struct {
 	depth int
 	buf   []byte // unescaped string scratch, reused
 	arena []byte // the decoded strings of one event
+	lazy  bool   // decoding for dispatch: see decodeEventLazy
+
+	// Storage of the previous event, reused by the next (see recycle).
+	spareAttrs  map[string]string
+	spareParts  []Participant
+	spareAction *ActionData
 }
 
-// reset starts decoding data. The arena is fresh for every event: the
-// handler may keep the event's strings, which point into it.
+// arenaChunk is the least the arena allocates at once: about ten events.
+const arenaChunk = 8 << 10
+
+// reset starts decoding data. The arena only ever grows into fresh memory:
+// the handler may keep the event's strings, which point into it, so bytes
+// handed out are never written again. Events share a chunk until it is
+// full, so most events allocate nothing for their strings.
 func (d *decoder) reset(data []byte) {
 	d.data = data
 	d.pos = 0
 	d.depth = 0
-	d.arena = make([]byte, 0, len(data))
+	if cap(d.arena)-len(d.arena) < len(data) {
+		d.arena = make([]byte, 0, max(arenaChunk, len(data)))
+	}
+}
+
+// at positions d at offset pos of data (a lazily decoded member of the
+// top-level object), keeping the arena.
+func (d *decoder) at(data []byte, pos int) {
+	d.data, d.pos, d.depth = data, pos, 1
 }
 
 // save copies b into the arena and returns it as a string. One arena per
@@ -389,11 +408,206 @@ func (d *decoder) skipValue() error {
 	}
 }
 
-// rawValue validates one value and returns a copy of its bytes.
+// skipFast skips one value without decoding it. An object or array is
+// crossed 64 bytes per loop iteration (every iteration costs a call out of
+// the guest under the host's deadline checks): branch-free bit masks mark
+// quotes and brackets, a prefix XOR of the quotes marks string bodies, and
+// counting brackets outside strings finds the end. A block with a
+// backslash, or deep nesting, takes skipChecked instead. The grammar
+// between brackets is not checked, nor whether brackets match in kind: the
+// host writes valid JSON, and whatever is later decoded from the value is
+// checked in full.
+func (d *decoder) skipFast() error {
+	c := d.peek()
+	if c != '{' && c != '[' {
+		return d.skipValue()
+	}
+	data := d.data
+	var inString uint64 // all ones when the previous block ended inside a string
+	depth := 0
+	var tail [64]byte
+	for i := d.pos; i < len(data); i += 64 {
+		blk := data[i:]
+		if len(blk) < 64 {
+			copy(tail[:], blk) // the rest stays zero: no flags
+			blk = tail[:]
+		}
+		blk = blk[:64]
+		x0 := binary.LittleEndian.Uint64(blk[0:])
+		l0 := x0 | ones*0x20 // '[' and ']' are '{' and '}' without bit 0x20
+		x1 := binary.LittleEndian.Uint64(blk[8:])
+		l1 := x1 | ones*0x20
+		x2 := binary.LittleEndian.Uint64(blk[16:])
+		l2 := x2 | ones*0x20
+		x3 := binary.LittleEndian.Uint64(blk[24:])
+		l3 := x3 | ones*0x20
+		x4 := binary.LittleEndian.Uint64(blk[32:])
+		l4 := x4 | ones*0x20
+		x5 := binary.LittleEndian.Uint64(blk[40:])
+		l5 := x5 | ones*0x20
+		x6 := binary.LittleEndian.Uint64(blk[48:])
+		l6 := x6 | ones*0x20
+		x7 := binary.LittleEndian.Uint64(blk[56:])
+		l7 := x7 | ones*0x20
+		backslashes := zeroBytes(x0^ones*'\\') | zeroBytes(x1^ones*'\\') | zeroBytes(x2^ones*'\\') | zeroBytes(x3^ones*'\\') |
+			zeroBytes(x4^ones*'\\') | zeroBytes(x5^ones*'\\') | zeroBytes(x6^ones*'\\') | zeroBytes(x7^ones*'\\')
+		if backslashes != 0 {
+			return d.skipChecked() // escapes: quotes are no longer all delimiters
+		}
+		quotes := gather8(zeroBytes(x0^ones*'"'))<<0 |
+			gather8(zeroBytes(x1^ones*'"'))<<8 |
+			gather8(zeroBytes(x2^ones*'"'))<<16 |
+			gather8(zeroBytes(x3^ones*'"'))<<24 |
+			gather8(zeroBytes(x4^ones*'"'))<<32 |
+			gather8(zeroBytes(x5^ones*'"'))<<40 |
+			gather8(zeroBytes(x6^ones*'"'))<<48 |
+			gather8(zeroBytes(x7^ones*'"'))<<56
+		opens := gather8(zeroBytes(l0^ones*'{'))<<0 |
+			gather8(zeroBytes(l1^ones*'{'))<<8 |
+			gather8(zeroBytes(l2^ones*'{'))<<16 |
+			gather8(zeroBytes(l3^ones*'{'))<<24 |
+			gather8(zeroBytes(l4^ones*'{'))<<32 |
+			gather8(zeroBytes(l5^ones*'{'))<<40 |
+			gather8(zeroBytes(l6^ones*'{'))<<48 |
+			gather8(zeroBytes(l7^ones*'{'))<<56
+		closes := gather8(zeroBytes(l0^ones*'}'))<<0 |
+			gather8(zeroBytes(l1^ones*'}'))<<8 |
+			gather8(zeroBytes(l2^ones*'}'))<<16 |
+			gather8(zeroBytes(l3^ones*'}'))<<24 |
+			gather8(zeroBytes(l4^ones*'}'))<<32 |
+			gather8(zeroBytes(l5^ones*'}'))<<40 |
+			gather8(zeroBytes(l6^ones*'}'))<<48 |
+			gather8(zeroBytes(l7^ones*'}'))<<56
+		// Bit k of in is set from an opening quote up to (not including)
+		// its closing quote.
+		in := quotes
+		in ^= in << 1
+		in ^= in << 2
+		in ^= in << 4
+		in ^= in << 8
+		in ^= in << 16
+		in ^= in << 32
+		in ^= inString
+		inString = uint64(int64(in) >> 63)
+		opens &^= in
+		closes &^= in
+		no, nc := bits.OnesCount64(opens), bits.OnesCount64(closes)
+		if d.depth+depth+no >= maxDepth {
+			return d.skipChecked() // let the exact check report it
+		}
+		if depth-nc > 0 {
+			depth += no - nc
+			continue
+		}
+		// The value may end in this block: walk its brackets in order.
+		for m := opens | closes; m != 0; m &= m - 1 {
+			k := bits.TrailingZeros64(m)
+			if opens>>k&1 != 0 {
+				depth++
+				continue
+			}
+			if depth--; depth == 0 {
+				if i+k >= len(data) {
+					break
+				}
+				d.pos = i + k + 1
+				return nil
+			}
+		}
+	}
+	return d.skipChecked() // unterminated: report where
+}
+
+// gather8 packs the high bit of each byte of m into one byte, byte 0 first.
+func gather8(m uint64) uint64 { return (m & highs) * 0x0002040810204081 >> 56 }
+
+// skipChecked skips an object or array at d.pos, crossing it from one quote
+// or bracket to the next and checking strings, bracket kinds and depth.
+func (d *decoder) skipChecked() error {
+	data := d.data
+	var objects uint64 // bit r: the container at relative depth r is an object
+	if data[d.pos] == '{' {
+		objects = 1
+	}
+	r := 0
+	i := d.pos + 1
+	for {
+		i = nextStructural(data, i)
+		if i >= len(data) {
+			d.pos = i
+			return d.fail(ErrSyntax)
+		}
+		switch c := data[i]; c {
+		case '"':
+			d.pos = i
+			if _, err := d.readString(); err != nil {
+				return err
+			}
+			i = d.pos
+			continue
+		case '{', '[':
+			r++
+			if d.depth+r >= maxDepth || r >= 64 {
+				d.pos = i
+				return d.fail(ErrTooDeep)
+			}
+			objects &^= 1 << r
+			if c == '{' {
+				objects |= 1 << r
+			}
+		default: // '}' or ']'
+			if (objects>>r)&1 == 1 != (c == '}') {
+				d.pos = i
+				return d.fail(ErrSyntax)
+			}
+			if r == 0 {
+				d.pos = i + 1
+				return nil
+			}
+			r--
+		}
+		i++
+	}
+}
+
+// nextStructural returns the index of the first '"', '{', '}', '[' or ']'
+// at or after i, or len(data).
+func nextStructural(data []byte, i int) int {
+	for i+8 <= len(data) {
+		x := binary.LittleEndian.Uint64(data[i:])
+		l := x | ones*0x20 // '[' and ']' are '{' and '}' without bit 0x20
+		if m := zeroBytes(x^(ones*'"')) | zeroBytes(l^(ones*'{')) | zeroBytes(l^(ones*'}')); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for ; i < len(data); i++ {
+		if c := data[i]; c == '"' || c|0x20 == '{' || c|0x20 == '}' {
+			return i
+		}
+	}
+	return i
+}
+
+// zeroBytes flags the zero bytes of x exactly: unlike the test in special8
+// no borrow spills into the next byte, so every flag is true.
+// See https://graphics.stanford.edu/~seander/bithacks.html#ZeroInWord
+func zeroBytes(x uint64) uint64 {
+	const lows = 0x7f7f7f7f7f7f7f7f
+	return ^(((x & lows) + lows) | x | lows)
+}
+
+// rawValue validates one value and returns a copy of its bytes. Decoding
+// lazily, it only crosses the value (see skipFast): RawJSON's readers
+// check what they read.
 func (d *decoder) rawValue(old RawJSON) (RawJSON, error) {
 	d.ws()
 	start := d.pos
-	if err := d.skipValue(); err != nil {
+	skip := d.skipValue
+	if d.lazy {
+		skip = d.skipFast
+	}
+	if err := skip(); err != nil {
 		return nil, err
 	}
 	return d.saveBytes(d.data[start:d.pos]), nil

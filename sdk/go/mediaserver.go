@@ -31,7 +31,8 @@ var guest struct {
 	out     []byte // the response buffer, reused between events
 	kv      []byte // kv_get scratch
 	dec     decoder
-	command bool // running as a WASI command: logs go to stderr
+	event   Event // reused: see Event
+	command bool  // running as a WASI command: logs go to stderr
 }
 
 // Handle registers the plugin's handler. Call it from init: in a reactor
@@ -45,11 +46,16 @@ func dispatch(event []byte) ([]byte, error) {
 	if guest.handler == nil {
 		return nil, ErrNoHandler
 	}
-	e := new(Event)
-	if err := guest.dec.decodeEvent(event, e); err != nil {
+	e := &guest.event
+	guest.dec.recycle(e)
+	if err := guest.dec.decodeEventLazy(event, e); err != nil {
 		return nil, err
 	}
 	resp, err := guest.handler(e)
+	e.raw, e.pending = nil, 0 // the event buffer is the next event's
+	if e.err != nil {
+		return nil, e.err // the event was malformed in a part decoded late
+	}
 	if err != nil {
 		return nil, &wrapError{ErrHandler, err}
 	}
