@@ -254,6 +254,9 @@ func TestExamplePlugins(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("..", "..", "plugins", "bin", name+".wasm")
 			if _, err := os.Stat(path); err != nil {
+				if os.Getenv("CI") == "true" {
+					t.Fatalf("%s not built (CI=true): %v", path, err)
+				}
 				t.Skipf("%s not built (run plugins/build.sh): %v", path, err)
 			}
 			// Generous deadline: -race slows the Go guest's first event.

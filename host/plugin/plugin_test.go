@@ -586,6 +586,9 @@ func TestExamplePlugins(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			wasm, err := os.ReadFile(filepath.Join("..", "..", "plugins", "bin", name+".wasm"))
 			if err != nil {
+				if os.Getenv("CI") == "true" {
+					t.Fatalf("not built (CI=true): %v", err)
+				}
 				t.Skipf("not built (run plugins/build.sh): %v", err)
 			}
 			p, err := r.Load(context.Background(), "t", name, wasm, &Limits{Deadline: time.Minute, InitDeadline: time.Minute, QueueTimeout: time.Minute})

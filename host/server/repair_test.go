@@ -124,13 +124,9 @@ func TestRepairRecordingsScan(t *testing.T) {
 	}
 }
 
-// TestRepairChildProcess is the server process that TestRecordingRepairedAfterKill
-// runs and kills; on its own it only skips.
-func TestRepairChildProcess(t *testing.T) {
-	dir := os.Getenv(envRepairChild)
-	if dir == "" {
-		t.Skip("helper process of TestRecordingRepairedAfterKill")
-	}
+// repairChild is the server process that TestRecordingRepairedAfterKill
+// runs (the test binary again, with envRepairChild set) and kills.
+func repairChild(t *testing.T, dir string) {
 	cfg := testConfig(t)
 	cfg.DataDir = dir
 	cfg.SIP.TCP = nil
@@ -141,6 +137,10 @@ func TestRepairChildProcess(t *testing.T) {
 }
 
 func TestRecordingRepairedAfterKill(t *testing.T) {
+	if dir := os.Getenv(envRepairChild); dir != "" {
+		repairChild(t, dir)
+		return
+	}
 	sc := newScript(func(ev *abi.Event) string {
 		if ev.InvocationEventType == abi.EventNewInboundCall {
 			return actions(`{"Type":"StartCallRecording","Parameters":{"CallId":"` + ev.CallDetails.Participants[0].CallID +
@@ -151,7 +151,7 @@ func TestRecordingRepairedAfterKill(t *testing.T) {
 	hook := webhookApp(t, "rec", repairNumber, sc.handle)
 	dataDir := t.TempDir()
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRepairChildProcess$", "-test.v")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRecordingRepairedAfterKill$", "-test.v")
 	cmd.Env = append(os.Environ(), envRepairChild+"="+dataDir, envRepairHook+"="+hook.Webhook)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
