@@ -31,6 +31,7 @@ type Config struct {
 	Plugins Plugins  `toml:"plugins"`
 	Storage Storage  `toml:"storage"`
 	Limits  Limits   `toml:"limits"`
+	Quotas  Quotas   `toml:"quotas"`
 	Tenants []Tenant `toml:"tenant"`
 	// Trunks carry outbound calls (CreateSipMediaApplicationCall,
 	// CallAndBridge). The first trunk whose prefixes match the dialled
@@ -155,6 +156,16 @@ type Plugins struct {
 type Limits struct {
 	MaxActions     int `toml:"max_actions"`
 	MaxInvocations int `toml:"max_invocations"`
+}
+
+// Quotas are the per-tenant defaults: a tenant whose own quota (set
+// through the API) is zero gets these. Zero here means the server's
+// built-in default (1000 concurrent calls, 100 calls per second, unlimited
+// storage); plugin memory, deadline and module size default to [plugins].
+type Quotas struct {
+	MaxConcurrentCalls int `toml:"max_concurrent_calls"`
+	MaxCallsPerSecond  int `toml:"max_calls_per_second"`
+	MaxStorageMiB      int `toml:"max_storage_mib"`
 }
 
 // Tenant is a customer with its applications.
@@ -330,6 +341,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.MaxActions < 1 || c.Limits.MaxActions > 1000 {
 		add("limits.max_actions %d: want 1..1000", c.Limits.MaxActions)
+	}
+	if c.Quotas.MaxConcurrentCalls < 0 || c.Quotas.MaxCallsPerSecond < 0 || c.Quotas.MaxStorageMiB < 0 {
+		add("quotas: values must be >= 0 (0 = built-in default)")
 	}
 	if c.Limits.MaxInvocations < 1 {
 		add("limits.max_invocations %d: want >= 1", c.Limits.MaxInvocations)

@@ -171,3 +171,16 @@ func TestTrunkErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestQuotas(t *testing.T) {
+	c, err := Parse("[quotas]\nmax_concurrent_calls = 5\nmax_calls_per_second = 2\nmax_storage_mib = 10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Quotas != (Quotas{MaxConcurrentCalls: 5, MaxCallsPerSecond: 2, MaxStorageMiB: 10}) {
+		t.Fatalf("quotas = %+v", c.Quotas)
+	}
+	if _, err := Parse("[quotas]\nmax_calls_per_second = -1"); err == nil || !strings.Contains(err.Error(), "quotas: values must be >= 0") {
+		t.Fatalf("negative quota: %v", err)
+	}
+}

@@ -71,8 +71,9 @@ func (s *Server) effectiveQuotas(q tenant.Quotas) tenant.Quotas {
 		}
 		return last
 	}
-	q.MaxConcurrentCalls = pick(q.MaxConcurrentCalls, d.MaxConcurrentCalls, DefaultMaxConcurrentCalls)
-	q.MaxCallsPerSecond = pick(q.MaxCallsPerSecond, d.MaxCallsPerSecond, DefaultMaxCallsPerSecond)
+	cq := s.cfg.Quotas
+	q.MaxConcurrentCalls = pick(q.MaxConcurrentCalls, d.MaxConcurrentCalls, pick(cq.MaxConcurrentCalls, 0, DefaultMaxConcurrentCalls))
+	q.MaxCallsPerSecond = pick(q.MaxCallsPerSecond, d.MaxCallsPerSecond, pick(cq.MaxCallsPerSecond, 0, DefaultMaxCallsPerSecond))
 	q.PluginMemoryMiB = pick(q.PluginMemoryMiB, d.PluginMemoryMiB, pc.MemoryMiB)
 	if q.EventDeadline <= 0 {
 		q.EventDeadline = d.EventDeadline
@@ -87,9 +88,18 @@ func (s *Server) effectiveQuotas(q tenant.Quotas) tenant.Quotas {
 		}
 	}
 	if q.MaxStorageBytes <= 0 {
-		q.MaxStorageBytes = d.MaxStorageBytes
+		q.MaxStorageBytes = s.defaultStorageBytes()
 	}
 	return q
+}
+
+// defaultStorageBytes is the storage quota of a tenant without its own:
+// WithDefaultQuotas, else [quotas] max_storage_mib, else unlimited (0).
+func (s *Server) defaultStorageBytes() int64 {
+	if b := s.opts.ten.defaults.MaxStorageBytes; b > 0 {
+		return b
+	}
+	return int64(s.cfg.Quotas.MaxStorageMiB) << 20
 }
 
 // tenantState is the live accounting of one tenant: its calls in

@@ -94,7 +94,7 @@ func (s *Server) storageLimit(tenant string) int64 {
 			return q.MaxStorageBytes
 		}
 	}
-	return s.opts.ten.defaults.MaxStorageBytes
+	return s.defaultStorageBytes()
 }
 
 // promptFile returns the local file of a prompt, downloading it first when

@@ -346,8 +346,24 @@ func TestUploadRejected(t *testing.T) {
 // TestCallQuotas: over the concurrent-call quota a call gets 486 Busy
 // Here, over the call rate 503; both are logged; another tenant is not
 // affected.
+// TestCallQuotas: a tenant over its concurrent-call quota gets 486, over its
+// call rate 503, and another tenant is not affected. The quota comes from
+// the tenant itself (API) or from the config's [quotas] defaults, which a
+// tenant's own quota overrides.
 func TestCallQuotas(t *testing.T) {
-	t.Parallel()
+	for _, viaConfig := range []bool{false, true} {
+		name := "tenant quota"
+		if viaConfig {
+			name = "config default"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testCallQuotas(t, viaConfig)
+		})
+	}
+}
+
+func testCallQuotas(t *testing.T, viaConfig bool) {
 	requireTool(t, "sipp", "sip-tester")
 	hold := webhookApp(t, "hold", "+15550151", func(ev *abi.Event) string {
 		if ev.InvocationEventType == abi.EventNewInboundCall {
@@ -364,8 +380,18 @@ func TestCallQuotas(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Tenants = []config.Tenant{{ID: "limited", Applications: []config.Application{hold}}, {ID: "free", Applications: []config.Application{other}}}
 	frozen := time.Unix(1_700_000_000, 0)
+	limits := tenant.Quotas{MaxConcurrentCalls: 1, MaxCallsPerSecond: 1}
+	if viaConfig {
+		cfg.Quotas = config.Quotas{MaxConcurrentCalls: 1, MaxCallsPerSecond: 1}
+	}
 	ts := startTestServer(t, cfg, nil, func(o *options) { o.ten.now = func() time.Time { return frozen } })
-	if _, err := ts.Registry().UpdateTenant("limited", "limited", tenant.Quotas{MaxConcurrentCalls: 1, MaxCallsPerSecond: 1}); err != nil {
+	if viaConfig {
+		// The free tenant's own quota overrides the config's default.
+		limits = tenant.Quotas{MaxConcurrentCalls: 100, MaxCallsPerSecond: 100}
+		if _, err := ts.Registry().UpdateTenant("free", "free", limits); err != nil {
+			t.Fatal(err)
+		}
+	} else if _, err := ts.Registry().UpdateTenant("limited", "limited", limits); err != nil {
 		t.Fatal(err)
 	}
 
