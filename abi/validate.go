@@ -569,19 +569,6 @@ func (c *checker) recordingDestination(d RecordingDestination) {
 	}
 }
 
-// isE164 reports whether s is +, a non-zero digit, then 1 to 14 digits.
-func isE164(s string) bool {
-	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9' {
-		return false
-	}
-	for i := 2; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 func (c *checker) callAndBridge(p *CallAndBridgeParameters) {
 	c.intRange("CallTimeoutSeconds", p.CallTimeoutSeconds, 1, 120, false)
 	c.text("CallerIdNumber", p.CallerIDNumber, true)
@@ -595,7 +582,7 @@ func (c *checker) callAndBridge(p *CallAndBridgeParameters) {
 		case BridgeEndpointPSTN:
 			if e.URI == "" {
 				c.missing("Endpoints.Uri")
-			} else if !isE164(e.URI) {
+			} else if !IsE164(e.URI) {
 				c.invalid("Endpoints.Uri", "must be an E.164 number such as +12065550100")
 			}
 		case BridgeEndpointAWS:
@@ -607,9 +594,7 @@ func (c *checker) callAndBridge(p *CallAndBridgeParameters) {
 	}
 	c.audioSource("RingbackTone", p.RingbackTone, false)
 	for name, v := range p.SipHeaders {
-		lower := strings.ToLower(name)
-		allowed := strings.HasPrefix(lower, "x-") && len(name) > 2 || lower == "user-to-user" || lower == "diversion"
-		if !allowed || !isToken(name) {
+		if !PassedSipHeader(name) || !IsSIPToken(name) {
 			c.invalid("SipHeaders", fmt.Sprintf("header %q is not allowed: only X- headers, User-to-User and Diversion", truncate(name, 64)))
 			return
 		}
@@ -622,23 +607,6 @@ func (c *checker) callAndBridge(p *CallAndBridgeParameters) {
 			return
 		}
 	}
-}
-
-// isToken reports whether s is a SIP token (RFC 3261 section 25.1), so a
-// header name can never smuggle a line break or a colon.
-func isToken(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		ok := b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' ||
-			strings.IndexByte("-.!%*_+`'~", b) >= 0
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *checker) startBot(p *StartBotConversationParameters) {

@@ -2,11 +2,11 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/config"
 )
 
@@ -140,20 +140,16 @@ func validateArgs(field string, m map[string]string) error {
 	return nil
 }
 
-// allowedHeaders are the non-X- headers Chime lets a call carry.
-var allowedHeaders = []string{"user-to-user", "diversion"}
-
 func validateHeaders(m map[string]string) error {
 	if len(m) > MaxSipHeaders {
 		return badRequest("SipHeaders has %d entries, at most %d are allowed", len(m), MaxSipHeaders)
 	}
 	for _, k := range sortedKeys(m) {
 		v := m[k]
-		if !isToken(k) {
+		if !abi.IsSIPToken(k) {
 			return badRequest("SipHeaders: %q is not a valid SIP header name", k)
 		}
-		lk := strings.ToLower(k)
-		if !strings.HasPrefix(lk, "x-") && !slices.Contains(allowedHeaders, lk) {
+		if !abi.PassedSipHeader(k) {
 			return badRequest("SipHeaders: header %q is not allowed: only X-… headers, User-to-User and Diversion", k)
 		}
 		if len(v) > MaxHeaderValueLen {
@@ -165,21 +161,6 @@ func validateHeaders(m map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// isToken reports whether s is an RFC 3261 token (a header name).
-func isToken(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strings.IndexByte("-.!%*_+`'~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 // sortedKeys makes validation report the same entry every time.

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/wasmvoice/mediaserver/abi"
 )
 
 // Config is the whole file.
@@ -270,13 +272,10 @@ func Parse(text string) (*Config, error) {
 	return c, nil
 }
 
-var (
-	e164    = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-	idRegex = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-)
+var idRegex = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // ValidE164 reports whether s is an E.164 number such as +15550100.
-func ValidE164(s string) bool { return e164.MatchString(s) }
+func ValidE164(s string) bool { return abi.IsE164(s) }
 
 // Validate checks every value and returns all problems at once.
 func (c *Config) Validate() error {

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -317,8 +316,7 @@ func (c *Call) resolveLeg(callID, tag string) *legState {
 func filterHeaders(h map[string]string) map[string]string {
 	var out map[string]string
 	for k, v := range h {
-		if len(k) > 2 && strings.EqualFold(k[:2], "X-") ||
-			strings.EqualFold(k, "User-to-User") || strings.EqualFold(k, "Diversion") {
+		if abi.PassedSipHeader(k) {
 			if out == nil {
 				out = make(map[string]string)
 			}

@@ -45,10 +45,10 @@ func (e *Engine) Outbound(app App, req OutboundRequest) (*Call, error) {
 	if e.cfg.Dialer == nil {
 		return nil, ErrNoDialer
 	}
-	if !isE164(req.From) {
+	if !abi.IsE164(req.From) {
 		return nil, fmt.Errorf("%w: from %q", ErrInvalidNumber, req.From)
 	}
-	if !isE164(req.To) {
+	if !abi.IsE164(req.To) {
 		return nil, fmt.Errorf("%w: to %q", ErrInvalidNumber, req.To)
 	}
 	if len(req.Arguments) > maxCreateEntries {
@@ -195,19 +195,6 @@ func (c *Call) onOutboundTimeout(a *legState) {
 // sipRequestTimeout is the code reported when the engine gave up ringing.
 const sipRequestTimeout = 408
 
-// isE164 reports whether s is +, a non-zero digit, then 1 to 14 digits.
-func isE164(s string) bool {
-	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9' {
-		return false
-	}
-	for i := 2; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // checkHeaders accepts at most 20 headers named X-…, User-to-User or
 // Diversion, with SIP token names and values free of control characters
 // (so nothing can be smuggled into the INVITE).
@@ -216,7 +203,7 @@ func checkHeaders(h map[string]string) error {
 		return fmt.Errorf("%w: %d headers, at most %d", ErrInvalidHeader, len(h), maxCreateEntries)
 	}
 	for k, v := range h {
-		if len(filterHeaders(map[string]string{k: v})) == 0 || !isToken(k) {
+		if !abi.PassedSipHeader(k) || !abi.IsSIPToken(k) {
 			return fmt.Errorf("%w: %q is not an X- header, User-to-User or Diversion", ErrInvalidHeader, k)
 		}
 		if len(v) > abi.MaxSipHeaderValue || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
@@ -224,20 +211,4 @@ func checkHeaders(h map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// isToken reports whether s is a SIP token (RFC 3261 section 25.1).
-func isToken(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		ok := b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' ||
-			strings.IndexByte("-.!%*_+`'~", b) >= 0
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
