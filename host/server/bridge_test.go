@@ -73,8 +73,9 @@ func TestBaresipCallAndBridge(t *testing.T) {
 			ts := startTestServer(t, cfg, []config.Application{webhookApp(t, "bridge", bridgeNumber, sc.handle)})
 			aRelay := startSIPRelay(t, ts.SIPAddr("udp"), false)
 
-			// A: 1.5 s of silence while B is dialled, then 5 s of X.
-			mic := append(make(codec.PCM16, 3*codec.SampleRate/2), tone(toneX, 5*time.Second, 8000)...)
+			// A: 3 s of silence while B is dialled (slow on a loaded
+			// machine), then 6 s of X.
+			mic := append(make(codec.PCM16, 3*codec.SampleRate), tone(toneX, 6*time.Second, 8000)...)
 			heardA, logsA := runBaresip(t, bin, baresipCall{Dial: "sip:" + bridgeNumber + "@" + aRelay.Addr().String(), Mic: mic})
 			heardB, logsB := b.wait(t)
 			ts.waitIdle(t)
@@ -95,9 +96,9 @@ func TestBaresipCallAndBridge(t *testing.T) {
 			if bX < 0.5 || bY > 0.05 {
 				t.Errorf("B heard X %.3f (want ≥ 0.5) and its own Y %.3f (want ≤ 0.05)\nB log:\n%s", bX, bY, tail(logsB, 2000))
 			}
-			// B must have heard X for a good part of A's 5 s.
+			// B must have heard X for a good part of A's 6 s.
 			if d := toneDuration(heardB, toneX); d < 3*time.Second {
-				t.Errorf("B heard X for %v, want ≥ 3 s of A's 5 s", d)
+				t.Errorf("B heard X for %v, want ≥ 3 s of A's 6 s", d)
 			}
 		})
 	}
