@@ -56,14 +56,16 @@ func TestSetDirection(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
 			a, b := h.pair(EndpointConfig{}, EndpointConfig{})
+			// Direction first: a source attached while sending goes out
+			// at once (SetSource's early frame).
+			if err := a.SetDirection(tt.dir); err != nil {
+				t.Fatal(err)
+			}
 			a.SetSource(loop(tone(800, 500, 8000)))
 			b.SetSource(loop(tone(800, 1500, 8000)))
 			var heardA, heardB capture
 			a.AddSink(&heardA)
 			b.AddSink(&heardB)
-			if err := a.SetDirection(tt.dir); err != nil {
-				t.Fatal(err)
-			}
 			if a.Direction() != tt.dir {
 				t.Fatalf("direction %v", a.Direction())
 			}

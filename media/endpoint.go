@@ -32,7 +32,10 @@ type EndpointConfig struct {
 	// Symmetric latches the remote to the source of the first packet
 	// received (comedia, for peers behind NAT), once.
 	Symmetric bool
-	// OnDigit receives every detected digit, on the clock goroutine.
+	// OnDigit receives every detected digit, in order and never
+	// concurrently: an RFC 4733 digit on the endpoint's reader goroutine as
+	// its end packet arrives, an in-band digit (or one whose end packets
+	// were lost) on the clock goroutine. It must not block.
 	OnDigit func(dtmf.Received)
 	Logger  *slog.Logger
 	// Now timestamps arrivals for the jitter estimate (default time.Now).
@@ -86,7 +89,7 @@ type Endpoint struct {
 	source    Source
 	newSource bool
 	sinks     []Sink
-	digits    []dtmf.Received // found during this tick, reported after unlock
+	digits    []dtmf.Received // found, not yet reported (deliverDigits)
 	onDigit   func(dtmf.Received)
 	pkt       rtp.Packet
 	asm       assembler
@@ -98,29 +101,43 @@ type Endpoint struct {
 
 	// tickMu serialises ticks: the clock, a Bridge or a Mixer may drive
 	// the endpoint, and hand-overs between them can overlap by one tick.
+	// SetSource's early send (sendEarly) takes it too.
 	tickMu sync.Mutex
+	// earlyWanted asks the tick in progress to send a new source's first
+	// frame when it is done (SetSource could not take tickMu).
+	earlyWanted atomic.Bool
+
+	// digitMu serialises OnDigit calls from the reader and the tick, and
+	// keeps them in the order the digits were found; digitSnap is its.
+	digitMu   sync.Mutex
+	digitSnap []dtmf.Received
+	// inCallback is set while the reader goroutine runs OnDigit, so that a
+	// Close from the callback does not wait for the reader to exit.
+	inCallback atomic.Bool
 
 	// Tick-goroutine state.
-	ssrc      uint32
-	seq       uint16
-	ts        uint32
-	eventTS   uint32
-	started   bool
-	spurt     bool
-	in, out   codec.PCM16
-	txBuf     []byte
-	sinkSnap  []Sink
-	digitSnap []dtmf.Received
-	rxPay     []byte // this tick's received payload (valid if rxHave)
-	rxHave    bool
-	rxCodec   codec.Codec
-	inValid   bool // in holds rxPay decoded
-	encBuf    []byte
-	txAcc     []byte // encoded audio waiting for a full packet (ptime > 20 ms)
-	txAccTS   uint32
-	txCodec   codec.Codec
-	txMarker  bool
-	fwd       forwarded
+	ssrc     uint32
+	seq      uint16
+	ts       uint32
+	eventTS  uint32
+	started  bool
+	spurt    bool
+	in, out  codec.PCM16
+	txBuf    []byte
+	sinkSnap []Sink
+	// early: this tick's frame already went out from sendEarly; the tick
+	// only feeds the sinks, so packets and timestamps stay one per tick.
+	early    bool
+	rxPay    []byte // this tick's received payload (valid if rxHave)
+	rxHave   bool
+	rxCodec  codec.Codec
+	inValid  bool // in holds rxPay decoded
+	encBuf   []byte
+	txAcc    []byte // encoded audio waiting for a full packet (ptime > 20 ms)
+	txAccTS  uint32
+	txCodec  codec.Codec
+	txMarker bool
+	fwd      forwarded
 
 	rxPackets, rxForeign, rxMalformed, rxUnknownPT, rxBadSize atomic.Uint64
 	rxInactive                                                atomic.Uint64
@@ -312,11 +329,72 @@ func (e *Endpoint) Direction() Direction {
 
 // SetSource makes src the audio to send (nil = silence). The previous
 // source is dropped without notification; stop a Player before replacing it.
+//
+// When the endpoint is sending, the first frame of src goes out at once,
+// from the caller's goroutine, instead of on the next tick (up to 20 ms
+// later): that frame takes the next tick's place, which then sends
+// nothing, so the stream keeps one packet per tick, +160 per packet.
+// src.ReadFrame may therefore run on the caller's goroutine.
 func (e *Endpoint) SetSource(src Source) {
 	e.mu.Lock()
 	e.source = src
 	e.newSource = src != nil
 	e.mu.Unlock()
+	if src == nil {
+		return
+	}
+	// A tick holding tickMu (on another goroutine, or this one when called
+	// from a tick callback) sends the frame itself when it is done; only a
+	// tick caught between that check and its unlock leaves it to the next
+	// tick, as before.
+	e.earlyWanted.Store(true)
+	if e.tickMu.TryLock() {
+		e.sendEarly()
+		e.tickMu.Unlock()
+	}
+}
+
+// sendEarly sends the first frame of a source just attached, if the
+// endpoint sends and the next tick's frame has not gone out early already.
+// The next tick then skips its send (see transmit). Called with tickMu held.
+func (e *Endpoint) sendEarly() {
+	if !e.earlyWanted.Swap(false) {
+		return
+	}
+	if e.early {
+		// The next tick's frame went out already (a source replaced within
+		// one tick): this one goes out when that tick is done.
+		e.earlyWanted.Store(true)
+		return
+	}
+	e.mu.Lock()
+	src := e.source
+	if e.closed || !e.newSource || src == nil || e.sender.Active() ||
+		!e.dir.Sends() || !e.remote.IsValid() {
+		e.mu.Unlock()
+		return
+	}
+	e.newSource = false
+	remote, c, ptime := e.remote, e.codec, e.ptime
+	e.mu.Unlock()
+	if !src.ReadFrame(e.out) {
+		e.mu.Lock()
+		if e.source == src {
+			e.source = nil
+		}
+		e.mu.Unlock()
+		return // an empty source: the next tick sends silence as usual
+	}
+	if c != e.txCodec {
+		e.flushAudio(remote, true)
+		e.txCodec = c
+	}
+	c.Encode(e.encBuf, e.out)
+	e.emitAudio(remote, c, e.encBuf, true, ptime)
+	e.spurt = false
+	e.started = true
+	e.ts += codec.FrameSamples
+	e.early = true
 }
 
 // AddSink attaches a sink (recorder, silence detector).
@@ -391,9 +469,36 @@ func (e *Endpoint) Close() error {
 	e.mu.Unlock()
 	e.clock.Unregister(e)
 	err := e.conn.Close()
+	if e.inCallback.Load() {
+		// Probably called from OnDigit on the reader goroutine, which
+		// cannot exit before we return: release the port once it has.
+		go func() {
+			<-e.readerDone
+			e.ports.Release(int(e.local.Port()))
+		}()
+		return err
+	}
 	<-e.readerDone
 	e.ports.Release(int(e.local.Port()))
 	return err
+}
+
+// deliverDigits reports the digits found so far to OnDigit, outside e.mu.
+// Whoever finds a digit (reader or tick) calls it afterwards; digitMu
+// keeps the calls ordered and one at a time.
+func (e *Endpoint) deliverDigits() {
+	e.digitMu.Lock()
+	defer e.digitMu.Unlock()
+	e.mu.Lock()
+	e.digitSnap = append(e.digitSnap[:0], e.digits...)
+	e.digits = e.digits[:0]
+	e.mu.Unlock()
+	if e.onDigit != nil {
+		for _, d := range e.digitSnap {
+			e.onDigit(d)
+		}
+	}
+	clear(e.digitSnap)
 }
 
 func (e *Endpoint) read() {
@@ -409,29 +514,40 @@ func (e *Endpoint) read() {
 			e.log.Debug("rtp read", "err", err)
 			continue
 		}
-		e.handlePacket(buf[:n], from)
+		if e.handlePacket(buf[:n], from) {
+			// A digit ended with this packet: report it now, not on the
+			// next tick (up to 20 ms later).
+			e.inCallback.Store(true)
+			e.deliverDigits()
+			e.inCallback.Store(false)
+		}
 	}
 }
 
 // handlePacket filters and parses one datagram. It never panics on input.
-func (e *Endpoint) handlePacket(b []byte, from netip.AddrPort) {
+// It reports whether a digit was found, for deliverDigits.
+func (e *Endpoint) handlePacket(b []byte, from netip.AddrPort) bool {
 	if len(b) < 12 || b[0]>>6 != 2 {
 		e.rxMalformed.Add(1)
-		return
+		return false
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.handlePacketLocked(b, from)
+}
+
+func (e *Endpoint) handlePacketLocked(b []byte, from netip.AddrPort) (digit bool) {
 	if e.closed {
-		return
+		return false
 	}
 	if from != e.remote && !e.mayLatch(from) {
 		e.rxForeign.Add(1)
-		return
+		return false
 	}
 	if err := e.pkt.Unmarshal(b); err != nil {
 		e.rxMalformed.Add(1)
-		return
+		return false
 	}
 	p := &e.pkt
 	if e.symmetric && !e.latched {
@@ -439,7 +555,7 @@ func (e *Endpoint) handlePacket(b []byte, from netip.AddrPort) {
 		// garbage nor a stray stream moves the remote.
 		if p.PayloadType != e.codec.PayloadType() && (e.tevent == 0 || p.PayloadType != e.tevent) {
 			e.rxUnknownPT.Add(1)
-			return
+			return false
 		}
 		e.remote = from
 		e.latched = true
@@ -448,32 +564,36 @@ func (e *Endpoint) handlePacket(b []byte, from netip.AddrPort) {
 	case p.PayloadType == e.codec.PayloadType():
 		if !e.dir.Receives() {
 			e.rxInactive.Add(1)
-			return
+			return false
 		}
 		if len(p.Payload) == 0 || len(p.Payload) > MaxPacketSamples {
 			e.rxBadSize.Add(1)
-			return
+			return false
 		}
 		e.asm.push(e.jb, e.codec.SilenceByte(), p.SSRC, p.SequenceNumber, p.Timestamp, p.Payload, e.now())
 	case e.tevent != 0 && p.PayloadType == e.tevent:
 		if !e.dir.Receives() {
 			e.rxInactive.Add(1)
-			return
+			return false
 		}
 		var ev dtmf.Event
 		if err := ev.Unmarshal(p.Payload); err != nil {
 			e.rxMalformed.Add(1)
-			return
+			return false
 		}
+		n := len(e.digits)
 		e.rx.Push(p.SSRC, p.Timestamp, ev)
+		e.rx.Flush()
+		digit = len(e.digits) > n
 		if e.owner != nil && len(e.evq) < maxForward {
 			e.evq = append(e.evq, rxEvent{ssrc: p.SSRC, ts: p.Timestamp, ev: ev})
 		}
 	default:
 		e.rxUnknownPT.Add(1)
-		return
+		return false
 	}
 	e.rxPackets.Add(1)
+	return digit
 }
 
 // Tick runs one 20 ms step: receive side into the sinks, send side from
@@ -552,6 +672,10 @@ func (e *Endpoint) receive(f *frame) bool {
 // mix), send it, feed the sinks and run the callbacks. peer and mix are
 // nil for a standalone endpoint. Called with tickMu held.
 func (e *Endpoint) transmit(peer *frame, mix codec.PCM16) {
+	if e.early {
+		e.transmitSkipped(peer)
+		return
+	}
 	e.mu.Lock()
 	step := e.sender.Tick()
 	var sendDone func()
@@ -567,8 +691,7 @@ func (e *Endpoint) transmit(peer *frame, mix codec.PCM16) {
 	ptime := e.ptime
 	sending := e.dir.Sends() && remote.IsValid()
 	e.sinkSnap = append(e.sinkSnap[:0], e.sinks...)
-	e.digitSnap = append(e.digitSnap[:0], e.digits...)
-	e.digits = e.digits[:0]
+	digits := len(e.digits) > 0
 	e.mu.Unlock()
 
 	if c != e.txCodec || !sending {
@@ -679,13 +802,44 @@ func (e *Endpoint) transmit(peer *frame, mix codec.PCM16) {
 		}
 		clear(e.sinkSnap)
 	}
-	if e.onDigit != nil {
-		for _, d := range e.digitSnap {
-			e.onDigit(d)
-		}
+	if digits {
+		e.deliverDigits()
 	}
 	if sendDone != nil {
 		sendDone()
+	}
+	// A source attached during this tick goes out now, not next tick.
+	if e.earlyWanted.Load() {
+		e.sendEarly()
+	}
+}
+
+// transmitSkipped is transmit for a tick whose frame sendEarly already
+// sent: no packet, no timestamp step, no digit-sender step; the sinks get
+// that frame (still in e.out) and the forwarded-event state advances.
+func (e *Endpoint) transmitSkipped(peer *frame) {
+	e.early = false
+	e.mu.Lock()
+	e.sinkSnap = append(e.sinkSnap[:0], e.sinks...)
+	digits := len(e.digits) > 0
+	e.mu.Unlock()
+	if peer != nil {
+		e.fwd.update(peer.events, e.ts)
+	} else {
+		e.fwd.active = false
+	}
+	if len(e.sinkSnap) > 0 {
+		in := e.inPCM()
+		for _, s := range e.sinkSnap {
+			s.WriteFrame(in, e.out)
+		}
+		clear(e.sinkSnap)
+	}
+	if digits {
+		e.deliverDigits()
+	}
+	if e.earlyWanted.Load() {
+		e.sendEarly()
 	}
 }
 

@@ -93,7 +93,6 @@ func TestEndToEndPlayRecord(t *testing.T) {
 
 			ref := sweep(8000, 300, 3000, 9000) // 1 s
 			done := make(chan PlayResult, 1)
-			a.SetSource(NewPlayer(NewPrompt(ref), 1, func(r PlayResult) { done <- r }))
 			path := tempPath(t, "rec.wav")
 			rec, err := NewRecorder(RecorderConfig{Path: path, Track: TrackIncoming})
 			if err != nil {
@@ -103,6 +102,11 @@ func TestEndToEndPlayRecord(t *testing.T) {
 
 			eps := []*Endpoint{b, a}
 			for i := uint64(1); i <= 70; i++ {
+				if i == 2 {
+					// Between ticks, once the stream runs: the prompt's
+					// first frame goes out at once, in tick 2's place.
+					a.SetSource(NewPlayer(NewPrompt(ref), 1, func(r PlayResult) { done <- r }))
+				}
 				h.step(eps, []uint64{i, i})
 			}
 			rec.Stop()

@@ -36,7 +36,15 @@ type Config struct {
 	// T1 is the RTT estimate of RFC 3261 (default 500ms), T2 the cap of
 	// the 200 OK retransmission interval (default 4s).
 	T1, T2 time.Duration
+	// UDPReadBuffer is the receive buffer of each UDP listener in bytes
+	// (default 4 MiB; the kernel caps it at net.core.rmem_max). One reader
+	// serves the socket: a burst the size of the system default (~200 KiB,
+	// a few hundred requests) overflows it and requests are lost.
+	UDPReadBuffer int
 }
+
+// defaultUDPReadBuffer rides out a second of a few thousand calls/s.
+const defaultUDPReadBuffer = 4 << 20
 
 // Handler receives new calls. HandleCall runs in its own goroutine per
 // call and must eventually Answer, Reject or Hangup.
@@ -98,6 +106,9 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	if cfg.T2 <= 0 {
 		cfg.T2 = 4 * time.Second
 	}
+	if cfg.UDPReadBuffer <= 0 {
+		cfg.UDPReadBuffer = defaultUDPReadBuffer
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -115,6 +126,9 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 			return nil, fmt.Errorf("udp %s: %w", a, err)
 		}
 		s.udp = append(s.udp, c)
+		if err := c.SetReadBuffer(cfg.UDPReadBuffer); err != nil {
+			log.Warn("sip: udp read buffer", "addr", a, "error", err)
+		}
 		s.addrs = append(s.addrs, ListenAddr{Transport: "UDP", Addr: c.LocalAddr().(*net.UDPAddr).AddrPort()})
 	}
 	for _, a := range cfg.TCP {
@@ -159,6 +173,17 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	// goroutine, so one call's requests keep their arrival order; sipgo
 	// would hand each to its own goroutine.
 	ua.TransportLayer().OnMessage(s.routeInDialog)
+	// Register the UDP listeners with sipgo now rather than when
+	// ListenAndServe's goroutines reach ServeUDP: a Dial sends from the
+	// listening socket (Laddr), and an unregistered Laddr makes sipgo bind
+	// a second socket there ("address already in use"). ServeUDP later
+	// replaces each entry with its own wrapper of the same socket; replies
+	// wait in the socket buffer until it reads them.
+	pool := ua.TransportLayer().Pool("udp")
+	for _, c := range s.udp {
+		a := c.LocalAddr().String()
+		pool.Add(a, &sip.UDPConnection{PacketConn: c, PacketAddr: a, Listener: true})
+	}
 	s.srv.OnInvite(s.onInvite)
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
@@ -170,7 +195,8 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	return s, nil
 }
 
-// Addrs returns the bound listeners, valid once NewServer returned.
+// Addrs returns the bound listeners, valid once NewServer returned (Dial
+// works from then on too).
 func (s *Server) Addrs() []ListenAddr { return append([]ListenAddr(nil), s.addrs...) }
 
 // Addr returns the first listener of transport ("UDP" or "TCP").

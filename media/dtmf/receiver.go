@@ -12,8 +12,9 @@ const DefaultEndTimeout = time.Second
 // end packet never arrives is reported after EndTimeout of silence from it.
 //
 // Push is called for each packet, Tick once per 20 ms; completed digits
-// are passed to emit from Tick only, so one goroutine sees every digit in
-// order. A Receiver is not safe for concurrent use.
+// are passed to emit from Tick or Flush, in order. Call Flush right after
+// Push to report a digit as its end packet arrives rather than on the next
+// tick. A Receiver is not safe for concurrent use.
 type Receiver struct {
 	emit       func(Received)
 	endTicks   int
@@ -35,7 +36,7 @@ type key struct {
 }
 
 // NewReceiver returns a Receiver that reports digits to emit. emit runs on
-// the goroutine that calls Tick and must not block.
+// the goroutine that calls Tick or Flush and must not block.
 func NewReceiver(emit func(Received)) *Receiver {
 	return &Receiver{
 		emit:     emit,
@@ -91,7 +92,8 @@ func (r *Receiver) finish() {
 	})
 }
 
-// Tick advances time by one 20 ms frame and reports finished digits.
+// Tick advances time by one 20 ms frame and reports finished digits,
+// including one whose end packets were lost (after the end timeout).
 func (r *Receiver) Tick() {
 	if r.active {
 		r.idle++
@@ -99,6 +101,11 @@ func (r *Receiver) Tick() {
 			r.finish()
 		}
 	}
+	r.Flush()
+}
+
+// Flush reports the digits finished since the last Tick or Flush.
+func (r *Receiver) Flush() {
 	if len(r.queue) == 0 {
 		return
 	}

@@ -326,3 +326,42 @@ func FuzzEventUnmarshal(f *testing.F) {
 		r.Tick()
 	})
 }
+
+// Flush reports a digit as soon as its end packet was pushed, once, and a
+// digit whose end was lost only from Tick after the timeout.
+func TestReceiverFlush(t *testing.T) {
+	ev := func(code uint8, dur uint16, end bool) Event {
+		return Event{Code: code, Duration: dur, End: end, Volume: 10}
+	}
+	tests := []struct {
+		name  string
+		steps []Event
+		ts    []uint32
+		want  string // digits reported, by Flush only, after each push
+	}{
+		{name: "end packet reports at once", steps: []Event{ev(5, 160, false), ev(5, 800, true)}, ts: []uint32{100, 100}, want: "-5"},
+		{name: "repeated end packets report once", steps: []Event{ev(5, 800, true), ev(5, 800, true), ev(5, 800, true)}, ts: []uint32{100, 100, 100}, want: "5--"},
+		{name: "no end: nothing without ticks", steps: []Event{ev(1, 160, false), ev(1, 320, false)}, ts: []uint32{100, 100}, want: "--"},
+		{name: "new event flushes the one whose end was lost", steps: []Event{ev(2, 160, false), ev(3, 160, false), ev(3, 320, true)}, ts: []uint32{100, 900, 900}, want: "-23"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []byte
+			r := NewReceiver(func(d Received) { got = append(got, d.Digit) })
+			var trace []byte
+			for i, e := range tt.steps {
+				before := len(got)
+				r.Push(1, tt.ts[i], e)
+				r.Flush()
+				if len(got) == before {
+					trace = append(trace, '-')
+				} else {
+					trace = append(trace, got[before:]...)
+				}
+			}
+			if string(trace) != tt.want {
+				t.Fatalf("digits after each push = %q, want %q", trace, tt.want)
+			}
+		})
+	}
+}
