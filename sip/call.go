@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -414,6 +415,21 @@ func (c *Call) Ringing() error {
 
 // Reject sends a final failure response (code 300-699) and ends the call.
 func (c *Call) Reject(code int, reason string) error {
+	return c.reject(code, reason)
+}
+
+// RejectRetryAfter is Reject with a Retry-After header (RFC 3261 section
+// 20.33), whole seconds rounded up: the caller may try again after that
+// long (a 503 for a call-rate limit, a 486 or 480 with a known wait).
+func (c *Call) RejectRetryAfter(code int, reason string, after time.Duration) error {
+	secs := int64((after + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return c.reject(code, reason, sip.NewHeader("Retry-After", strconv.FormatInt(secs, 10)))
+}
+
+func (c *Call) reject(code int, reason string, hdrs ...sip.Header) error {
 	if code < 300 || code > 699 {
 		return fmt.Errorf("%w: %d", ErrBadStatus, code)
 	}
@@ -426,7 +442,7 @@ func (c *Call) Reject(code int, reason string) error {
 		if reason == "" {
 			reason = "Rejected"
 		}
-		err = c.inviteTx.Respond(c.response(c.invite, code, reason, nil))
+		err = c.inviteTx.Respond(c.response(c.invite, code, reason, nil, hdrs...))
 		c.terminate("rejected")
 	}); e != nil {
 		return c.lateError()

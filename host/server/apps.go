@@ -347,6 +347,14 @@ func (s *Server) webhook(tenantID, url string) plugin.Handler {
 }
 
 // admission is an accepted inbound call: where it goes and what it holds.
+// rejection is why admit refused a call: the SIP final response, with a
+// Retry-After for a call-rate quota.
+type rejection struct {
+	code       int
+	reason     string
+	retryAfter time.Duration
+}
+
 type admission struct {
 	tenant, app, number string
 	sha                 string // "" for a webhook
@@ -356,7 +364,7 @@ type admission struct {
 
 // admit routes an INVITE through the registry and applies the tenant's
 // quotas. On refusal it returns the SIP code and reason, having logged why.
-func (s *Server) admit(c *sip.Call, log *slog.Logger) (*admission, int, string) {
+func (s *Server) admit(c *sip.Call, log *slog.Logger) (*admission, rejection) {
 	t := s.ten
 	var rt tenant.Route
 	var number string
@@ -372,11 +380,11 @@ func (s *Server) admit(c *sip.Call, log *slog.Logger) (*admission, int, string) 
 		if err, down := t.unavailable[number]; down {
 			log.Warn("call rejected: application unavailable", "code", 503, "err", err)
 			t.m.rejected("", "unavailable")
-			return nil, 503, "Service Unavailable"
+			return nil, rejection{code: 503, reason: "Service Unavailable"}
 		}
 		log.Info("call rejected: unknown number", "code", 404)
 		t.m.rejected("", "not_found")
-		return nil, 404, "Not Found"
+		return nil, rejection{code: 404, reason: "Not Found"}
 	}
 	log = log.With("tenant", rt.Tenant, "app", rt.App)
 	q := s.effectiveQuotas(rt.Quotas)
@@ -389,18 +397,18 @@ func (s *Server) admit(c *sip.Call, log *slog.Logger) (*admission, int, string) 
 	case 486:
 		log.Warn("call rejected: concurrent-call quota reached", "code", 486, "quota", q.MaxConcurrentCalls)
 		t.m.rejected(rt.Tenant, "concurrent_calls")
-		return nil, 486, "Busy Here"
+		return nil, rejection{code: 486, reason: "Busy Here"}
 	case 503:
 		log.Warn("call rejected: call-rate quota reached", "code", 503, "quota_per_s", q.MaxCallsPerSecond,
 			"retry_after", retry.Round(time.Millisecond))
 		t.m.rejected(rt.Tenant, "calls_per_second")
-		return nil, 503, "Service Unavailable"
+		return nil, rejection{code: 503, reason: "Service Unavailable", retryAfter: retry}
 	}
 	a := &admission{tenant: rt.Tenant, app: rt.App, number: number, sha: rt.Plugin}
 	if rt.Plugin == "" {
 		a.handler = s.webhook(rt.Tenant, rt.Webhook)
 		a.release = st.releaseCall
-		return a, 0, ""
+		return a, rejection{}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	v, err := s.acquireVersion(ctx, rt.Tenant, rt.Plugin, rt.Quotas)
@@ -409,14 +417,14 @@ func (s *Server) admit(c *sip.Call, log *slog.Logger) (*admission, int, string) 
 		st.releaseCall()
 		log.Warn("call rejected: application unavailable", "code", 503, "plugin", rt.Plugin, "err", err)
 		t.m.rejected(rt.Tenant, "unavailable")
-		return nil, 503, "Service Unavailable"
+		return nil, rejection{code: 503, reason: "Service Unavailable"}
 	}
 	a.handler = v.p
 	a.release = func() {
 		s.releaseVersion(v)
 		st.releaseCall()
 	}
-	return a, 0, ""
+	return a, rejection{}
 }
 
 // callInvoker adapts an admitted call's handler to the engine: the tenant's

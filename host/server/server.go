@@ -322,9 +322,15 @@ func NormalizeNumber(n string) string {
 // tenant's quotas; the call holds its plugin version until it ends.
 func (s *Server) handleCall(c *sip.Call) {
 	log := s.log.With("call_id", c.ID, "from", c.From.User)
-	a, code, reason := s.admit(c, log)
+	a, rej := s.admit(c, log)
 	if a == nil {
-		rejectAndDrain(c, code, reason)
+		if rej.retryAfter > 0 {
+			_ = c.RejectRetryAfter(rej.code, rej.reason, rej.retryAfter)
+			for range c.Events() {
+			}
+			return
+		}
+		rejectAndDrain(c, rej.code, rej.reason)
 		return
 	}
 	defer a.release()

@@ -407,7 +407,7 @@ func testCallQuotas(t *testing.T, viaConfig bool) {
 	wg.Wait()
 	ts.waitIdle(t)
 	// The bucket (1 per second, frozen clock) is empty now: 503.
-	runSipp(t, ts, sippOptions{Scenario: "uac_503", Service: "+15550151"})
+	runSipp(t, ts, sippOptions{Scenario: "uac_503_retry", Service: "+15550151"})
 	logs := ts.Logs.String()
 	for _, want := range []string{"call rejected: concurrent-call quota reached", "call rejected: call-rate quota reached"} {
 		if !strings.Contains(logs, want) {
