@@ -533,6 +533,9 @@ func (c *Call) startAction(a abi.Action) (runner, outcome) {
 				return nil, outcome{}
 			}
 			l.answered = true
+			if l == c.legs[0] {
+				c.ringTimer.stop()
+			}
 		}
 	}
 	return h.start(c, a, params)
@@ -715,6 +718,22 @@ func (c *Call) terminate(l *legState, code int) int {
 	}
 	return code
 }
+
+// onInboundTimeout rejects an inbound call that its plugin left
+// unanswered for Config.RingTimeout (no media action ran).
+func (c *Call) onInboundTimeout() {
+	a := c.legs[0]
+	if c.ended || a.gone || a.answered {
+		return
+	}
+	c.log.Info("inbound call not answered by its plugin in time", "ring_timeout", c.e.cfg.RingTimeout)
+	c.stopMedia()
+	c.terminate(a, sipTemporarilyUnavailable)
+	c.legEnded(a, sipTemporarilyUnavailable)
+}
+
+// sipTemporarilyUnavailable ends calls the engine gives up on (Chime's 480).
+const sipTemporarilyUnavailable = 480
 
 // sipRequestTerminated is the code of a cancelled INVITE.
 const sipRequestTerminated = 487

@@ -51,7 +51,8 @@
 // 480 Temporarily Unavailable (Chime's code for failed calls) or BYE. The
 // same applies to 3 invalid responses in a row and to the invocation limit.
 // A plugin that fails on NEW_INBOUND_CALL thus gets the call rejected with
-// 480, and the reason is logged.
+// 480, and the reason is logged. An inbound call that no action has
+// answered after Config.RingTimeout (60 s) is rejected with 480 too.
 //
 // The Hangup action rejects an unanswered call with its SipResponseCode
 // (480 or 486; 0, "normal clearing", becomes 480 because a call that was
@@ -265,7 +266,9 @@ type Config struct {
 	// Dialer places outbound legs (Engine.Outbound, CallAndBridge); nil
 	// means this server cannot dial out.
 	Dialer Dialer
-	// RingTimeout bounds how long the LEG-A of an outbound call may ring
+	// RingTimeout bounds how long an inbound call may wait unanswered for
+	// its plugin to start media (then it is rejected with 480), and how
+	// long the LEG-A of an outbound call may ring
 	// before the engine cancels it (default 60 s; CallAndBridge has its own
 	// CallTimeoutSeconds).
 	RingTimeout time.Duration
@@ -375,7 +378,12 @@ func (e *Engine) Inbound(app App, leg Leg, info CallInfo) (*Call, error) {
 		headers:   info.SipHeaders,
 	})
 	c.init()
-	c.first = func() { c.deliver(c.newEvent(abi.EventNewInboundCall, nil), applyIdle) }
+	c.first = func() {
+		// A caller is not left ringing forever by a plugin that answers
+		// nothing: after RingTimeout the call is rejected with 480.
+		c.ringTimer.start(e.cfg.RingTimeout, c.onInboundTimeout)
+		c.deliver(c.newEvent(abi.EventNewInboundCall, nil), applyIdle)
+	}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()

@@ -877,3 +877,29 @@ func TestCancelWhilePluginAnswers(t *testing.T) {
 		t.Fatal("call did not end")
 	}
 }
+
+// A plugin that answers NEW_INBOUND_CALL with no actions does not leave the
+// caller ringing forever: after RingTimeout the call is rejected with 480.
+// A call whose plugin started media is not affected.
+func TestInboundRingTimeout(t *testing.T) {
+	t.Run("unanswered", func(t *testing.T) {
+		h := newHarness(t, bySeq(actions())).start()
+		h.advance(59 * time.Second)
+		h.wantOps()
+		h.advance(time.Second)
+		h.wantOps("reject 480")
+		h.wantTypes("NEW_INBOUND_CALL", "HANGUP")
+		if !h.ended() {
+			t.Fatal("call did not end")
+		}
+	})
+	t.Run("answered", func(t *testing.T) {
+		h := newHarness(t, bySeq(actions(act("PlayAudio", hello)))).start()
+		h.advance(2 * time.Minute)
+		for _, op := range h.leg.Ops() {
+			if strings.HasPrefix(op, "reject") || strings.HasPrefix(op, "hangup") {
+				t.Fatalf("leg ops %q: an answered call was ended by the ring timeout", h.leg.Ops())
+			}
+		}
+	})
+}
