@@ -566,8 +566,14 @@ func startRecordAudio(c *Call, a abi.Action, params any) (runner, outcome) {
 		return nil, failed(abi.SystemException, fmt.Sprintf("%s: %v", a.Type, err))
 	}
 	r.stopRec = stop
+	// Without DurationInSeconds a recording still ends at MaxRecording, so
+	// a caller who never stops talking cannot fill the disk.
+	limit := c.e.cfg.Limits.MaxRecording
 	if p.DurationInSeconds.Set {
-		r.duration.start(time.Duration(p.DurationInSeconds.Value)*time.Second, func() { r.end("") })
+		limit = min(limit, time.Duration(p.DurationInSeconds.Value)*time.Second)
+	}
+	{
+		r.duration.start(limit, func() { r.end("") })
 	}
 	return r, outcome{}
 }

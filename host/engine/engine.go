@@ -241,10 +241,15 @@ func (f InvokerFunc) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 type Limits struct {
 	MaxActions     int // actions per response (Chime: 10)
 	MaxInvocations int // invocations per call (Chime: 1000)
+	// MaxRecording caps one RecordAudio, also when the action gives no
+	// DurationInSeconds (default 1 hour).
+	MaxRecording time.Duration
 }
 
-// DefaultLimits returns Chime's limits.
-func DefaultLimits() Limits { return Limits{MaxActions: 10, MaxInvocations: 1000} }
+// DefaultLimits returns Chime's limits and a one-hour recording cap.
+func DefaultLimits() Limits {
+	return Limits{MaxActions: 10, MaxInvocations: 1000, MaxRecording: time.Hour}
+}
 
 // maxInvalidInARow invalid responses end the call.
 const maxInvalidInARow = 3
@@ -336,6 +341,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.Limits.MaxInvocations <= 0 {
 		cfg.Limits.MaxInvocations = def.MaxInvocations
+	}
+	if cfg.Limits.MaxRecording <= 0 {
+		cfg.Limits.MaxRecording = def.MaxRecording
 	}
 	if cfg.InvokeTimeout <= 0 {
 		cfg.InvokeTimeout = 20 * time.Second

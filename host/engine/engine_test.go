@@ -503,6 +503,24 @@ func TestRecordAudio(t *testing.T) {
 			},
 		},
 		{
+			name:  "no duration: the server's cap",
+			extra: ``,
+			run: func(h *harness) {
+				h.advance(time.Hour - time.Second)
+				h.wantTypes("NEW_INBOUND_CALL")
+				h.advance(time.Second)
+			},
+		},
+		{
+			name:  "duration above the cap",
+			extra: `,"DurationInSeconds":7200`,
+			run: func(h *harness) {
+				h.advance(time.Hour - time.Second)
+				h.wantTypes("NEW_INBOUND_CALL")
+				h.advance(time.Second)
+			},
+		},
+		{
 			name:          "silence",
 			extra:         `,"SilenceDurationInSeconds":3,"SilenceThreshold":100`,
 			wantThreshold: 100,
