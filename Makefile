@@ -40,11 +40,14 @@ test: plugins fmt-check vet
 	done
 
 # Benchmarks: timings with baselines measured side by side in the same run.
+# -p 1: one package at a time, so load benchmarks never overlap.
 bench: plugins
-	MEDIASERVER_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./...
+	MEDIASERVER_BENCH=1 $(GO) test -p 1 -run '^$$' -bench . -benchtime 2s -count 1 -timeout 60m ./...
 
+# Long runs that look for leaks: MEDIASERVER_SOAK_MINUTES (default 10),
+# MEDIASERVER_SOAK_CPS (default 50).
 soak: plugins
-	MEDIASERVER_SOAK=1 $(GO) test -run Soak -count 1 -timeout 60m ./...
+	$(GO) test -tags soak -run Soak -count 1 -timeout 60m -v ./host/server/
 
 clean:
 	rm -rf $(BIN) plugins/bin host/plugin/testdata/bin

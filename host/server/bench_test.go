@@ -46,7 +46,7 @@ func benchEnvInt(b *testing.B, name string, def int) int {
 // raiseFileLimit lifts the soft open-file limit to the hard one: a
 // thousand calls need a thousand RTP sockets here and as many in sipp,
 // which inherits the limit.
-func raiseFileLimit(b *testing.B, need uint64) {
+func raiseFileLimit(b testing.TB, need uint64) {
 	b.Helper()
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
@@ -67,7 +67,7 @@ func raiseFileLimit(b *testing.B, need uint64) {
 // (a thousand calls' debug lines would swamp the benchmark) with an RTP
 // range for calls calls. The range sits below Linux's ephemeral ports so
 // other tests' ":0" sockets do not eat into it.
-func startBenchServer(b *testing.B, calls int, apps []config.Application) *testServer {
+func startBenchServer(b testing.TB, calls int, apps []config.Application) *testServer {
 	b.Helper()
 	cfg := testConfig(b)
 	cfg.RTP.PortMin = 20000
@@ -157,7 +157,7 @@ type procSample struct {
 // Linux architecture Go supports.
 const clockTicks = 100
 
-func sampleProc(b *testing.B) procSample {
+func sampleProc(b testing.TB) procSample {
 	b.Helper()
 	s := procSample{at: time.Now()}
 	stat, err := os.ReadFile("/proc/self/stat")
@@ -194,14 +194,14 @@ func sampleProc(b *testing.B) procSample {
 // liveRSS returns the resident memory after a garbage collection that
 // hands freed memory back to the OS, so two samples differ by live data
 // rather than by when the collector last ran.
-func liveRSS(b *testing.B) int64 {
+func liveRSS(b testing.TB) int64 {
 	b.Helper()
 	debug.FreeOSMemory()
 	return sampleProc(b).rssKB
 }
 
 // benchTable logs a small aligned table: a header row, then rows.
-func benchTable(b *testing.B, header []string, rows [][]string) {
+func benchTable(b testing.TB, header []string, rows [][]string) {
 	b.Helper()
 	width := make([]int, len(header))
 	for _, r := range append([][]string{header}, rows...) {
