@@ -81,7 +81,11 @@ func startBenchServer(b testing.TB, calls int, apps []config.Application) *testS
 		WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))),
 		// The tenant quotas would turn the load away: lift them well
 		// above what the benchmark asks for.
-		WithDefaultQuotas(tenant.Quotas{MaxConcurrentCalls: 2*calls + 100, MaxCallsPerSecond: 100000}))
+		WithDefaultQuotas(tenant.Quotas{MaxConcurrentCalls: 2*calls + 100, MaxCallsPerSecond: 100000}),
+		// The harness's observer keeps every event in memory, which would
+		// count as the server's memory per call (and look like a leak in
+		// the soak test): load runs go without it.
+		WithObserver(nil))
 	b.Cleanup(func() {
 		if n, first := logs.summary(); n > 0 {
 			b.Logf("the server logged %d warnings or errors; the first: %s", n, first)
