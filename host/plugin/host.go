@@ -111,15 +111,24 @@ func (h hostFuncs) log(_ context.Context, mod api.Module, stack []uint64) {
 }
 
 // kvKey reads a key; the returned code is 0 on success.
-func (h hostFuncs) kvKey(mod api.Module, ptr, n uint32) (string, abi.ErrCode) {
-	data, ok := mod.Memory().Read(ptr, n)
-	if !ok {
-		return "", abi.ErrCodeBadPointer
+// kvBegin is the common start of the kv_* host functions: the call must
+// come from a live instance of a plugin that has a store, and stack[0:2]
+// must be a key in guest memory. On failure it has written the status to
+// stack[0] and returns false.
+func (h hostFuncs) kvBegin(mod api.Module, stack []uint64) (string, bool) {
+	if h.instance(mod) == nil || h.p.rt.cfg.KV == nil {
+		stack[0] = status(abi.ErrCodeUnavailable)
+		return "", false
 	}
-	return string(data), 0
+	key, ok := mod.Memory().Read(api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+	if !ok {
+		stack[0] = status(abi.ErrCodeBadPointer)
+		return "", false
+	}
+	return string(key), true
 }
 
-func (h hostFuncs) kvErr(inst *instance, err error) uint64 {
+func (h hostFuncs) kvErr(err error) uint64 {
 	switch {
 	case errors.Is(err, kv.ErrKeyTooLarge), errors.Is(err, kv.ErrValueTooLarge), errors.Is(err, kv.ErrEmptyKey):
 		return status(abi.ErrCodeQuota)
@@ -129,24 +138,17 @@ func (h hostFuncs) kvErr(inst *instance, err error) uint64 {
 }
 
 func (h hostFuncs) kvGet(_ context.Context, mod api.Module, stack []uint64) {
-	key, keyLen := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
 	buf, bufLen := api.DecodeU32(stack[2]), api.DecodeU32(stack[3])
-	inst := h.instance(mod)
-	if inst == nil || h.p.rt.cfg.KV == nil {
-		stack[0] = status(abi.ErrCodeUnavailable)
+	k, ok := h.kvBegin(mod, stack)
+	if !ok {
 		return
 	}
-	k, code := h.kvKey(mod, key, keyLen)
-	if code != 0 {
-		stack[0] = status(code)
-		return
-	}
-	val, ok, err := h.p.rt.cfg.KV.Get(h.p.tenant, k)
+	val, found, err := h.p.rt.cfg.KV.Get(h.p.tenant, k)
 	switch {
 	case err != nil:
-		stack[0] = h.kvErr(inst, err)
+		stack[0] = h.kvErr(err)
 		return
-	case !ok:
+	case !found:
 		stack[0] = status(abi.ErrCodeNotFound)
 		return
 	}
@@ -158,16 +160,9 @@ func (h hostFuncs) kvGet(_ context.Context, mod api.Module, stack []uint64) {
 }
 
 func (h hostFuncs) kvSet(_ context.Context, mod api.Module, stack []uint64) {
-	key, keyLen := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
 	val, valLen := api.DecodeU32(stack[2]), api.DecodeU32(stack[3])
-	inst := h.instance(mod)
-	if inst == nil || h.p.rt.cfg.KV == nil {
-		stack[0] = status(abi.ErrCodeUnavailable)
-		return
-	}
-	k, code := h.kvKey(mod, key, keyLen)
-	if code != 0 {
-		stack[0] = status(code)
+	k, ok := h.kvBegin(mod, stack)
+	if !ok {
 		return
 	}
 	data, ok := mod.Memory().Read(val, valLen)
@@ -177,28 +172,21 @@ func (h hostFuncs) kvSet(_ context.Context, mod api.Module, stack []uint64) {
 	}
 	// Clone: a store may keep the slice, and guest memory changes under it.
 	if err := h.p.rt.cfg.KV.Set(h.p.tenant, k, bytes.Clone(data)); err != nil {
-		stack[0] = h.kvErr(inst, err)
+		stack[0] = h.kvErr(err)
 		return
 	}
 	stack[0] = 0
 }
 
 func (h hostFuncs) kvDelete(_ context.Context, mod api.Module, stack []uint64) {
-	key, keyLen := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
-	inst := h.instance(mod)
-	if inst == nil || h.p.rt.cfg.KV == nil {
-		stack[0] = status(abi.ErrCodeUnavailable)
-		return
-	}
-	k, code := h.kvKey(mod, key, keyLen)
-	if code != 0 {
-		stack[0] = status(code)
+	k, ok := h.kvBegin(mod, stack)
+	if !ok {
 		return
 	}
 	existed, err := h.p.rt.cfg.KV.Delete(h.p.tenant, k)
 	switch {
 	case err != nil:
-		stack[0] = h.kvErr(inst, err)
+		stack[0] = h.kvErr(err)
 	case !existed:
 		stack[0] = status(abi.ErrCodeNotFound)
 	default:
