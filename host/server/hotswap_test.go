@@ -45,7 +45,7 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		r, err := sippLoadOn(t, sipp, ts, config.DemoNumber, sippLoad{
+		r, err := runSippLoad(t, sipp, ts, sippLoad{Service: config.DemoNumber,
 			Dir: t.TempDir(), Scenario: "uac_short", Rate: 20, Calls: calls, Limit: calls,
 			CallLength: time.Second, Timeout: 90 * time.Second,
 		})

@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,17 +206,31 @@ func envOr(name, def string) string {
 	return def
 }
 
-// sippMediaBase is sipp's -mp. Its [auto_media_port] is this plus 2 per
+// sippMediaBase picks sipp's -mp. Its [auto_media_port] is -mp plus 2 per
 // call, so a base among the ephemeral ports runs past 65535 within a few
-// thousand calls (the server rightly answers 400 to such an SDP). Starting
-// at 10000 keeps up to 5000 calls per run below the benchmarks' RTP range
-// (20000 and up).
-const sippMediaBase = 10000
+// thousand calls (the server rightly answers 400 to such an SDP). The base
+// is a free port from 10000 up, low enough that calls calls stay below the
+// benchmarks' RTP range (20000 and up); random, so parallel runs differ.
+func sippMediaBase(calls int) (int, error) {
+	top := 20000 - 2*calls - 2
+	if top <= 10002 {
+		return 0, fmt.Errorf("%d calls in one sipp run would run its media ports into the server's RTP range", calls)
+	}
+	for range 100 {
+		p := 10000 + 2*rand.IntN((top-10000)/2)
+		if c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
+			c.Close()
+			return p, nil
+		}
+	}
+	return 0, errors.New("no free UDP port for sipp's media")
+}
 
 // sippLoad is one sipp load run.
 type sippLoad struct {
 	Dir        string // sipp's working directory (load.raw lives here)
 	Scenario   string // file in testdata/load, without .xml
+	Service    string // the number called; config.DemoNumber when empty
 	Rate       int    // new calls per second
 	Calls      int    // calls in all (-m)
 	Limit      int    // concurrent calls at most (-l)
@@ -232,8 +248,13 @@ type sippLoadResult struct {
 // runSippLoad runs sipp against ts and reads its final statistics.
 // It does not fail b itself, so it may run on another goroutine.
 func runSippLoad(b testing.TB, sipp string, ts *testServer, l sippLoad) (sippLoadResult, error) {
-	if sippMediaBase+2*l.Calls >= 20000 {
-		return sippLoadResult{}, fmt.Errorf("%d calls in one sipp run would run its media ports into the server's RTP range", l.Calls)
+	mediaBase, err := sippMediaBase(l.Calls)
+	if err != nil {
+		return sippLoadResult{}, err
+	}
+	service := l.Service
+	if service == "" {
+		service = config.DemoNumber
 	}
 	scenario, err := filepath.Abs(filepath.Join("testdata", "load", l.Scenario+".xml"))
 	if err != nil {
@@ -241,11 +262,11 @@ func runSippLoad(b testing.TB, sipp string, ts *testServer, l sippLoad) (sippLoa
 	}
 	stats := filepath.Join(l.Dir, "stats.csv")
 	args := []string{ts.SIPAddr("udp").String(),
-		"-sf", scenario, "-s", config.DemoNumber,
+		"-sf", scenario, "-s", service,
 		"-r", strconv.Itoa(l.Rate), "-m", strconv.Itoa(l.Calls), "-l", strconv.Itoa(l.Limit),
 		"-d", strconv.Itoa(int(l.CallLength / time.Millisecond)),
 		"-i", "127.0.0.1", "-p", strconv.Itoa(freePort(b, "udp")), "-t", "u1",
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(sippMediaBase),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(mediaBase),
 		"-timeout", strconv.Itoa(int(l.Timeout/time.Second)) + "s", "-timeout_error",
 		"-recv_timeout", "10s", "-nostdin", "-nd", "-rtp_threadtasks", "100",
 		"-trace_stat", "-stf", stats, "-fd", "1",

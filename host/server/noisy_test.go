@@ -43,7 +43,7 @@ func TestNoisyNeighbour(t *testing.T) {
 	}
 	noisy := make(chan result, 1)
 	go func() {
-		r, err := sippLoadOn(t, sipp, ts, noisyNumber, sippLoad{
+		r, err := runSippLoad(t, sipp, ts, sippLoad{Service: noisyNumber,
 			Dir: t.TempDir(), Scenario: "uac_short", Rate: 10, Calls: 40, Limit: 40,
 			CallLength: time.Second, Timeout: 60 * time.Second,
 		})
@@ -52,7 +52,7 @@ func TestNoisyNeighbour(t *testing.T) {
 	waitFor(t, "the noisy tenant's first timeout", func() bool {
 		return pluginsAPI{ts.Server}.Stats("noisy", "spin").Errors["timeout"] > 0
 	})
-	r, err := sippLoadOn(t, sipp, ts, config.DemoNumber, sippLoad{
+	r, err := runSippLoad(t, sipp, ts, sippLoad{Service: config.DemoNumber,
 		Dir: t.TempDir(), Scenario: "uac_short", Rate: 10, Calls: 40, Limit: 40,
 		CallLength: time.Second, Timeout: 60 * time.Second,
 	})

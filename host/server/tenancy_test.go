@@ -7,14 +7,10 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -147,74 +143,6 @@ func withCustomSection(wasm []byte, name string) []byte {
 	out := append([]byte(nil), wasm...)
 	out = append(out, 0, byte(len(payload)))
 	return append(out, payload...)
-}
-
-// sippLoadOn runs a sipp load (testdata/load scenario) against service
-// and returns sipp's verdict, without failing t (it may run on another
-// goroutine).
-func sippLoadOn(t testing.TB, sipp string, ts *testServer, service string, l sippLoad) (sippLoadResult, error) {
-	scenario, err := filepath.Abs(filepath.Join("testdata", "load", l.Scenario+".xml"))
-	if err != nil {
-		return sippLoadResult{}, err
-	}
-	stats := filepath.Join(l.Dir, "stats.csv")
-	args := []string{ts.SIPAddr("udp").String(),
-		"-sf", scenario, "-s", service,
-		"-r", strconv.Itoa(l.Rate), "-m", strconv.Itoa(l.Calls), "-l", strconv.Itoa(l.Limit),
-		"-d", strconv.Itoa(int(l.CallLength / time.Millisecond)),
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t, "udp")), "-t", "u1",
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(t, "udp")),
-		"-timeout", strconv.Itoa(int(l.Timeout/time.Second)) + "s", "-timeout_error",
-		"-recv_timeout", "10s", "-nostdin", "-nd",
-		"-trace_stat", "-stf", stats, "-fd", "1",
-		"-trace_err", "-error_file", filepath.Join(l.Dir, "err.log"),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), l.Timeout+30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sipp, args...)
-	cmd.Dir = l.Dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	res := sippLoadResult{Output: out.String()}
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exitErr):
-		res.Exit = exitErr.ExitCode()
-	default:
-		return res, err
-	}
-	errs, _ := os.ReadFile(filepath.Join(l.Dir, "err.log"))
-	res.Errors = string(errs)
-	res.Successful, res.Failed, err = sippTotals(stats)
-	return res, err
-}
-
-// sippTotals reads the last line of sipp's statistics file.
-func sippTotals(path string) (ok, failed int, err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, 0, err
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) < 2 {
-		return 0, 0, fmt.Errorf("sipp stats %s: no data", path)
-	}
-	head, last := strings.Split(lines[0], ";"), strings.Split(lines[len(lines)-1], ";")
-	col := func(name string) (int, error) {
-		for i, h := range head {
-			if h == name && i < len(last) {
-				return strconv.Atoi(strings.TrimSpace(last[i]))
-			}
-		}
-		return 0, fmt.Errorf("sipp stats: no column %s", name)
-	}
-	if ok, err = col("SuccessfulCall(C)"); err != nil {
-		return 0, 0, err
-	}
-	failed, err = col("FailedCall(C)")
-	return ok, failed, err
 }
 
 // TestUploadToLive: a tenant made through the admin API uploads a C
