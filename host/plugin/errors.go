@@ -40,8 +40,9 @@ var (
 	ErrInvalidModule    = errors.New("invalid module")
 )
 
-// errOverran is the cancel cause of an event stopped at its deadline.
-var errOverran = errors.New("event deadline exceeded")
+// errNoInstance stops guest code that runs without instance state, which
+// the pool never lets happen.
+var errNoInstance = errors.New("plugin: guest running outside an instance")
 
 var kindNames = [numKinds]string{
 	KindTimeout:          "timeout",

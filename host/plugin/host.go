@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/kv"
+	"github.com/wasmvoice/mediaserver/host/plugin/meter"
 )
 
 // hostFuncs implements the "mediaserver" host module for one plugin. p is
@@ -32,8 +33,42 @@ func instantiateHost(ctx context.Context, rt wazero.Runtime, p *Plugin) error {
 	export(abi.FuncKVGet, h.kvGet, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, "key", "key_len", "buf", "buf_len")
 	export(abi.FuncKVSet, h.kvSet, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, "key", "key_len", "val", "val_len")
 	export(abi.FuncKVDelete, h.kvDelete, []api.ValueType{i32, i32}, []api.ValueType{i32}, "key", "key_len")
-	_, err := b.Instantiate(ctx)
+	if _, err := b.Instantiate(ctx); err != nil {
+		return err
+	}
+	_, err := rt.NewHostModuleBuilder(meter.ImportModule).NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(h.tick), nil, []api.ValueType{api.ValueTypeI64}).
+		Export(meter.ImportName).Instantiate(ctx)
 	return err
+}
+
+// fuelPerTick is how many instructions (see package meter) a guest runs
+// between two deadline checks: about 0.3–1 ms of work, a small fraction of
+// the deadline, and a check costs well under a microsecond.
+const fuelPerTick = 1 << 20
+
+// maxTableElements caps a plugin's tables (see meter.Options): 2 MiB of
+// references per instance, room for programs of a quarter million
+// functions (a Go plugin has about 6,000).
+const maxTableElements = 1 << 18
+
+// tick is called by instrumented code when its fuel runs out: it stops the
+// call (a panic becomes the call's error) if the call is past its deadline,
+// canceled, or the plugin closed, and otherwise refuels.
+func (h hostFuncs) tick(ctx context.Context, mod api.Module, stack []uint64) {
+	stack[0] = fuelPerTick
+	if h.p == nil {
+		return
+	}
+	v, ok := h.p.instances.Load(mod.Name())
+	if !ok {
+		panic(errNoInstance)
+	}
+	inst := v.(*instance)
+	if e := inst.overdue(ctx); e != nil {
+		inst.stopped = e
+		panic(e)
+	}
 }
 
 func status(c abi.ErrCode) uint64 { return api.EncodeI32(int32(c)) }

@@ -26,6 +26,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmvoice/mediaserver/abi"
+	"github.com/wasmvoice/mediaserver/host/plugin/meter"
 )
 
 // Handler turns one event JSON into one response JSON.
@@ -191,7 +192,6 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 func (r *Runtime) runtimeConfig(memPages uint32) wazero.RuntimeConfig {
 	return wazero.NewRuntimeConfig().
 		WithCompilationCache(r.cache).
-		WithCloseOnContextDone(true).
 		WithMemoryLimitPages(memPages)
 }
 
@@ -262,7 +262,13 @@ func (r *Runtime) compile(ctx context.Context, rt wazero.Runtime, tenant, name s
 	if len(wasm) > lim.ModuleMaxBytes {
 		return nil, nil, bad("module is %d bytes, over the limit of %d", len(wasm), lim.ModuleMaxBytes)
 	}
-	compiled, err := rt.CompileModule(ctx, wasm)
+	// Deadlines are enforced by instrumentation, not by wazero's
+	// WithCloseOnContextDone (see RATIONALE.md).
+	metered, _, err := meter.Instrument(wasm, meter.Options{Fuel: fuelPerTick, MaxTableElements: maxTableElements})
+	if err != nil {
+		return nil, nil, bad("%v", err)
+	}
+	compiled, err := rt.CompileModule(ctx, metered)
 	if err != nil {
 		return nil, nil, bad("%v", err)
 	}
@@ -285,6 +291,9 @@ func (r *Runtime) inspect(c wazero.CompiledModule, wasm []byte, lim Limits) (*Mo
 	}
 	for _, f := range c.ImportedFunctions() {
 		mod, n, _ := f.Import()
+		if mod == meter.ImportModule { // added by meter.Instrument
+			continue
+		}
 		if desc := mod + "." + n + signature(f); !slices.Contains(info.Imports, desc) {
 			info.Imports = append(info.Imports, desc) // Go's linker may import a function twice
 		}

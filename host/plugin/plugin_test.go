@@ -19,6 +19,7 @@ import (
 
 	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/kv"
+	"github.com/wasmvoice/mediaserver/host/plugin/internal/wasmasm"
 )
 
 // fixtureOnce builds testdata/bin/*.wasm once per test binary.
@@ -135,6 +136,7 @@ func TestHostile(t *testing.T) {
 	slow := time.Minute
 	tests := []struct {
 		name    string
+		wasm    []byte // instead of the C fixture of that name
 		lim     Limits
 		wantErr error
 		wantMsg string
@@ -142,6 +144,14 @@ func TestHostile(t *testing.T) {
 	}{
 		{name: "loop", lim: Limits{Deadline: 100 * time.Millisecond}, wantErr: ErrTimeout,
 			wantMsg: "plugin t/loop: plugin timed out after 100ms"},
+		// Exponential recursion has no loop header, where wazero's own
+		// termination check sits; the instrumentation charges calls.
+		{name: "recursion", wasm: recursionFixture(), lim: Limits{Deadline: 100 * time.Millisecond}, wantErr: ErrTimeout,
+			wantMsg: "plugin t/recursion: plugin timed out after 100ms"},
+		// A few instructions per iteration, each filling 16 MiB: charged by
+		// size, or the first check would come after minutes.
+		{name: "bulkloop", wasm: bulkLoopFixture(), lim: Limits{Deadline: 100 * time.Millisecond}, wantErr: ErrTimeout,
+			wantMsg: "plugin t/bulkloop: plugin timed out after 100ms"},
 		{name: "memory", lim: Limits{Deadline: slow, MemoryMaxPages: 256}, wantErr: ErrMemoryLimit,
 			wantMsg: "plugin t/memory: plugin hit its memory limit of 16 MiB: wasm error: unreachable"},
 		{name: "unreachable", lim: Limits{Deadline: slow}, wantErr: ErrTrap,
@@ -166,7 +176,16 @@ func TestHostile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := load(t, r, tc.name, &tc.lim)
+			var p *Plugin
+			if tc.wasm != nil {
+				var err error
+				if p, err = r.Load(context.Background(), "t", tc.name, tc.wasm, &tc.lim); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = p.Close(context.Background()) })
+			} else {
+				p = load(t, r, tc.name, &tc.lim)
+			}
 			for round := range 2 { // the second round runs on a fresh instance
 				res, err := p.Invoke(context.Background(), testEvent(1))
 				if !errors.Is(err, tc.wantErr) {
@@ -195,6 +214,46 @@ func TestHostile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reactor assembles an ABI v1 module whose handle_event has body and may
+// call the extra functions (indices 2, 3, …).
+func reactor(memPages uint32, body []byte, extra ...wasmasm.Func) []byte {
+	funcs := append([]wasmasm.Func{
+		{Type: 0},              // 0: the ABI marker
+		{Type: 1, Body: body}}, // 1: handle_event
+		extra...)
+	return (&wasmasm.Module{
+		Types:     []wasmasm.FuncType{{}, {Params: []byte{wasmasm.I32}, Results: []byte{wasmasm.I32}}},
+		Funcs:     funcs,
+		HasMemory: true,
+		MemoryMin: memPages,
+		Exports: []wasmasm.Export{
+			{Name: abi.ExportMemory, Kind: wasmasm.KindMemory},
+			{Name: abi.ExportVersionV1, Kind: wasmasm.KindFunc, Index: 0},
+			{Name: abi.ExportHandleEvent, Kind: wasmasm.KindFunc, Index: 1},
+		},
+	}).Encode()
+}
+
+// recursionFixture: handle_event computes 2^60 as rec(n) = rec(n-1) +
+// rec(n-1), with no loop anywhere.
+func recursionFixture() []byte {
+	w := wasmasm.Ops
+	rec := wasmasm.Func{Type: 1, Body: w(
+		wasmasm.LocalGet(0), wasmasm.I32Eqz, wasmasm.IfI32, wasmasm.I32Const(1), wasmasm.Else,
+		wasmasm.LocalGet(0), wasmasm.I32Const(1), wasmasm.I32Sub, wasmasm.Call(2),
+		wasmasm.LocalGet(0), wasmasm.I32Const(1), wasmasm.I32Sub, wasmasm.Call(2),
+		wasmasm.I32Add, wasmasm.End)}
+	return reactor(1, w(wasmasm.I32Const(60), wasmasm.Call(2)), rec)
+}
+
+// bulkLoopFixture: handle_event fills its 16 MiB memory, forever.
+func bulkLoopFixture() []byte {
+	w := wasmasm.Ops
+	return reactor(256, w(wasmasm.Loop,
+		wasmasm.I32Const(0), wasmasm.I32Const(0), wasmasm.I32Const(16<<20), wasmasm.MemoryFill,
+		wasmasm.Br(0), wasmasm.End, wasmasm.I32Const(0)))
 }
 
 // pe maps a sentinel back to its kind.

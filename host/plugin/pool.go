@@ -56,18 +56,14 @@ type instance struct {
 	stack  []uint64
 	events int
 
-	// Deadline enforcement without a context and a timer per event (see
-	// RATIONALE.md): handle_event runs under ctx, which is canceled only to
-	// stop an event that overran. state is the running event's deadline
-	// (ns since p.base), 0 when idle, -1 once stopped; whoever swaps it
-	// away from the deadline first decides whether the event was stopped.
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	timer  *time.Timer
-	armed  atomic.Bool // the timer is pending: no Reset needed per event
-	state  atomic.Int64
-
-	lastDeadline int64 // of the previous event
+	// Deadline enforcement (see RATIONALE.md): the module is instrumented
+	// (package meter) to call the tick host function every so many
+	// instructions, on this goroutine; tick compares the clock with
+	// deadline and stops the guest by trapping, recording why in stopped.
+	deadline time.Duration // since p.base, of the running guest call
+	budget   time.Duration // the call's allowance, for the error message
+	initing  bool          // the call instantiates the module or runs _initialize
+	stopped  *Error        // set by tick when it stops the call
 
 	active       bool // inside handle_event: host functions are allowed
 	event        []byte
@@ -197,14 +193,9 @@ func (p *Plugin) Invoke(ctx context.Context, event []byte) (*Result, error) {
 		return nil, err
 	}
 	inst.begin(event)
-	callErr, stopped := inst.call(ctx, len(event))
+	callErr := inst.call(ctx, len(event))
 	res, resp := inst.end()
-	var e *Error
-	if stopped {
-		e = p.stoppedError(ctx)
-	} else {
-		e = p.outcome(ctx, inst, callErr, api.DecodeI32(inst.stack[0]), resp)
-	}
+	e := p.outcome(ctx, inst, callErr, api.DecodeI32(inst.stack[0]), resp)
 	if e != nil {
 		p.discard(inst)
 		return res, e
@@ -216,69 +207,36 @@ func (p *Plugin) Invoke(ctx context.Context, event []byte) (*Result, error) {
 }
 
 // call runs handle_event under the plugin's deadline and the caller's ctx.
-// stopped reports that the watchdog or the caller stopped the event; the
-// instance is then unusable whatever callErr says.
-func (inst *instance) call(ctx context.Context, eventLen int) (callErr error, stopped bool) {
-	p := inst.p
-	// Deadlines identify events, so they must differ even on a coarse clock.
-	dl := max(int64(time.Since(p.base)+p.lim.Deadline), inst.lastDeadline+1)
-	inst.lastDeadline = dl
-	inst.state.Store(dl)
-	// A pending timer fires no later than this deadline (it was armed for
-	// an earlier one) and then re-arms itself for the event it finds.
-	if !inst.armed.Load() && inst.armed.CompareAndSwap(false, true) {
-		inst.timer.Reset(p.lim.Deadline)
-	}
-	var stopCaller func() bool
-	if ctx.Done() != nil { // only a cancelable caller pays for watching it
-		stopCaller = context.AfterFunc(ctx, func() { inst.stop(dl, context.Cause(ctx)) })
-	}
+func (inst *instance) call(ctx context.Context, eventLen int) error {
+	inst.arm(inst.p.lim.Deadline, false)
 	inst.stack[0] = uint64(eventLen)
-	callErr = inst.handle.CallWithStack(inst.ctx, inst.stack)
-	if stopCaller != nil {
-		stopCaller()
-	}
-	return callErr, !inst.state.CompareAndSwap(dl, 0)
+	return inst.handle.CallWithStack(ctx, inst.stack)
 }
 
-// watchdog runs when the instance's timer fires: it stops the running
-// event if it is past its deadline, re-arms for a running event that is
-// not, and otherwise stays unarmed until the next event arms it. Clearing
-// armed before reading state means that either this run sees a new event
-// or the new event sees armed false and arms the timer itself.
-func (inst *instance) watchdog() {
-	inst.armed.Store(false)
-	dl := inst.state.Load()
-	if dl <= 0 {
-		return
-	}
-	if left := time.Duration(dl - int64(time.Since(inst.p.base))); left > 0 {
-		if inst.armed.CompareAndSwap(false, true) {
-			inst.timer.Reset(left)
-		}
-		return
-	}
-	inst.stop(dl, errOverran)
+// arm sets the deadline of the guest call about to start.
+func (inst *instance) arm(d time.Duration, initing bool) {
+	inst.deadline = time.Since(inst.p.base) + d
+	inst.budget, inst.initing = d, initing
+	inst.stopped = nil
 }
 
-// stop ends the event with deadline dl, if it is still running: canceling
-// inst.ctx makes wazero close the module, and the guest exits at its next
-// loop header.
-func (inst *instance) stop(dl int64, cause error) {
-	if inst.state.CompareAndSwap(dl, -1) {
-		inst.cancel(cause)
-	}
-}
-
-// stoppedError classifies an event stopped by the watchdog or the caller.
-func (p *Plugin) stoppedError(ctx context.Context) *Error {
-	if p.closed.Load() {
+// overdue is tick's test: whether the running guest call must stop, and
+// why. It runs on the goroutine of the call, every fuelPerTick
+// instructions or so.
+func (inst *instance) overdue(ctx context.Context) *Error {
+	p := inst.p
+	switch {
+	case p.closed.Load():
 		return p.fail(KindClosed, "")
-	}
-	if ctx.Err() != nil {
+	case ctx.Err() != nil:
 		return p.fail(KindTimeout, ": %v", context.Cause(ctx))
+	case time.Since(p.base) <= inst.deadline:
+		return nil
+	case inst.initing:
+		return p.fail(KindTimeout, ": instantiation took over %v", inst.budget)
+	default:
+		return p.fail(KindTimeout, " after %v", inst.budget)
 	}
-	return p.fail(KindTimeout, " after %v", p.lim.Deadline)
 }
 
 func (inst *instance) begin(event []byte) {
@@ -300,6 +258,9 @@ func (inst *instance) end() (*Result, []byte) {
 // outcome classifies the end of one handle_event (or _start) call.
 func (p *Plugin) outcome(ctx context.Context, inst *instance, callErr error, code int32, resp []byte) *Error {
 	if callErr != nil {
+		if inst.stopped != nil {
+			return inst.stopped
+		}
 		if p.closed.Load() {
 			return p.fail(KindClosed, "")
 		}
@@ -452,8 +413,6 @@ func (p *Plugin) release(inst *instance) {
 
 // discard closes an instance and frees its slot.
 func (p *Plugin) discard(inst *instance) {
-	inst.timer.Stop()
-	inst.cancel(nil)
 	_ = inst.mod.Close(context.Background())
 	p.instances.Delete(inst.name)
 	p.live.Add(-1)
@@ -489,13 +448,12 @@ func (p *Plugin) newState() (*instance, wazero.ModuleConfig) {
 // caller holds a slot, which is freed on failure.
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	inst, cfg := p.newState()
-	ictx, cancel := context.WithTimeout(ctx, p.lim.InitDeadline)
-	defer cancel()
-	mod, err := p.wrt.InstantiateModule(ictx, p.compiled, cfg)
+	inst.arm(p.lim.InitDeadline, true) // covers a start function too
+	mod, err := p.wrt.InstantiateModule(ctx, p.compiled, cfg)
 	if err == nil {
 		inst.mod = mod
 		if init := mod.ExportedFunction(abi.ExportInitialize); init != nil {
-			_, err = init.Call(ictx)
+			_, err = init.Call(ctx)
 		}
 	}
 	if err != nil {
@@ -505,15 +463,9 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 		p.instances.Delete(inst.name)
 		<-p.slots
 		inst.logs.take()
-		if ictx.Err() != nil && ctx.Err() == nil {
-			return nil, p.fail(KindTimeout, ": instantiation took over %v", p.lim.InitDeadline)
-		}
 		return nil, p.outcome(ctx, inst, err, 0, nil)
 	}
 	inst.handle = mod.ExportedFunction(abi.ExportHandleEvent)
-	inst.ctx, inst.cancel = context.WithCancelCause(context.Background())
-	inst.timer = time.AfterFunc(time.Hour, inst.watchdog)
-	inst.timer.Stop()
 	inst.logs.take() // output of _initialize belongs to no event
 	p.live.Add(1)
 	return inst, nil
@@ -534,12 +486,11 @@ func (p *Plugin) invokeCommand(ctx context.Context, event []byte) (*Result, erro
 	cfg = cfg.WithStdin(bytes.NewReader(event)).WithStdout(stdout)
 	inst.begin(event)
 
-	evCtx, cancel := context.WithTimeout(ctx, p.lim.Deadline)
-	defer cancel()
-	mod, err := p.wrt.InstantiateModule(evCtx, p.compiled, cfg)
+	inst.arm(p.lim.Deadline, false)
+	mod, err := p.wrt.InstantiateModule(ctx, p.compiled, cfg)
 	if err == nil {
 		inst.mod = mod
-		_, err = mod.ExportedFunction(abi.ExportStart).Call(evCtx)
+		_, err = mod.ExportedFunction(abi.ExportStart).Call(ctx)
 		var exit *sys.ExitError
 		if errors.As(err, &exit) && exit.ExitCode() == 0 {
 			err = nil
