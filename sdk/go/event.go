@@ -447,6 +447,10 @@ func (d *decoder) decodeEventLazy(data []byte, e *Event) error {
 	d.reset(data)
 	d.lazy = true
 	e.raw, e.dec = data, d
+	if d.hostLayout(e) {
+		return nil
+	}
+	d.pos, d.depth = 0, 0
 	null, err := d.beginObject()
 	if err != nil {
 		return err
@@ -495,6 +499,119 @@ func (d *decoder) decodeEventLazy(data []byte, e *Event) error {
 		return err
 	}
 	return d.setSequence(e, seq)
+}
+
+// The envelope as the host writes it (abi.Event: its field order, compact
+// JSON, schema 1.0), for hostLayout.
+const (
+	hostPrefix    = `{"SchemaVersion":"1.0","Sequence":`
+	hostTypeKey   = `,"InvocationEventType":`
+	hostActionKey = `,"ActionData":`
+	hostCallKey   = `,"CallDetails":`
+)
+
+// hostLayout is decodeEventLazy's fast path for an event exactly as the
+// host writes it: a few word compares instead of a member loop, and the
+// event type is one of the constants instead of an arena copy. In a Go
+// Wasm guest every call and taken branch is costly, and the general path
+// takes several per member. On any deviation it returns false having
+// changed nothing but d.pos and d.depth, and the general path decodes the
+// event; for the host's layout both give the same result.
+func (d *decoder) hostLayout(e *Event) bool {
+	data := d.data
+	p := len(hostPrefix)
+	if len(data) <= p || !eq(data[:p], hostPrefix) {
+		return false
+	}
+	var seq int64
+	start := p
+	for p < len(data) && p-start < 18 && isDigit(data[p]) {
+		seq = seq*10 + int64(data[p]-'0')
+		p++
+	}
+	if p == start || data[start] == '0' && p > start+1 || !hasAt(data, p, hostTypeKey) {
+		return false
+	}
+	d.pos, d.depth = p+len(hostTypeKey), 1
+	name, err := d.readString()
+	if err != nil {
+		return false
+	}
+	typ := eventType(name)
+	if typ == "" {
+		return false
+	}
+	actionAt, callAt := -1, -1
+	if hasAt(data, d.pos, hostActionKey) {
+		d.pos += len(hostActionKey)
+		actionAt = d.pos
+		if d.skipFast() != nil {
+			return false
+		}
+	}
+	if hasAt(data, d.pos, hostCallKey) {
+		d.pos += len(hostCallKey)
+		callAt = d.pos
+		if d.skipFast() != nil {
+			return false
+		}
+	}
+	if d.pos != len(data)-1 || data[d.pos] != '}' {
+		return false
+	}
+	d.pos, d.depth = len(data), 0
+	e.SchemaVersion, e.Sequence, e.InvocationEventType = SchemaVersion, seq, typ
+	if actionAt >= 0 {
+		e.actionAt = append(e.actionAt, actionAt)
+		e.pending |= pendingAction
+	}
+	if callAt >= 0 {
+		e.callAt = append(e.callAt, callAt)
+		e.pending |= pendingCall
+	}
+	return true
+}
+
+// hasAt reports whether data holds lit at p.
+func hasAt(data []byte, p int, lit string) bool {
+	return len(data)-p >= len(lit) && eq(data[p:p+len(lit)], lit)
+}
+
+// eventType returns the constant of the event type name, or "".
+func eventType(name []byte) string {
+	var c string
+	switch len(name) {
+	case 6:
+		c = EventHangup
+	case 7:
+		c = EventRinging
+	case 13:
+		c = EventCallAnswered
+		if name[0] == 'A' {
+			c = EventActionFailed
+		}
+	case 15:
+		c = EventDigitsReceived
+	case 16:
+		c = EventNewInboundCall
+	case 17:
+		c = EventNewOutboundCall
+		if name[0] == 'A' {
+			c = EventActionSuccessful
+		}
+	case 18:
+		c = EventActionInterrupted
+	case 21:
+		c = EventCallUpdateRequested
+	case 23:
+		c = EventInvalidLambdaResponse
+	default:
+		return ""
+	}
+	if !eq(name, c) {
+		return ""
+	}
+	return c
 }
 
 // decodeEvent decodes data into e, which should be zero.
@@ -724,8 +841,29 @@ func (d *decoder) actionData(a *ActionData) (*ActionData, error) {
 	if a == nil {
 		a = new(ActionData)
 	}
-	expect := 0
-	for i := 0; ; i++ {
+	expect, i := 0, 0
+	if d.lazy {
+		// The host writes Type and Parameters first: take them without the
+		// member loop (see hostLayout).
+		const typeKey, paramsKey = `"Type":"`, `,"Parameters":`
+		if hasAt(d.data, d.pos, typeKey) {
+			d.pos += len(typeKey) - 1
+			b, err := d.readString()
+			if err != nil {
+				return nil, err
+			}
+			a.Type = d.save(b)
+			expect, i = 1, 1
+			if hasAt(d.data, d.pos, paramsKey) {
+				d.pos += len(paramsKey)
+				if a.Parameters, err = d.rawValue(a.Parameters); err != nil {
+					return nil, err
+				}
+				expect, i = 2, 2
+			}
+		}
+	}
+	for ; ; i++ {
 		field, more, err := d.member(i, actionDataKeys[:], &expect, actionDataField)
 		if err != nil {
 			return nil, err

@@ -355,6 +355,9 @@ func FuzzDecodeEvent(f *testing.F) {
 	for _, c := range decodeCases {
 		f.Add([]byte(c.input))
 	}
+	// Events in the host's layout, which take decodeEventLazy's fast path.
+	f.Add([]byte(hostEvent))
+	f.Add([]byte(`{"SchemaVersion":"1.0","Sequence":7,"InvocationEventType":"ACTION_FAILED","ActionData":{"Type":"PlayAudio","Parameters":{"CallId":"c"},"ErrorType":"x"},"CallDetails":{}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		compareWithReference(t, data)
 	})

@@ -106,13 +106,15 @@ func beginObject(dst []byte) object { return object{b: append(dst, '{')} }
 func (o *object) end() []byte { return append(o.b, '}') }
 
 func (o *object) key(name string) {
+	b := o.b
 	if o.n > 0 {
-		o.b = append(o.b, ',')
+		b = append(b, ',', '"')
+	} else {
+		b = append(b, '"')
 	}
 	o.n++
-	o.b = append(o.b, '"')
-	o.b = append(o.b, name...) // names are constants without escapes
-	o.b = append(o.b, '"', ':')
+	b = append(b, name...) // names are constants without escapes
+	o.b = append(b, '"', ':')
 }
 
 // str writes a string member, omitted when empty.

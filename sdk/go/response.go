@@ -31,10 +31,8 @@ type Response struct {
 // Respond returns a response with the given actions; with none it is an
 // empty action list (Actions: []).
 func Respond(actions ...Action) *Response {
-	if actions == nil {
-		actions = []Action{}
-	}
-	return &Response{Actions: actions}
+	// A copy, so that the variadic slice does not escape to the heap.
+	return &Response{Actions: append(make([]Action, 0, len(actions)), actions...)}
 }
 
 // Add appends actions to the response.
@@ -63,15 +61,20 @@ func (r *Response) Attribute(k string) string { return r.TransactionAttributes[k
 
 // AppendJSON appends the response JSON to dst.
 func (r *Response) AppendJSON(dst []byte) []byte {
-	sv := r.SchemaVersion
-	if sv == "" {
-		sv = SchemaVersion
+	// The common head in one append: each append is several calls and
+	// branches in a Go Wasm guest.
+	o := object{b: dst, n: 1}
+	if sv := r.SchemaVersion; sv == "" || sv == SchemaVersion {
+		if r.Actions != nil && len(r.Actions) == 0 && r.TransactionAttributes == nil {
+			return append(dst, `{"SchemaVersion":"1.0","Actions":[]}`...)
+		}
+		o.b = append(o.b, `{"SchemaVersion":"1.0"`...)
+	} else {
+		o = beginObject(dst)
+		o.strAlways("SchemaVersion", sv)
 	}
-	o := beginObject(dst)
-	o.strAlways("SchemaVersion", sv)
 	if r.Actions != nil {
-		o.key("Actions")
-		o.b = append(o.b, '[')
+		o.b = append(o.b, `,"Actions":[`...)
 		for i, a := range r.Actions {
 			if i > 0 {
 				o.b = append(o.b, ',')
@@ -89,13 +92,12 @@ func (r *Response) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil
 
 // AppendJSON appends the action JSON to dst.
 func (a Action) AppendJSON(dst []byte) []byte {
-	o := beginObject(dst)
-	o.strAlways("Type", a.Type)
-	o.key("Parameters")
+	dst = appendString(append(dst, `{"Type":`...), a.Type)
+	dst = append(dst, `,"Parameters":`...)
 	if a.Parameters == nil {
-		o.b = append(o.b, '{', '}')
+		dst = append(dst, '{', '}')
 	} else {
-		o.b = a.Parameters.AppendJSON(o.b)
+		dst = a.Parameters.AppendJSON(dst)
 	}
-	return o.end()
+	return append(dst, '}')
 }

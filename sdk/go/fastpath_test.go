@@ -1,0 +1,110 @@
+package mediaserver
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// hostEvent is an event as the host writes it (compact, abi.Event order).
+const hostEvent = `{"SchemaVersion":"1.0","Sequence":3,"InvocationEventType":"CALL_UPDATE_REQUESTED",` +
+	`"ActionData":{"Type":"CallUpdateRequest","Parameters":{"Arguments":{"JoinToken":"tok","MeetingRegion":"local"}}},` +
+	`"CallDetails":{"TransactionId":"txn","AwsAccountId":"demo","AwsRegion":"local","SipRuleId":"r","SipMediaApplicationId":"sma",` +
+	`"Participants":[{"CallId":"c1","ParticipantTag":"LEG-A","To":"+1","From":"+2","Direction":"Inbound","StartTimeInMilliseconds":"1","Status":"Connected"}]}}`
+
+// TestHostLayout checks that events in the host's layout take the fast
+// path of decodeEventLazy, that any deviation takes the general one, and
+// that both decode like encoding/json.
+func TestHostLayout(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		fast  bool
+	}{
+		{name: "host event", input: hostEvent, fast: true},
+		{name: "no action data", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"NEW_INBOUND_CALL","CallDetails":{"TransactionId":"t"}}`, fast: true},
+		{name: "no call details", input: `{"SchemaVersion":"1.0","Sequence":12,"InvocationEventType":"HANGUP","ActionData":{"Type":"Hangup"}}`, fast: true},
+		{name: "only the type", input: `{"SchemaVersion":"1.0","Sequence":0,"InvocationEventType":"RINGING"}`, fast: true},
+		{name: "every type", input: `{"SchemaVersion":"1.0","Sequence":9,"InvocationEventType":"INVALID_LAMBDA_RESPONSE"}`, fast: true},
+		{name: "action failed", input: `{"SchemaVersion":"1.0","Sequence":9,"InvocationEventType":"ACTION_FAILED"}`, fast: true},
+		{name: "call answered", input: `{"SchemaVersion":"1.0","Sequence":9,"InvocationEventType":"CALL_ANSWERED"}`, fast: true},
+		{name: "action successful", input: `{"SchemaVersion":"1.0","Sequence":9,"InvocationEventType":"ACTION_SUCCESSFUL"}`, fast: true},
+		{name: "new outbound call", input: `{"SchemaVersion":"1.0","Sequence":9,"InvocationEventType":"NEW_OUTBOUND_CALL"}`, fast: true},
+		{name: "long sequence", input: `{"SchemaVersion":"1.0","Sequence":123456789012345678,"InvocationEventType":"HANGUP"}`, fast: true},
+		{name: "sequence too long", input: `{"SchemaVersion":"1.0","Sequence":1234567890123456789,"InvocationEventType":"HANGUP"}`},
+		{name: "sequence leading zero", input: `{"SchemaVersion":"1.0","Sequence":01,"InvocationEventType":"HANGUP"}`},
+		{name: "sequence fraction", input: `{"SchemaVersion":"1.0","Sequence":1.5,"InvocationEventType":"HANGUP"}`},
+		{name: "sequence string", input: `{"SchemaVersion":"1.0","Sequence":"1","InvocationEventType":"HANGUP"}`},
+		{name: "unknown type", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUP_X"}`},
+		{name: "same length other type", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUX"}`},
+		{name: "escaped type", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANG\u0055P"}`, fast: true},
+		{name: "other schema", input: `{"SchemaVersion":"2.0","Sequence":1,"InvocationEventType":"HANGUP"}`},
+		{name: "spaced", input: `{"SchemaVersion":"1.0","Sequence":1, "InvocationEventType":"HANGUP"}`},
+		{name: "trailing member", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"INVALID_LAMBDA_RESPONSE","CallDetails":{},"ErrorType":"x"}`},
+		{name: "duplicate call details", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUP","CallDetails":{"TransactionId":"a"},"CallDetails":{"AwsRegion":"b"}}`},
+		{name: "action data after call details", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUP","CallDetails":{},"ActionData":{"Type":"x"}}`},
+		{name: "trailing space", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUP"} `},
+		{name: "null action data", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUP","ActionData":null}`, fast: true},
+		{name: "action data in other order", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"ACTION_FAILED","ActionData":{"ErrorType":"e","Type":"PlayAudio","Parameters":{}}}`, fast: true},
+		{name: "action data type only", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"ACTION_FAILED","ActionData":{"Type":"PlayAudio","ErrorType":"e"}}`, fast: true},
+		{name: "action data duplicate parameters", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"ACTION_FAILED","ActionData":{"Type":"P","Parameters":{"a":1},"parameters":{"b":2}}}`, fast: true},
+		{name: "action data escaped type", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"ACTION_FAILED","ActionData":{"Type":"P\"x","Parameters":[1]}}`, fast: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := []byte(tt.input)
+			want, wantErr := referenceDecode(data)
+			var d decoder
+			var e Event
+			d.recycle(&e)
+			d.reset(data)
+			if got := d.hostLayout(&e); got != tt.fast {
+				t.Fatalf("hostLayout = %v, want %v", got, tt.fast)
+			}
+			d.recycle(&e)
+			err := d.decodeEventLazy(data, &e)
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("decodeEventLazy error = %v, encoding/json error = %v", err, wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if got := view(&e); e.err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("lazy (err %v): %#v\nencoding/json: %#v", e.err, got, want)
+			}
+		})
+	}
+}
+
+func TestEventType(t *testing.T) {
+	names := []string{EventNewInboundCall, EventNewOutboundCall, EventRinging, EventCallAnswered, EventActionSuccessful,
+		EventActionFailed, EventActionInterrupted, EventHangup, EventDigitsReceived, EventCallUpdateRequested,
+		EventInvalidLambdaResponse}
+	for _, n := range names {
+		if got := eventType([]byte(n)); got != n {
+			t.Errorf("eventType(%q) = %q", n, got)
+		}
+		if got := eventType([]byte(strings.ToLower(n))); got != "" {
+			t.Errorf("eventType(%q) = %q, want \"\"", strings.ToLower(n), got)
+		}
+	}
+	if got := eventType(nil); got != "" {
+		t.Errorf("eventType(nil) = %q", got)
+	}
+}
+
+// TestRespondDistinct: every Respond is a new Response a handler may keep.
+func TestRespondDistinct(t *testing.T) {
+	a, b := Respond(), Respond()
+	if a == b {
+		t.Fatal("Respond returned the same Response twice")
+	}
+	if a.Actions == nil || len(a.Actions) != 0 {
+		t.Fatalf("Respond().Actions = %#v, want []", a.Actions)
+	}
+	a.SetAttribute("k", "v")
+	b.SetAttribute("k", "w")
+	if a.Attribute("k") != "v" || b.Attribute("k") != "w" {
+		t.Fatalf("attributes shared: %v %v", a.TransactionAttributes, b.TransactionAttributes)
+	}
+}
