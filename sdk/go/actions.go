@@ -52,7 +52,9 @@ func (p *PlayAudioParams) AppendJSON(dst []byte) []byte {
 }
 
 // PlayAudio returns a PlayAudio action.
-func PlayAudio(p PlayAudioParams) Action { return Action{Type: "PlayAudio", Parameters: &p} }
+func PlayAudio(p PlayAudioParams) Action {
+	return Action{Type: "PlayAudio", Parameters: box(&guest.params.playAudio, p)}
+}
 
 // PlayAudioAndGetDigitsParams: play AudioSource and collect digits.
 type PlayAudioAndGetDigitsParams struct {
@@ -90,7 +92,7 @@ func (p *PlayAudioAndGetDigitsParams) AppendJSON(dst []byte) []byte {
 
 // PlayAudioAndGetDigits returns a PlayAudioAndGetDigits action.
 func PlayAudioAndGetDigits(p PlayAudioAndGetDigitsParams) Action {
-	return Action{Type: "PlayAudioAndGetDigits", Parameters: &p}
+	return Action{Type: "PlayAudioAndGetDigits", Parameters: box(&guest.params.playAudioAndGetDigits, p)}
 }
 
 // SpeechParameters is what SpeakAndGetDigits says.
@@ -138,7 +140,9 @@ func (p *SpeakParams) AppendJSON(dst []byte) []byte {
 }
 
 // Speak returns a Speak action.
-func Speak(p SpeakParams) Action { return Action{Type: "Speak", Parameters: &p} }
+func Speak(p SpeakParams) Action {
+	return Action{Type: "Speak", Parameters: box(&guest.params.speak, p)}
+}
 
 // SpeakAndGetDigitsParams: say SpeechParameters and collect digits.
 type SpeakAndGetDigitsParams struct {
@@ -176,7 +180,7 @@ func (p *SpeakAndGetDigitsParams) AppendJSON(dst []byte) []byte {
 
 // SpeakAndGetDigits returns a SpeakAndGetDigits action.
 func SpeakAndGetDigits(p SpeakAndGetDigitsParams) Action {
-	return Action{Type: "SpeakAndGetDigits", Parameters: &p}
+	return Action{Type: "SpeakAndGetDigits", Parameters: box(&guest.params.speakAndGetDigits, p)}
 }
 
 // PauseParams: silence for DurationInMilliseconds.
@@ -196,7 +200,9 @@ func (p *PauseParams) AppendJSON(dst []byte) []byte {
 }
 
 // Pause returns a Pause action.
-func Pause(p PauseParams) Action { return Action{Type: "Pause", Parameters: &p} }
+func Pause(p PauseParams) Action {
+	return Action{Type: "Pause", Parameters: box(&guest.params.pause, p)}
+}
 
 // HangupParams: end a leg. SipResponseCode is 0 (normal, omitted), 480 or 486.
 type HangupParams struct {
@@ -215,7 +221,9 @@ func (p *HangupParams) AppendJSON(dst []byte) []byte {
 }
 
 // Hangup returns a Hangup action.
-func Hangup(p HangupParams) Action { return Action{Type: "Hangup", Parameters: &p} }
+func Hangup(p HangupParams) Action {
+	return Action{Type: "Hangup", Parameters: box(&guest.params.hangup, p)}
+}
 
 // SendDigitsParams: send DTMF on the leg CallID.
 type SendDigitsParams struct {
@@ -234,7 +242,9 @@ func (p *SendDigitsParams) AppendJSON(dst []byte) []byte {
 }
 
 // SendDigits returns a SendDigits action.
-func SendDigits(p SendDigitsParams) Action { return Action{Type: "SendDigits", Parameters: &p} }
+func SendDigits(p SendDigitsParams) Action {
+	return Action{Type: "SendDigits", Parameters: box(&guest.params.sendDigits, p)}
+}
 
 // ReceiveDigitsParams: a background digit listener (DIGITS_RECEIVED events).
 type ReceiveDigitsParams struct {
@@ -258,7 +268,7 @@ func (p *ReceiveDigitsParams) AppendJSON(dst []byte) []byte {
 
 // ReceiveDigits returns a ReceiveDigits action.
 func ReceiveDigits(p ReceiveDigitsParams) Action {
-	return Action{Type: "ReceiveDigits", Parameters: &p}
+	return Action{Type: "ReceiveDigits", Parameters: box(&guest.params.receiveDigits, p)}
 }
 
 // RecordingDestination is where RecordAudio writes; Type defaults to "S3".
@@ -310,7 +320,9 @@ func (p *RecordAudioParams) AppendJSON(dst []byte) []byte {
 }
 
 // RecordAudio returns a RecordAudio action.
-func RecordAudio(p RecordAudioParams) Action { return Action{Type: "RecordAudio", Parameters: &p} }
+func RecordAudio(p RecordAudioParams) Action {
+	return Action{Type: "RecordAudio", Parameters: box(&guest.params.recordAudio, p)}
+}
 
 // BridgeEndpoint is the party CallAndBridge calls: BridgeEndpointType is
 // "PSTN" (URI is a number) or "AWS" (ARN names a trunk).
@@ -361,7 +373,7 @@ func (p *CallAndBridgeParams) AppendJSON(dst []byte) []byte {
 
 // CallAndBridge returns a CallAndBridge action.
 func CallAndBridge(p CallAndBridgeParams) Action {
-	return Action{Type: "CallAndBridge", Parameters: &p}
+	return Action{Type: "CallAndBridge", Parameters: box(&guest.params.callAndBridge, p)}
 }
 
 // JoinChimeMeetingParams: join the conference room of JoinToken.
@@ -384,7 +396,7 @@ func (p *JoinChimeMeetingParams) AppendJSON(dst []byte) []byte {
 
 // JoinChimeMeeting returns a JoinChimeMeeting action.
 func JoinChimeMeeting(p JoinChimeMeetingParams) Action {
-	return Action{Type: "JoinChimeMeeting", Parameters: &p}
+	return Action{Type: "JoinChimeMeeting", Parameters: box(&guest.params.joinChimeMeeting, p)}
 }
 
 // ModifyChimeMeetingAttendeesParams: Operation "Mute" or "Unmute" the
@@ -414,7 +426,7 @@ func (p *ModifyChimeMeetingAttendeesParams) AppendJSON(dst []byte) []byte {
 
 // ModifyChimeMeetingAttendees returns a ModifyChimeMeetingAttendees action.
 func ModifyChimeMeetingAttendees(p ModifyChimeMeetingAttendeesParams) Action {
-	return Action{Type: "ModifyChimeMeetingAttendees", Parameters: &p}
+	return Action{Type: "ModifyChimeMeetingAttendees", Parameters: box(&guest.params.modifyChimeMeetingAttendees, p)}
 }
 
 // StartBotConversationParams: hand the leg to a conversational bot.
@@ -440,7 +452,7 @@ func (p *StartBotConversationParams) AppendJSON(dst []byte) []byte {
 
 // StartBotConversation returns a StartBotConversation action.
 func StartBotConversation(p StartBotConversationParams) Action {
-	return Action{Type: "StartBotConversation", Parameters: &p}
+	return Action{Type: "StartBotConversation", Parameters: box(&guest.params.startBotConversation, p)}
 }
 
 // CallRecordingDestination is where StartCallRecording writes: Type "S3"
@@ -481,7 +493,7 @@ func (p *StartCallRecordingParams) AppendJSON(dst []byte) []byte {
 
 // StartCallRecording returns a StartCallRecording action.
 func StartCallRecording(p StartCallRecordingParams) Action {
-	return Action{Type: "StartCallRecording", Parameters: &p}
+	return Action{Type: "StartCallRecording", Parameters: box(&guest.params.startCallRecording, p)}
 }
 
 // CallIDParams are the parameters of the actions that take only a CallId.
@@ -528,7 +540,9 @@ func (p *VoiceFocusParams) AppendJSON(dst []byte) []byte {
 }
 
 // VoiceFocus returns a VoiceFocus action.
-func VoiceFocus(p VoiceFocusParams) Action { return Action{Type: "VoiceFocus", Parameters: &p} }
+func VoiceFocus(p VoiceFocusParams) Action {
+	return Action{Type: "VoiceFocus", Parameters: box(&guest.params.voiceFocus, p)}
+}
 
 // CustomAction returns an action of any type with verbatim parameters.
 func CustomAction(typ string, params RawJSON) Action {

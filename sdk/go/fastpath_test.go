@@ -76,6 +76,67 @@ func TestHostLayout(t *testing.T) {
 	}
 }
 
+// TestTrustedLayout: in the reactor the decoder trusts the host's layout
+// (ABI SPEC section 13) and leaves CallDetails uncrossed until asked for;
+// events in that layout still decode like encoding/json.
+func TestTrustedLayout(t *testing.T) {
+	call := `"CallDetails":{"TransactionId":"t\u00e9","TransactionAttributes":{"k":"v}}"},"AwsAccountId":"a",` +
+		`"Participants":[{"CallId":"c1","ParticipantTag":"LEG-A","SipHeaders":{"X-A":"}}"}},{"CallId":"c2","ParticipantTag":"LEG-B"}]}`
+	for _, tt := range []struct {
+		name, input string
+	}{
+		{name: "host event", input: hostEvent},
+		{name: "no action data", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"NEW_INBOUND_CALL",` + call + `}`},
+		{name: "action data", input: `{"SchemaVersion":"1.0","Sequence":2,"InvocationEventType":"ACTION_SUCCESSFUL","ActionData":{"Type":"Pause","Parameters":{}},` + call + `}`},
+		{name: "empty call details", input: `{"SchemaVersion":"1.0","Sequence":2,"InvocationEventType":"HANGUP","CallDetails":{}}`},
+		// The strings after CallDetails end the event in `"}`: the
+		// general path reads them.
+		{name: "invalid lambda response", input: `{"SchemaVersion":"1.0","Sequence":3,"InvocationEventType":"INVALID_LAMBDA_RESPONSE",` +
+			call + `,"ErrorType":"InvalidActionType","ErrorMessage":"bad {}"}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			data := []byte(tt.input)
+			want, err := referenceDecode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := decoder{trustLayout: true}
+			var e Event
+			d.recycle(&e)
+			if err := d.decodeEventLazy(data, &e); err != nil {
+				t.Fatal(err)
+			}
+			if got := view(&e); e.err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("trusted (err %v): %#v\nencoding/json: %#v", e.err, got, want)
+			}
+		})
+	}
+}
+
+// TestTrustedLayoutIsLazy: trusted, a broken CallDetails is found when a
+// handler asks for it, not before: the event was not crossed.
+func TestTrustedLayoutIsLazy(t *testing.T) {
+	data := []byte(`{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUP","CallDetails":{"TransactionId":"a}}`)
+	var plain decoder
+	var e Event
+	plain.recycle(&e)
+	if err := plain.decodeEventLazy(data, &e); err == nil {
+		t.Fatal("untrusted: no error for an unterminated string")
+	}
+	d := decoder{trustLayout: true}
+	d.recycle(&e)
+	if err := d.decodeEventLazy(data, &e); err != nil {
+		t.Fatalf("trusted: %v before CallDetails was asked for", err)
+	}
+	if e.InvocationEventType != EventHangup {
+		t.Fatalf("type %q", e.InvocationEventType)
+	}
+	e.CallDetails()
+	if e.err == nil {
+		t.Fatal("trusted: CallDetails() did not report the unterminated string")
+	}
+}
+
 func TestEventType(t *testing.T) {
 	names := []string{EventNewInboundCall, EventNewOutboundCall, EventRinging, EventCallAnswered, EventActionSuccessful,
 		EventActionFailed, EventActionInterrupted, EventHangup, EventDigitsReceived, EventCallUpdateRequested,

@@ -25,6 +25,9 @@ type decoder struct {
 	buf   []byte // unescaped string scratch, reused
 	arena []byte // the decoded strings of one event
 	lazy  bool   // decoding for dispatch: see decodeEventLazy
+	// trustLayout: the events come from the media server, which writes them
+	// in the layout of ABI SPEC section 13 (the reactor build sets it).
+	trustLayout bool
 
 	// Storage of the previous event, reused by the next (see recycle).
 	spareAttrs  map[string]string

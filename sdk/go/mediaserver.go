@@ -33,6 +33,35 @@ var guest struct {
 	dec     decoder
 	event   Event // reused: see Event
 	command bool  // running as a WASI command: logs go to stderr
+
+	responses slab[Response] // for Respond
+	params    actionParams   // for the action constructors
+}
+
+// actionParams holds a slab per action parameter type (see slab).
+type actionParams struct {
+	playAudio                   slab[PlayAudioParams]
+	playAudioAndGetDigits       slab[PlayAudioAndGetDigitsParams]
+	speak                       slab[SpeakParams]
+	speakAndGetDigits           slab[SpeakAndGetDigitsParams]
+	pause                       slab[PauseParams]
+	hangup                      slab[HangupParams]
+	sendDigits                  slab[SendDigitsParams]
+	receiveDigits               slab[ReceiveDigitsParams]
+	recordAudio                 slab[RecordAudioParams]
+	callAndBridge               slab[CallAndBridgeParams]
+	joinChimeMeeting            slab[JoinChimeMeetingParams]
+	modifyChimeMeetingAttendees slab[ModifyChimeMeetingAttendeesParams]
+	startBotConversation        slab[StartBotConversationParams]
+	startCallRecording          slab[StartCallRecordingParams]
+	voiceFocus                  slab[VoiceFocusParams]
+}
+
+// box returns a pointer to a copy of v from s.
+func box[T any](s *slab[T], v T) *T {
+	p := s.new()
+	*p = v
+	return p
 }
 
 // Handle registers the plugin's handler. Call it from init: in a reactor

@@ -45,6 +45,7 @@ func handleOne(n int) error {
 			return ErrTooLarge
 		}
 	}
+	guest.dec.trustLayout = true // the event is the media server's
 	out, err := dispatch(buf[:got])
 	if err != nil {
 		return err

@@ -26,13 +26,22 @@ type Response struct {
 	// TransactionAttributes replace the call's attributes when non-nil;
 	// an empty map clears them.
 	TransactionAttributes map[string]string
+
+	one [1]Action // Respond's storage for a single action
 }
 
 // Respond returns a response with the given actions; with none it is an
 // empty action list (Actions: []).
 func Respond(actions ...Action) *Response {
-	// A copy, so that the variadic slice does not escape to the heap.
-	return &Response{Actions: append(make([]Action, 0, len(actions)), actions...)}
+	// The actions are copied, so the variadic slice stays on the stack;
+	// one action (the usual case) lives in the Response itself.
+	r := guest.responses.new()
+	if len(actions) <= len(r.one) {
+		r.Actions = append(r.one[:0], actions...)
+	} else {
+		r.Actions = append(make([]Action, 0, len(actions)), actions...)
+	}
+	return r
 }
 
 // Add appends actions to the response.
