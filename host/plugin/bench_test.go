@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,8 +152,9 @@ func BenchmarkInvoke(b *testing.B) {
 // benchEvents are the meeting-join events of BenchmarkLatencyTable, built
 // from the abi types so the envelope has the host's field order.
 func benchEvents(b *testing.B) []struct {
-	name, note string
-	event      []byte
+	name, note, metric string
+	event              []byte
+	memKV              bool // the plugins' store in memory, as the webhook's
 } {
 	call := abi.CallDetails{
 		TransactionID: "7f1c2a9e-5b0d-4c8e-9a51-3e6f2d4b8c01", TransactionAttributes: map[string]string{},
@@ -167,15 +170,47 @@ func benchEvents(b *testing.B) []struct {
 		return out
 	}
 	return []struct {
-		name, note string
-		event      []byte
+		name, note, metric string
+		event              []byte
+		memKV              bool
 	}{
 		{name: "CALL_UPDATE_REQUESTED", event: ev(abi.EventCallUpdateRequested, &abi.ActionData{Type: "CallUpdateRequest",
 			Parameters: json.RawMessage(`{"Arguments":{"JoinToken":"ZjY0ZTk1YWItMDIxYS00NjkyLWJlYzMtZmZmNDk0ZGE2YWVj"}}`)})},
 		{name: "HANGUP", event: ev(abi.EventHangup, &abi.ActionData{Type: "Hangup",
 			Parameters: json.RawMessage(`{"SipResponseCode":"0","CallId":"call-a-5e1d","ParticipantTag":"LEG-A"}`)})},
-		{name: "NEW_INBOUND_CALL", note: "kv_set", event: ev(abi.EventNewInboundCall, nil)},
+		{name: "NEW_INBOUND_CALL", note: "kv_set in memory", metric: "_mem", event: ev(abi.EventNewInboundCall, nil), memKV: true},
+		{name: "NEW_INBOUND_CALL", note: "durable kv_set", event: ev(abi.EventNewInboundCall, nil)},
 	}
+}
+
+// memKV is a KVStore in a map, like the webhook sample's.
+type memKV struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func newMemKV() *memKV { return &memKV{m: map[string][]byte{}} }
+
+func (s *memKV) Get(tenant, key string) ([]byte, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[tenant+"/"+key]
+	return v, ok, nil
+}
+
+func (s *memKV) Set(tenant, key string, val []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[tenant+"/"+key] = bytes.Clone(val)
+	return nil
+}
+
+func (s *memKV) Delete(tenant, key string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.m[tenant+"/"+key]
+	delete(s.m, tenant+"/"+key)
+	return ok, nil
 }
 
 // benchKV opens the tenant store for the NEW_INBOUND_CALL rows: a real bbolt
@@ -239,32 +274,40 @@ func BenchmarkLatencyTable(b *testing.B) {
 	if dir, err := os.UserCacheDir(); err == nil {
 		cache = filepath.Join(dir, "mediaserver-test", "wazero")
 	}
-	r := newRuntime(b, Config{CacheDir: cache, KV: store})
 	type handler struct {
 		name, unit string
 		h          Handler
 	}
-	hs := []handler{{name: "C nop fixture (host floor)", unit: "nop", h: benchLoad(b, r, "nop", fixture(b, "nop"))}}
-	for _, name := range []string{"meetingjoin-c", "meetingjoin-go"} {
-		w, err := os.ReadFile(filepath.Join(examplesDir, name+".wasm"))
-		if err != nil {
-			b.Fatalf("%s not built (run plugins/build.sh): %v", name, err)
-		}
-		unit := strings.TrimPrefix(name, "meetingjoin-")
-		hs = append(hs, handler{name: strings.ToUpper(unit[:1]) + unit[1:] + " (" + name + ")", unit: unit, h: benchLoad(b, r, name, w)})
-	}
 	url, what := webhookURL(b)
 	wh := NewWebhook(url, time.Second, nil)
 	b.Cleanup(func() { _ = wh.Close(context.Background()) })
-	hs = append(hs, handler{name: "webhook (" + what + ")", unit: "webhook", h: wh})
-	hook := len(hs) - 1
+	// handlers loads the nop fixture and the two meeting-join plugins on a
+	// runtime with the given store, and puts the webhook last.
+	handlers := func(store KVStore) []handler {
+		r := newRuntime(b, Config{CacheDir: cache, KV: store})
+		hs := []handler{{name: "C nop fixture (host floor)", unit: "nop", h: benchLoad(b, r, "nop", fixture(b, "nop"))}}
+		for _, name := range []string{"meetingjoin-c", "meetingjoin-go"} {
+			w, err := os.ReadFile(filepath.Join(examplesDir, name+".wasm"))
+			if err != nil {
+				b.Fatalf("%s not built (run plugins/build.sh): %v", name, err)
+			}
+			unit := strings.TrimPrefix(name, "meetingjoin-")
+			hs = append(hs, handler{name: strings.ToUpper(unit[:1]) + unit[1:] + " (" + name + ")", unit: unit, h: benchLoad(b, r, name, w)})
+		}
+		return append(hs, handler{name: "webhook (" + what + ")", unit: "webhook", h: wh})
+	}
+	durable := handlers(store)
+	// The webhook sample keeps its store in memory; so do these plugins,
+	// for the row that compares like with like.
+	inMemory := handlers(newMemKV())
+	hook := len(durable) - 1
 
 	ctx := context.Background()
 	var t strings.Builder
 	fmt.Fprintf(&t, "\n%-32s %-34s %10s %10s %11s %14s %11s\n", "event", "handler", "p50", "p99", "webhook/p50",
 		"p50 alternate", "webhook/p50")
-	samples := make([][]time.Duration, len(hs))
-	alt := make([][]time.Duration, len(hs))
+	samples := make([][]time.Duration, len(durable))
+	alt := make([][]time.Duration, len(durable))
 	for i := range samples {
 		samples[i] = make([]time.Duration, n)
 		alt[i] = make([]time.Duration, n/4)
@@ -277,6 +320,10 @@ func BenchmarkLatencyTable(b *testing.B) {
 	// stack), which evicts its code and data: a cold-cache figure.
 	const block = 500
 	for _, ev := range benchEvents(b) {
+		hs := durable
+		if ev.memKV {
+			hs = inMemory
+		}
 		// Warm up instances, connections and caches; the plugins and the
 		// webhook must agree, or the table compares different work.
 		for i, h := range hs {
@@ -333,10 +380,10 @@ func BenchmarkLatencyTable(b *testing.B) {
 		for i, h := range hs {
 			fmt.Fprintf(&t, "%-32s %-34s %10v %10v %10.1fx %14v %10.1fx\n", name, h.name, p50[i], p99[i],
 				float64(p50[hook])/float64(p50[i]), a50[i], float64(a50[hook])/float64(a50[i]))
-			if ev.note == "" && i != hook {
-				b.ReportMetric(float64(p50[i].Nanoseconds())/1e3, ev.name[:3]+"_"+h.unit+"_p50_µs")
+			if (ev.note == "" || ev.memKV) && i != hook {
+				b.ReportMetric(float64(p50[i].Nanoseconds())/1e3, ev.name[:3]+ev.metric+"_"+h.unit+"_p50_µs")
 				if i > 0 {
-					b.ReportMetric(float64(p50[hook])/float64(p50[i]), ev.name[:3]+"_webhook/"+h.unit)
+					b.ReportMetric(float64(p50[hook])/float64(p50[i]), ev.name[:3]+ev.metric+"_webhook/"+h.unit)
 				}
 			}
 		}
