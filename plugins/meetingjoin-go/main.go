@@ -15,7 +15,7 @@ func handle(e *ms.Event) (*ms.Response, error) {
 		// The sample's "addPendingCall(TransactionId)": remember the call
 		// for the meeting service. The store is optional; the call goes on
 		// without it.
-		if err := ms.KVSet("pending-call/"+e.CallDetails().TransactionID, nil); err != nil {
+		if err := ms.KVSet("pending-call/"+e.TransactionID(), nil); err != nil {
 			ms.Log(ms.LevelWarn, "pending call not stored: "+err.Error())
 		}
 		return ms.Respond(ms.PlayAudio(ms.PlayAudioParams{

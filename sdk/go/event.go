@@ -192,6 +192,32 @@ func (e *Event) Argument(name string) string {
 	return s
 }
 
+// TransactionID returns CallDetails.TransactionId. In the reactor it
+// reads only that member when the host wrote it first (as it does: ABI
+// SPEC section 13), so a handler that keys its state by transaction does
+// not pay for decoding the participants.
+func (e *Event) TransactionID() string {
+	const pre = `{"TransactionId":"`
+	if e.pending&pendingCall == 0 || e.dec == nil || !e.dec.trustLayout || len(e.callAt) != 1 ||
+		!hasAt(e.raw, e.callAt[0], pre) {
+		return e.CallDetails().TransactionID
+	}
+	d := e.dec
+	saved := *d
+	d.data, d.pos, d.depth = e.raw, e.callAt[0]+len(pre)-1, 1 // at the value's quote
+	s, ok := "", false
+	if b, err := d.readString(); err == nil {
+		s, ok = d.save(b), true
+	}
+	arena := d.arena
+	*d = saved
+	d.arena = arena
+	if !ok {
+		return e.CallDetails().TransactionID // which records the error
+	}
+	return s
+}
+
 // ReceivedDigits returns ActionData.ReceivedDigits ("" if absent).
 func (e *Event) ReceivedDigits() string {
 	if a := e.ActionData(); a != nil {

@@ -1,6 +1,7 @@
 package mediaserver
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -134,6 +135,38 @@ func TestTrustedLayoutIsLazy(t *testing.T) {
 	e.CallDetails()
 	if e.err == nil {
 		t.Fatal("trusted: CallDetails() did not report the unterminated string")
+	}
+}
+
+// TestTransactionID: the shortcut and the full decoding agree, trusted or
+// not, and the shortcut leaves the rest of CallDetails undecoded.
+func TestTransactionID(t *testing.T) {
+	for _, tt := range []struct{ name, input, want string }{
+		{name: "host event", input: hostEvent, want: "txn"},
+		{name: "escaped", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUP","CallDetails":{"TransactionId":"t\u00e9\"x","AwsRegion":"r"}}`, want: "té\"x"},
+		{name: "not first", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUP","CallDetails":{"AwsRegion":"r","TransactionId":"t2"}}`, want: "t2"},
+		{name: "absent", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUP","CallDetails":{"AwsRegion":"r"}}`, want: ""},
+		{name: "no call details", input: `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"HANGUP"}`, want: ""},
+	} {
+		for _, trust := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/trust=%v", tt.name, trust), func(t *testing.T) {
+				d := decoder{trustLayout: trust}
+				var e Event
+				d.recycle(&e)
+				if err := d.decodeEventLazy([]byte(tt.input), &e); err != nil {
+					t.Fatal(err)
+				}
+				if got := e.TransactionID(); got != tt.want {
+					t.Fatalf("TransactionID() = %q, want %q", got, tt.want)
+				}
+				if trust && tt.name == "host event" && e.pending&pendingCall == 0 {
+					t.Fatal("the shortcut decoded all of CallDetails")
+				}
+				if got := e.CallDetails().TransactionID; got != tt.want || e.err != nil {
+					t.Fatalf("CallDetails().TransactionID = %q (err %v), want %q", got, e.err, tt.want)
+				}
+			})
+		}
 	}
 }
 
