@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -264,7 +265,7 @@ func (r *Runtime) compile(ctx context.Context, rt wazero.Runtime, tenant, name s
 	}
 	// Deadlines are enforced by instrumentation, not by wazero's
 	// WithCloseOnContextDone (see RATIONALE.md).
-	metered, _, err := meter.Instrument(wasm, meter.Options{Fuel: fuelPerTick, MaxTableElements: maxTableElements})
+	metered, err := r.metered(wasm)
 	if err != nil {
 		return nil, nil, bad("%v", err)
 	}
@@ -278,6 +279,59 @@ func (r *Runtime) compile(ctx context.Context, rt wazero.Runtime, tenant, name s
 		return nil, nil, bad("%s", err)
 	}
 	return info, compiled, nil
+}
+
+// meterOptions are the instrumentation's settings; meterKey names them
+// in the cache, with the rewrite's version.
+var (
+	meterOptions = meter.Options{Fuel: fuelPerTick, MaxTableElements: maxTableElements}
+	meterKey     = fmt.Sprintf("v%d-f%d-t%d", meter.Version, meterOptions.Fuel, meterOptions.MaxTableElements)
+)
+
+// metered instruments wasm (package meter), through a cache beside
+// wazero's when the runtime has a cache directory: the rewrite of a Go
+// module takes tens of milliseconds, which a restart would otherwise pay
+// per plugin. Like compiled code, the cache is trusted when read back.
+func (r *Runtime) metered(wasm []byte) ([]byte, error) {
+	var path string
+	if r.cfg.CacheDir != "" {
+		sum := sha256.Sum256(wasm)
+		path = filepath.Join(r.cfg.CacheDir, "metered", hex.EncodeToString(sum[:])+"-"+meterKey+".wasm")
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return b, nil
+		}
+	}
+	out, _, err := meter.Instrument(wasm, meterOptions)
+	if err != nil || path == "" {
+		return out, err
+	}
+	if err := writeFileAtomic(path, out); err != nil {
+		r.log.Warn("plugin: caching an instrumented module", "err", err) // only slower next time
+	}
+	return out, nil
+}
+
+// writeFileAtomic writes b to path through a temporary file and a rename,
+// so a reader never sees part of it.
+func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+	}
+	return err
 }
 
 // inspect applies the ABI rules to a compiled module.

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/kv"
 	"github.com/wasmvoice/mediaserver/host/plugin/internal/wasmasm"
+	"github.com/wasmvoice/mediaserver/host/plugin/meter"
 )
 
 // fixtureOnce builds testdata/bin/*.wasm once per test binary.
@@ -742,5 +744,51 @@ func TestDeadlineAfterQuickEvents(t *testing.T) {
 	}
 	if _, err := p.Invoke(context.Background(), testEvent(4)); err != nil {
 		t.Fatalf("event after the timeout (new instance): %v", err)
+	}
+}
+
+// TestMeteredCache: with a cache directory, the instrumented module is
+// kept there, and a second runtime (a restart) takes it from there rather
+// than instrumenting again: shown by planting another module in its place.
+func TestMeteredCache(t *testing.T) {
+	dir := t.TempDir()
+	good, nop := fixture(t, "good"), fixture(t, "nop")
+	load := func() *Plugin {
+		r := newRuntime(t, Config{CacheDir: dir})
+		p, err := r.Load(context.Background(), "t", "good", good, &Limits{Deadline: time.Minute, InitDeadline: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	res, err := load().Invoke(context.Background(), testEvent(7))
+	if err != nil || seqOf(t, res.Response) != "7" {
+		t.Fatalf("first load: %v", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "metered", "*.wasm"))
+	if len(files) != 1 {
+		t.Fatalf("cached modules %v, want one", files)
+	}
+	cached, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := meter.Instrument(good, meterOptions)
+	if err != nil || !bytes.Equal(cached, want) {
+		t.Fatalf("the cached module is not the instrumented one (%v)", err)
+	}
+	planted, _, err := meter.Instrument(nop, meterOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files[0], planted, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err = load().Invoke(context.Background(), testEvent(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(res.Response, []byte(`"seq"`)) {
+		t.Fatalf("second load ran the module again instead of the cached one: %s", res.Response)
 	}
 }

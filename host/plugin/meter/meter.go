@@ -34,6 +34,10 @@ import (
 	"fmt"
 )
 
+// Version changes whenever Instrument's output for the same input does:
+// hosts that cache instrumented modules key them by it.
+const Version = 1
+
 // The host function the instrumented code imports.
 const (
 	ImportModule = "mediaserver_meter"
