@@ -32,6 +32,7 @@ package meter
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Version changes whenever Instrument's output for the same input does:
@@ -548,6 +549,9 @@ func (ed *editor) constExpr(r *reader, w []byte) []byte {
 func (ed *editor) custom(body []byte) (out []byte, keep bool) {
 	r := &reader{b: body}
 	name := r.name()
+	if !utf8.ValidString(name) {
+		fail("custom section name is not valid UTF-8")
+	}
 	if len(name) >= 7 && name[:7] == ".debug_" {
 		return nil, false
 	}
@@ -568,6 +572,10 @@ func (ed *editor) custom(body []byte) (out []byte, keep bool) {
 		sub := &reader{b: r.bytes(int(r.u32()))}
 		var sw []byte
 		switch id {
+		case 0: // module name: checked, because wazero decodes it by its
+			// content and not by the subsection's size, and would read
+			// on into the sections that follow
+			sw = appendName(nil, validName(sub.name()))
 		case 1: // function names: namemap
 			sw = ed.nameMap(sub, nil)
 		case 2, 3: // local and label names: indirect namemap
@@ -593,7 +601,16 @@ func (ed *editor) nameMap(r *reader, w []byte) []byte {
 	w = appendU32(w, uint32(n))
 	for range n {
 		w = appendU32(w, ed.fn(r.u32()))
-		w = appendName(w, r.name())
+		w = appendName(w, validName(r.name()))
 	}
 	return w
+}
+
+// validName fails on a name that is not UTF-8, as wazero would refuse the
+// name section for it (custom then drops the section).
+func validName(s string) string {
+	if !utf8.ValidString(s) {
+		fail("name is not valid UTF-8")
+	}
+	return s
 }
