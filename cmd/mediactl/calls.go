@@ -133,11 +133,7 @@ func (s *session) callUpdate(args []string) error {
 
 func (s *session) callHangup(args []string) error {
 	fs := s.flagSet("call hangup", usageCallHangup)
-	pos, err := s.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	c, err := s.client()
+	c, pos, err := s.connect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -153,10 +149,7 @@ func (s *session) callHangup(args []string) error {
 
 func (s *session) calls(args []string) error {
 	fs := s.flagSet("calls", usageCalls)
-	if _, err := s.parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	c, err := s.client()
+	c, _, err := s.connect(fs, args, 0, 0)
 	if err != nil {
 		return err
 	}

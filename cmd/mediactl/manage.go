@@ -133,10 +133,7 @@ Example:
 
 func (s *session) appList(args []string) error {
 	fs := s.flagSet("app list", usageAppList)
-	if _, err := s.parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	c, err := s.client()
+	c, _, err := s.connect(fs, args, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -184,11 +181,7 @@ func (s *session) appCreate(args []string) error {
 
 func (s *session) appDelete(args []string) error {
 	fs := s.flagSet("app delete", usageAppDelete)
-	pos, err := s.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	c, err := s.client()
+	c, pos, err := s.connect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -200,10 +193,7 @@ func (s *session) appDelete(args []string) error {
 
 func (s *session) numberList(args []string) error {
 	fs := s.flagSet("number list", usageNumberList)
-	if _, err := s.parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	c, err := s.client()
+	c, _, err := s.connect(fs, args, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -289,10 +279,7 @@ func (s *session) numberRoute(args []string) error {
 
 func (s *session) keyList(args []string) error {
 	fs := s.flagSet("key list", usageKeyList)
-	if _, err := s.parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	c, err := s.client()
+	c, _, err := s.connect(fs, args, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -344,11 +331,7 @@ func (s *session) keyCreate(args []string) error {
 
 func (s *session) keyRevoke(args []string) error {
 	fs := s.flagSet("key revoke", usageKeyRevoke)
-	pos, err := s.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	c, err := s.client()
+	c, pos, err := s.connect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -390,11 +373,7 @@ func (s *session) objectPut(args []string) error {
 
 func (s *session) objectGet(args []string) error {
 	fs := s.flagSet("object get", usageObjectGet)
-	pos, err := s.parse(fs, args, 2, 3)
-	if err != nil {
-		return err
-	}
-	c, err := s.client()
+	c, pos, err := s.connect(fs, args, 2, 3)
 	if err != nil {
 		return err
 	}
@@ -456,11 +435,7 @@ func (s *session) objectList(args []string) error {
 
 func (s *session) objectDelete(args []string) error {
 	fs := s.flagSet("object delete", usageObjectDelete)
-	pos, err := s.parse(fs, args, 2, 2)
-	if err != nil {
-		return err
-	}
-	c, err := s.client()
+	c, pos, err := s.connect(fs, args, 2, 2)
 	if err != nil {
 		return err
 	}

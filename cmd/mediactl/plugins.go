@@ -121,10 +121,7 @@ func (s *session) pluginUpload(args []string) error {
 
 func (s *session) pluginList(args []string) error {
 	fs := s.flagSet("plugin list", usagePluginList)
-	if _, err := s.parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	c, err := s.client()
+	c, _, err := s.connect(fs, args, 0, 0)
 	if err != nil {
 		return err
 	}

@@ -155,6 +155,17 @@ func (s *session) usageErr(format string, a ...any) error {
 
 // client resolves the server flags into a client: -key beats -key-file,
 // which beats MEDIASERVER_API_KEY, which beats ./data/demo-api-key.
+// connect parses a command's flags and positional arguments, then makes
+// its API client: the start of every command that only talks to the API.
+func (s *session) connect(fs *flag.FlagSet, args []string, minArgs, maxArgs int) (*client.Client, []string, error) {
+	pos, err := s.parse(fs, args, minArgs, maxArgs)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.client()
+	return c, pos, err
+}
+
 func (s *session) client() (*client.Client, error) {
 	secret := s.key
 	switch {
