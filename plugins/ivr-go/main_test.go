@@ -4,40 +4,15 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 
 	ms "github.com/wasmvoice/mediaserver/sdk/go"
+	"github.com/wasmvoice/mediaserver/sdk/go/mstest"
 )
 
 // TestGolden runs the golden files natively through the SDK's host
 // emulator (the root module runs them against the Wasm builds).
-func TestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.golden")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".golden"), func(t *testing.T) {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			event, want, ok := strings.Cut(string(b), "\n----\n")
-			if !ok {
-				t.Fatalf("%s: no ---- separator", f)
-			}
-			got, err := ms.NewHost().Invoke([]byte(event))
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertJSON(t, got, want)
-		})
-	}
-}
+func TestGolden(t *testing.T) { mstest.Golden(t, "testdata/*.golden") }
 
 // response is the part of a response the call flow test follows.
 type response struct {
@@ -126,18 +101,4 @@ func invoke(t *testing.T, h *ms.Host, event []byte) response {
 		t.Fatalf("response %s: %v", out, err)
 	}
 	return r
-}
-
-func assertJSON(t *testing.T, got []byte, want string) {
-	t.Helper()
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("response is not JSON: %v\n%s", err, got)
-	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("golden response is not JSON: %v", err)
-	}
-	if !reflect.DeepEqual(g, w) {
-		t.Fatalf("response\n got: %s\nwant: %s", got, want)
-	}
 }
