@@ -9,8 +9,6 @@ var (
 	ErrBadDigit = errors.New("invalid dtmf digit")
 	// ErrBadDuration is returned for a tone duration outside 40 ms..24 s.
 	ErrBadDuration = errors.New("invalid tone duration")
-	// ErrBadBody is returned for a SIP INFO body without a valid signal.
-	ErrBadBody = errors.New("invalid dtmf info body")
 	// ErrBusy is returned when a Sender is asked to start while playing.
 	ErrBusy = errors.New("dtmf sender busy")
 	// ErrTooLong is returned for a digit string over MaxDigits characters.
