@@ -168,8 +168,7 @@ func (e *Event) Argument(name string) string {
 	// As Parameters.String, but the result goes to the event's arena: no
 	// allocation of its own.
 	d := e.dec
-	saved := *d
-	d.data, d.pos, d.depth = a.Parameters, 0, 0
+	saved := d.detour(a.Parameters, 0, 0)
 	s := ""
 	// The host writes {"Arguments":{"name":"value",…}}: try the first
 	// argument with word compares before the general lookup.
@@ -186,9 +185,7 @@ func (e *Event) Argument(name string) string {
 			s = d.save(b)
 		}
 	}
-	arena := d.arena
-	*d = saved
-	d.arena = arena
+	d.back(saved)
 	return s
 }
 
@@ -203,15 +200,12 @@ func (e *Event) TransactionID() string {
 		return e.CallDetails().TransactionID
 	}
 	d := e.dec
-	saved := *d
-	d.data, d.pos, d.depth = e.raw, e.callAt[0]+len(pre)-1, 1 // at the value's quote
+	saved := d.detour(e.raw, e.callAt[0]+len(pre)-1, 1) // at the value's quote
 	s, ok := "", false
 	if b, err := d.readString(); err == nil {
 		s, ok = d.save(b), true
 	}
-	arena := d.arena
-	*d = saved
-	d.arena = arena
+	d.back(saved)
 	if !ok {
 		return e.CallDetails().TransactionID // which records the error
 	}

@@ -51,6 +51,22 @@ func (d *decoder) reset(data []byte) {
 	}
 }
 
+// detour points d at data for a read aside from the event's decoding and
+// returns the state back restores.
+func (d *decoder) detour(data []byte, pos, depth int) decoder {
+	saved := *d
+	d.data, d.pos, d.depth = data, pos, depth
+	return saved
+}
+
+// back restores the state detour saved, keeping the arena, which holds the
+// strings the detour handed out.
+func (d *decoder) back(saved decoder) {
+	arena := d.arena
+	*d = saved
+	d.arena = arena
+}
+
 // at positions d at offset pos of data (a lazily decoded member of the
 // top-level object), keeping the arena.
 func (d *decoder) at(data []byte, pos int) {

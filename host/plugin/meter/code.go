@@ -4,15 +4,14 @@ package meter
 type kind uint8
 
 const (
-	kCopy     kind = iota // copied as is
-	kBlock                // block, if: opens a frame
-	kLoop                 // opens a loop frame: charged after its header
-	kEnd                  // closes a frame
-	kCall                 // call f: f moves
-	kRefFunc              // ref.func f: f moves
-	kBulk                 // charged by its count operand (top of stack, i32)
-	kGrow                 // memory.grow: charged by its page count
-	kBulkNone             // no bulk charge, but a prefixed instruction
+	kCopy    kind = iota // copied as is
+	kBlock               // block, if: opens a frame
+	kLoop                // opens a loop frame: charged after its header
+	kEnd                 // closes a frame
+	kCall                // call f: f moves
+	kRefFunc             // ref.func f: f moves
+	kBulk                // charged by its count operand (top of stack, i32)
+	kGrow                // memory.grow: charged by its page count
 )
 
 // instr is one decoded instruction of a function body.

@@ -266,13 +266,12 @@ const (
 // write assembles the instrumented module.
 func (m *module) write(opt Options, st *Stats) []byte {
 	ed := &editor{
-		m:         m,
-		fuelType:  m.nTypes,
-		tick:      m.nFuncImp,
-		fuel:      m.nGlobals,
-		shiftFrom: m.nFuncImp,
-		fuelInit:  opt.Fuel,
-		maxTable:  opt.MaxTableElements,
+		m:        m,
+		fuelType: m.nTypes,
+		tick:     m.nFuncImp,
+		fuel:     m.nGlobals,
+		fuelInit: opt.Fuel,
+		maxTable: opt.MaxTableElements,
 	}
 	out := append([]byte(nil), header...)
 	added := map[byte]bool{}
@@ -310,20 +309,19 @@ func (m *module) write(opt Options, st *Stats) []byte {
 // every reference to a defined function moves up by one because the tick
 // import comes before them.
 type editor struct {
-	m         *module
-	fuelType  uint32 // index of the () -> i64 type
-	tick      uint32 // function index of the tick import
-	fuel      uint32 // global index of the counter
-	shiftFrom uint32
-	fuelInit  int64
-	maxTable  uint32
+	m        *module
+	fuelType uint32 // index of the () -> i64 type
+	tick     uint32 // function index of the tick import
+	fuel     uint32 // global index of the counter
+	fuelInit int64
+	maxTable uint32
 }
 
 func (ed *editor) fn(idx uint32) uint32 {
 	if idx >= ed.m.nFuncs {
 		fail("function index %d out of range", idx)
 	}
-	if idx >= ed.shiftFrom {
+	if idx >= ed.tick { // defined functions follow the imports, tick last of them
 		return idx + 1
 	}
 	return idx
