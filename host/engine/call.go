@@ -70,7 +70,7 @@ type legState struct {
 	cancelDial func() // while dialing
 	recUsed    bool   // StartCallRecording ran on this leg (once per leg)
 	rec        CallRecording
-	room       string // the conference room joined (JoinChimeMeeting), by JoinToken
+	room       roomKey // the conference room joined (JoinChimeMeeting)
 }
 
 func (l *legState) id() string {
@@ -678,7 +678,7 @@ func (c *Call) releaseAll() {
 		}
 	}()
 	for _, l := range c.legs {
-		if !l.gone || l.rec != nil || l.room != "" {
+		if !l.gone || l.rec != nil || l.room != (roomKey{}) {
 			c.release(l)
 		}
 	}

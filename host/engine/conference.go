@@ -11,10 +11,12 @@ import (
 // Conferences turns JoinChimeMeeting into local conference rooms (a media
 // mixer per room). It is Config.Conferences.
 //
-// The engine keeps the registry of rooms, shared by all calls: a room is
-// created (NewRoom) on its first join and closed (Room.Close) when its last
-// attendee leaves. A room is named by the JoinToken; the MeetingId given
-// with the first join is an alias for ModifyChimeMeetingAttendees. An
+// The engine keeps the registry of rooms, shared by the calls of one tenant:
+// a room is created (NewRoom) on its first join and closed (Room.Close) when
+// its last attendee leaves. A room is named by the tenant id and the
+// JoinToken, so two tenants that use the same token get two rooms; the
+// MeetingId given with the first join is an alias, within the tenant, for
+// ModifyChimeMeetingAttendees. An
 // attendee is named by its leg's CallId. A leg is in at most one room; it
 // leaves it when it joins another, hangs up, or the call ends.
 //
@@ -22,7 +24,7 @@ import (
 // time (under the engine's registry lock): they must be quick and must not
 // call back into the engine.
 type Conferences interface {
-	NewRoom(id string) (Room, error)
+	NewRoom(tenantID, token string) (Room, error)
 }
 
 // Room is one conference room's mixer.
@@ -38,12 +40,15 @@ type Room interface {
 	Close() error
 }
 
+// roomKey names a room: rooms never cross tenants.
+type roomKey struct{ tenant, token string }
+
 // roomRegistry is the engine's set of live rooms.
 type roomRegistry struct {
 	conf    Conferences
 	mu      sync.Mutex
-	rooms   map[string]*roomEntry // by JoinToken
-	aliases map[string]string     // MeetingId -> JoinToken
+	rooms   map[roomKey]*roomEntry // by tenant and JoinToken
+	aliases map[roomKey]roomKey    // tenant and MeetingId -> tenant and JoinToken
 }
 
 type roomEntry struct {
@@ -53,23 +58,23 @@ type roomEntry struct {
 }
 
 func newRoomRegistry(conf Conferences) *roomRegistry {
-	return &roomRegistry{conf: conf, rooms: make(map[string]*roomEntry), aliases: make(map[string]string)}
+	return &roomRegistry{conf: conf, rooms: make(map[roomKey]*roomEntry), aliases: make(map[roomKey]roomKey)}
 }
 
 // join adds attendee (leg) to the room token, creating it if needed.
-func (g *roomRegistry) join(token, meetingID, attendee string, leg Leg) error {
+func (g *roomRegistry) join(token roomKey, meetingID, attendee string, leg Leg) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	r := g.rooms[token]
 	if r == nil {
-		room, err := g.conf.NewRoom(token)
+		room, err := g.conf.NewRoom(token.tenant, token.token)
 		if err != nil {
 			return err
 		}
 		r = &roomEntry{room: room, meetingID: meetingID, attendees: make(map[string]bool)}
 		g.rooms[token] = r
 		if meetingID != "" {
-			g.aliases[meetingID] = token
+			g.aliases[roomKey{token.tenant, meetingID}] = token
 		}
 	}
 	if err := r.room.Add(attendee, leg); err != nil {
@@ -82,7 +87,7 @@ func (g *roomRegistry) join(token, meetingID, attendee string, leg Leg) error {
 
 // leave removes attendee from the room token and closes the room when it
 // is empty.
-func (g *roomRegistry) leave(token, attendee string) error {
+func (g *roomRegistry) leave(token roomKey, attendee string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	r := g.rooms[token]
@@ -94,21 +99,22 @@ func (g *roomRegistry) leave(token, attendee string) error {
 	return errors.Join(err, g.closeIfEmpty(token, r))
 }
 
-func (g *roomRegistry) closeIfEmpty(token string, r *roomEntry) error {
+func (g *roomRegistry) closeIfEmpty(token roomKey, r *roomEntry) error {
 	if len(r.attendees) > 0 {
 		return nil
 	}
 	delete(g.rooms, token)
-	if r.meetingID != "" && g.aliases[r.meetingID] == token {
-		delete(g.aliases, r.meetingID)
+	alias := roomKey{token.tenant, r.meetingID}
+	if r.meetingID != "" && g.aliases[alias] == token {
+		delete(g.aliases, alias)
 	}
 	return r.room.Close()
 }
 
-// setMuted mutes or unmutes attendees of the meeting id (a MeetingId alias
-// or a JoinToken). Unknown meetings and attendees wrap ErrRoomNotFound;
-// nothing changes then.
-func (g *roomRegistry) setMuted(id string, attendees []string, muted bool) error {
+// setMuted mutes or unmutes attendees of the tenant's meeting id (a
+// MeetingId alias or a JoinToken). Unknown meetings and attendees wrap
+// ErrRoomNotFound; nothing changes then.
+func (g *roomRegistry) setMuted(id roomKey, attendees []string, muted bool) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	r := g.rooms[id]
@@ -116,11 +122,11 @@ func (g *roomRegistry) setMuted(id string, attendees []string, muted bool) error
 		r = g.rooms[tok]
 	}
 	if r == nil {
-		return fmt.Errorf("%w: meeting %s", ErrRoomNotFound, id)
+		return fmt.Errorf("%w: meeting %s", ErrRoomNotFound, id.token)
 	}
 	for _, a := range attendees {
 		if !r.attendees[a] {
-			return fmt.Errorf("%w: attendee %s is not in meeting %s", ErrRoomNotFound, a, id)
+			return fmt.Errorf("%w: attendee %s is not in meeting %s", ErrRoomNotFound, a, id.token)
 		}
 	}
 	for _, a := range attendees {
@@ -148,20 +154,21 @@ func startJoinMeeting(c *Call, a abi.Action, params any) (runner, outcome) {
 	}
 	l := c.target
 	c.leaveRooms(l)
-	if err := c.e.rooms.join(p.JoinToken, p.MeetingID, l.id(), l.leg); err != nil {
+	room := roomKey{c.app.TenantID, p.JoinToken}
+	if err := c.e.rooms.join(room, p.MeetingID, l.id(), l.leg); err != nil {
 		return nil, failed(abi.SystemException, fmt.Sprintf("%s: %v", a.Type, err))
 	}
-	l.room = p.JoinToken
+	l.room = room
 	return nil, outcome{}
 }
 
 // leaveRooms takes leg l out of its conference room, if any.
 func (c *Call) leaveRooms(l *legState) {
-	if l.room == "" {
+	if l.room == (roomKey{}) {
 		return
 	}
 	room := l.room
-	l.room = ""
+	l.room = roomKey{}
 	if err := c.e.rooms.leave(room, l.id()); err != nil {
 		c.log.Warn("leaving the conference room failed", "participant", l.tag, "err", err)
 	}
@@ -180,7 +187,7 @@ func startModifyAttendees(c *Call, a abi.Action, params any) (runner, outcome) {
 	if c.e.cfg.Conferences == nil {
 		return nil, failed(abi.SystemException, fmt.Sprintf("%s: this server has no conference service", a.Type))
 	}
-	if err := c.e.rooms.setMuted(p.MeetingID, p.AttendeeList, p.Operation == abi.OperationMute); err != nil {
+	if err := c.e.rooms.setMuted(roomKey{c.app.TenantID, p.MeetingID}, p.AttendeeList, p.Operation == abi.OperationMute); err != nil {
 		if errors.Is(err, ErrRoomNotFound) {
 			return nil, failed(abi.ResourceNotFound, fmt.Sprintf("%s: %v", a.Type, err))
 		}

@@ -31,7 +31,8 @@ func (f *fakeConferences) Ops() []string {
 	return append([]string(nil), f.ops...)
 }
 
-func (f *fakeConferences) NewRoom(id string) (Room, error) {
+func (f *fakeConferences) NewRoom(tenantID, token string) (Room, error) {
+	id := tenantID + "/" + token
 	f.op("new %s", id)
 	return &fakeRoom{f: f, id: id}, nil
 }
@@ -84,7 +85,7 @@ func TestConferenceRooms(t *testing.T) {
 		actions(modify("Mute", "m-1", "nobody")),
 		actions(modify("Mute", "m-9", "leg-1")),
 	)}
-	c2, err := h.e.Inbound(App{Handler: p2}, leg2, CallInfo{})
+	c2, err := h.e.Inbound(App{TenantID: "tenant-1", Handler: p2}, leg2, CallInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,9 +111,9 @@ func TestConferenceRooms(t *testing.T) {
 	c2.RemoteHangup()
 	c2.settle()
 	wantConf := []string{
-		"new tok-1", "add tok-1 leg-1 leg-1", "add tok-1 leg-2 leg-2",
-		"mute tok-1 leg-1 true", "mute tok-1 leg-1 false",
-		"remove tok-1 leg-1", "remove tok-1 leg-2", "close tok-1",
+		"new tenant-1/tok-1", "add tenant-1/tok-1 leg-1 leg-1", "add tenant-1/tok-1 leg-2 leg-2",
+		"mute tenant-1/tok-1 leg-1 true", "mute tenant-1/tok-1 leg-1 false",
+		"remove tenant-1/tok-1 leg-1", "remove tenant-1/tok-1 leg-2", "close tenant-1/tok-1",
 	}
 	if got := conf.Ops(); !equalStrings(got, wantConf) {
 		t.Fatalf("room ops:\n got %q\nwant %q", got, wantConf)
@@ -127,9 +128,46 @@ func TestJoinAnotherRoomLeavesTheFirst(t *testing.T) {
 	h := newHarness(t, bySeq(actions(join("a", ""), join("b", ""))))
 	h.e = New(Config{Clock: h.clock, Conferences: conf})
 	h.start()
-	want := []string{"new a", "add a leg-1 leg-1", "remove a leg-1", "close a", "new b", "add b leg-1 leg-1"}
+	want := []string{"new tenant-1/a", "add tenant-1/a leg-1 leg-1", "remove tenant-1/a leg-1", "close tenant-1/a",
+		"new tenant-1/b", "add tenant-1/b leg-1 leg-1"}
 	if got := conf.Ops(); !equalStrings(got, want) {
 		t.Fatalf("room ops:\n got %q\nwant %q", got, want)
+	}
+}
+
+// Two tenants that use the same JoinToken and MeetingId get two rooms, and
+// neither can mute the other's attendees.
+func TestConferenceRoomsAreTenantScoped(t *testing.T) {
+	conf := &fakeConferences{}
+	h := newHarness(t, bySeq(actions(join("shared", "m-1"))))
+	h.e = New(Config{Clock: h.clock, Conferences: conf})
+	h.start()
+	leg2 := newFakeLeg("leg-2")
+	p2 := &fakePlugin{script: bySeq(
+		actions(join("shared", "m-1")),
+		actions(modify("Mute", "m-1", "leg-1")),
+		actions(modify("Mute", "shared", "leg-1")),
+	)}
+	c2, err := h.e.Inbound(App{TenantID: "tenant-2", Handler: p2}, leg2, CallInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.settle()
+	want := []string{"NEW_INBOUND_CALL", "ACTION_SUCCESSFUL", "ACTION_FAILED", "ACTION_FAILED"}
+	if got := p2.Types(); !equalStrings(got, want) {
+		t.Fatalf("events:\n got %q\nwant %q", got, want)
+	}
+	for _, ev := range p2.Events()[2:] {
+		if ev.ActionData.ErrorType != abi.ResourceNotFound {
+			t.Fatalf("mute of another tenant's attendee: %q %q", ev.ActionData.ErrorType, ev.ActionData.ErrorMessage)
+		}
+	}
+	if n := h.e.rooms.size(); n != 2 {
+		t.Fatalf("%d rooms, want one per tenant", n)
+	}
+	wantConf := []string{"new tenant-1/shared", "add tenant-1/shared leg-1 leg-1", "new tenant-2/shared", "add tenant-2/shared leg-2 leg-2"}
+	if got := conf.Ops(); !equalStrings(got, wantConf) {
+		t.Fatalf("room ops:\n got %q\nwant %q", got, wantConf)
 	}
 }
 

@@ -14,20 +14,21 @@ type conferences struct{ s *Server }
 
 var _ engine.Conferences = conferences{}
 
-// NewRoom opens an empty room.
-func (c conferences) NewRoom(id string) (engine.Room, error) {
+// NewRoom opens an empty room of the tenant.
+func (c conferences) NewRoom(tenantID, token string) (engine.Room, error) {
 	if c.s.clock == nil {
 		return nil, ErrNotStarted
 	}
-	c.s.log.Info("conference room opened", "room", id)
-	return &room{id: id, s: c.s, mix: media.NewMixer(c.s.clock), members: map[string]*media.Endpoint{}}, nil
+	c.s.log.Info("conference room opened", "tenant", tenantID, "room", token)
+	return &room{id: token, tenant: tenantID, s: c.s, mix: media.NewMixer(c.s.clock), members: map[string]*media.Endpoint{}}, nil
 }
 
 // room is one conference: attendees by their leg's CallId.
 type room struct {
-	id  string
-	s   *Server
-	mix *media.Mixer
+	id     string
+	tenant string
+	s      *Server
+	mix    *media.Mixer
 
 	mu      sync.Mutex
 	members map[string]*media.Endpoint
@@ -76,6 +77,6 @@ func (r *room) SetMuted(attendee string, muted bool) error {
 
 // Close stops the mixer.
 func (r *room) Close() error {
-	r.s.log.Info("conference room closed", "room", r.id)
+	r.s.log.Info("conference room closed", "tenant", r.tenant, "room", r.id)
 	return r.mix.Close()
 }
