@@ -19,7 +19,7 @@ func BenchmarkEndpointTick(b *testing.B) {
 	clock := NewClock(WithShards(1))
 	sink, sinkAddr := udpPeerB(b)
 	defer sink.Close()
-	e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Remote: sinkAddr})
+	e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, Remote: sinkAddr})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,11 +54,11 @@ func BenchmarkEndpoints1000(b *testing.B) {
 		}
 	}()
 	for i := 0; i < 500; i++ {
-		x, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports})
+		x, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true})
 		if err != nil {
 			b.Fatal(err)
 		}
-		y, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Remote: x.LocalAddr()})
+		y, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, Remote: x.LocalAddr()})
 		if err != nil {
 			x.Close()
 			b.Fatal(err)
@@ -119,12 +119,12 @@ func BenchmarkBridge(b *testing.B) {
 			defer sinkB.Close()
 			// TelephoneEvent set: no in-band detector, so the relay path
 			// never decodes.
-			legA, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Remote: addrA, Codec: tt.ca, TelephoneEvent: 101})
+			legA, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, Remote: addrA, Codec: tt.ca, TelephoneEvent: 101})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer legA.Close()
-			legB, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Remote: addrB, Codec: tt.cb, TelephoneEvent: 101})
+			legB, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, Remote: addrB, Codec: tt.cb, TelephoneEvent: 101})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -169,9 +169,9 @@ func BenchmarkBridgeNoSend(b *testing.B) {
 			ports, _ := NewPortPool(loopback, 0, 0)
 			clock := NewClock(WithShards(1))
 			remote := netip.MustParseAddrPort("127.0.0.1:9")
-			legA, _ := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Remote: remote, TelephoneEvent: 101})
+			legA, _ := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, Remote: remote, TelephoneEvent: 101})
 			defer legA.Close()
-			legB, _ := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Remote: remote, TelephoneEvent: 101})
+			legB, _ := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, Remote: remote, TelephoneEvent: 101})
 			defer legB.Close()
 			br, err := NewBridge(legA, legB, BridgeConfig{Transcode: transcode})
 			if err != nil {
@@ -223,7 +223,7 @@ func BenchmarkBridgedCalls(b *testing.B) {
 		}
 	}()
 	for i := 0; i < 2*calls; i++ {
-		e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Remote: phoneAddr, TelephoneEvent: 101})
+		e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, Remote: phoneAddr, TelephoneEvent: 101})
 		if err != nil {
 			b.Fatal(err)
 		}

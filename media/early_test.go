@@ -233,7 +233,7 @@ func TestSetSourceRacesClock(t *testing.T) {
 	}
 	peer, peerAddr := udpPeer(t)
 	clock := NewClock(WithShards(1), WithInterval(time.Millisecond))
-	e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Remote: peerAddr})
+	e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, Remote: peerAddr})
 	if err != nil {
 		t.Fatal(err)
 	}

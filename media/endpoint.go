@@ -21,8 +21,11 @@ import (
 
 // EndpointConfig describes one call leg's media.
 type EndpointConfig struct {
-	Clock *Clock      // required: drives the endpoint
-	Ports *PortPool   // required: where the socket comes from
+	Clock *Clock    // required: drives the endpoint
+	Ports *PortPool // required: where the socket comes from
+	// Owner is whose share of Ports the socket counts against (a tenant);
+	// "" counts against no share.
+	Owner string
 	Codec codec.Codec // negotiated audio codec (PCMU = 0 by default)
 	// TelephoneEvent is the negotiated RFC 4733 payload type (96-127); 0
 	// means none: digits are then detected and sent in-band.
@@ -30,8 +33,15 @@ type EndpointConfig struct {
 	// Remote is the address from the SDP; it may be unset with Symmetric.
 	Remote netip.AddrPort
 	// Symmetric latches the remote to the source of the first packet
-	// received (comedia, for peers behind NAT), once.
+	// received (comedia, for peers behind NAT); see Endpoint.
 	Symmetric bool
+	// Confirmed says the remote is known to be the peer: the SDP came in
+	// the answer to our own offer. Otherwise nothing is sent until Confirm
+	// (the ACK of our 200 OK) or until a packet arrives from the remote.
+	Confirmed bool
+	// Targets refuses remotes media must not go to (multicast, broadcast,
+	// the server's own sockets); nil applies only the address-free rules.
+	Targets *Targets
 	// OnDigit receives every detected digit, in order and never
 	// concurrently: an RFC 4733 digit on the endpoint's reader goroutine as
 	// its end packet arrives, an in-band digit (or one whose end packets
@@ -51,6 +61,7 @@ type EndpointConfig struct {
 type Stats struct {
 	RxPackets   uint64 // accepted audio and event packets
 	RxForeign   uint64 // from an address other than the remote: dropped
+	RxRefused   uint64 // from an address media may not go to (Targets): dropped
 	RxMalformed uint64 // short, wrong version, unparsable: dropped
 	RxUnknownPT uint64 // payload type not negotiated: dropped
 	RxBadSize   uint64 // audio payload empty or over 60 ms: dropped
@@ -78,9 +89,13 @@ type Endpoint struct {
 	closed    bool
 	codec     codec.Codec
 	tevent    uint8
-	remote    netip.AddrPort
+	remote    netip.AddrPort // where we send: the SDP's address or the latched source
+	sdp       netip.AddrPort // the SDP's address
 	symmetric bool
-	latched   bool
+	latch     latchState
+	confirmed bool
+	targets   *Targets
+	foreignAt netip.AddrPort // the first foreign source, logged once
 	jb        *jitter.Buffer
 	rx        *dtmf.Receiver
 	detector  *dtmf.Detector
@@ -140,7 +155,7 @@ type Endpoint struct {
 	fwd      forwarded
 
 	rxPackets, rxForeign, rxMalformed, rxUnknownPT, rxBadSize atomic.Uint64
-	rxInactive                                                atomic.Uint64
+	rxInactive, rxRefused                                     atomic.Uint64
 	txPackets, txErrors                                       atomic.Uint64
 
 	readerDone chan struct{}
@@ -162,7 +177,7 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if cfg.Direction > Inactive {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, ErrDirection)
 	}
-	conn, err := cfg.Ports.Listen()
+	conn, err := cfg.Ports.ListenFor(cfg.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -175,8 +190,11 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		local:      conn.LocalAddr().(*net.UDPAddr).AddrPort(),
 		log:        cfg.Logger,
 		now:        cfg.Now,
-		remote:     cfg.Remote,
+		remote:     unmapped(cfg.Remote),
+		sdp:        unmapped(cfg.Remote),
 		symmetric:  cfg.Symmetric,
+		confirmed:  cfg.Confirmed,
+		targets:    cfg.Targets,
 		jb:         jitter.New(),
 		onDigit:    cfg.OnDigit,
 		ssrc:       binary.BigEndian.Uint32(seed[0:4]),
@@ -210,21 +228,42 @@ func (e *Endpoint) addDigit(d dtmf.Received) { e.digits = append(e.digits, d) }
 // LocalAddr is the socket's address, for the SDP answer.
 func (e *Endpoint) LocalAddr() netip.AddrPort { return e.local }
 
+// latchState is how far symmetric RTP has moved the remote.
+type latchState uint8
+
+const (
+	latchNone        latchState = iota // sending to the SDP's address
+	latchProvisional                   // to another port of the SDP's IP, or any source when the SDP's address cannot be the peer's
+	latchFinal                         // to the SDP's exact address: nothing moves it again
+)
+
 // mayLatch reports whether a packet from a source other than the remote
-// may move the remote there (symmetric RTP, once). To keep a stream from
-// being hijacked by whoever sends first, the source must have the SDP's IP
-// (a NAT may change the port), unless the SDP address cannot be the real
-// one: unset, unspecified, or private/link-local/CGNAT while the packet
-// comes from elsewhere — a phone behind NAT. Caller holds e.mu.
+// may move the remote there (symmetric RTP). To keep a stream from being
+// hijacked by whoever sends first:
+//   - a packet from the SDP's exact address always latches, for good: the
+//     SDP's port is preferred to any other;
+//   - otherwise only the first source may latch, provisionally, and only
+//     from the SDP's IP (a NAT may change the port), or from anywhere when
+//     the SDP address cannot be the real one: unset, unspecified, or
+//     private/link-local/CGNAT — a phone behind NAT;
+//   - never from an address media may not go to (Targets).
+//
+// Caller holds e.mu.
 func (e *Endpoint) mayLatch(from netip.AddrPort) bool {
-	if !e.symmetric || e.latched {
+	if !e.symmetric || e.latch == latchFinal {
 		return false
 	}
-	sdp := e.remote.Addr()
-	if !sdp.IsValid() || sdp.IsUnspecified() || sdp == from.Addr() {
+	if from == e.sdp {
 		return true
 	}
-	return behindNAT(sdp)
+	if e.latch != latchNone {
+		return false
+	}
+	sdp := e.sdp.Addr()
+	if !sdp.IsValid() || sdp.IsUnspecified() || sdp == from.Addr() || behindNAT(sdp) {
+		return e.targets.Check(from) == nil
+	}
+	return false
 }
 
 // cgnat is the shared address space of carrier-grade NAT (RFC 6598).
@@ -236,13 +275,52 @@ func behindNAT(a netip.Addr) bool {
 	return a.IsPrivate() || a.IsLinkLocalUnicast() || cgnat.Contains(a)
 }
 
-// SetRemote changes the remote address (a re-INVITE). With Symmetric the
-// next packet latches the remote again.
+// SetRemote changes the remote address (an SDP answer or a re-INVITE).
+// With Symmetric the next packets latch the remote again. An address that
+// Targets refuses is not used: the endpoint keeps receiving and sends
+// nothing until a valid one is set or latched.
 func (e *Endpoint) SetRemote(addr netip.AddrPort) {
+	addr = unmapped(addr)
+	if err := e.targets.CheckSDP(addr); err != nil {
+		e.log.Warn("rtp: remote address refused", "remote", addr, "err", err)
+		addr = netip.AddrPort{}
+	}
 	e.mu.Lock()
-	e.remote = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
-	e.latched = false
+	e.remote, e.sdp = addr, addr
+	e.latch = latchNone
 	e.mu.Unlock()
+}
+
+// Confirm says the remote is the peer's (the ACK of our 200 OK arrived):
+// the endpoint starts sending. Until then, or until a packet comes from
+// the remote, it sends nothing, so a forged INVITE cannot aim a stream at
+// a third party.
+func (e *Endpoint) Confirm() {
+	e.mu.Lock()
+	was := e.confirmed
+	e.confirmed = true
+	pending := e.newSource && e.source != nil
+	e.mu.Unlock()
+	if !was && pending {
+		e.earlyWanted.Store(true)
+		if e.tickMu.TryLock() {
+			e.sendEarly()
+			e.tickMu.Unlock()
+		}
+	}
+}
+
+// sendsTo reports whether the endpoint may send now, and where. Caller
+// holds e.mu.
+func (e *Endpoint) sendsTo() (netip.AddrPort, bool) {
+	return e.remote, e.dir.Sends() && e.confirmed && e.remote.IsValid()
+}
+
+func unmapped(a netip.AddrPort) netip.AddrPort {
+	if !a.IsValid() {
+		return a
+	}
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
 
 // Remote returns the current remote address.
@@ -369,13 +447,13 @@ func (e *Endpoint) sendEarly() {
 	}
 	e.mu.Lock()
 	src := e.source
-	if e.closed || !e.newSource || src == nil || e.sender.Active() ||
-		!e.dir.Sends() || !e.remote.IsValid() {
+	remote, sending := e.sendsTo()
+	if e.closed || !e.newSource || src == nil || e.sender.Active() || !sending {
 		e.mu.Unlock()
 		return
 	}
 	e.newSource = false
-	remote, c, ptime := e.remote, e.codec, e.ptime
+	c, ptime := e.codec, e.ptime
 	e.mu.Unlock()
 	if !src.ReadFrame(e.out) {
 		e.mu.Lock()
@@ -398,9 +476,13 @@ func (e *Endpoint) sendEarly() {
 }
 
 // AddSink attaches a sink (recorder, silence detector).
+//
+// While a sink is attached the jitter buffer keeps every frame (see
+// jitter.Buffer.SetKeepAll): a recording has no gap but for real loss.
 func (e *Endpoint) AddSink(s Sink) {
 	e.mu.Lock()
 	e.sinks = append(e.sinks, s)
+	e.jb.SetKeepAll(true)
 	e.mu.Unlock()
 }
 
@@ -413,6 +495,7 @@ func (e *Endpoint) RemoveSink(s Sink) {
 			break
 		}
 	}
+	e.jb.SetKeepAll(len(e.sinks) > 0)
 	e.mu.Unlock()
 }
 
@@ -452,6 +535,7 @@ func (e *Endpoint) Stats() Stats {
 		RxUnknownPT: e.rxUnknownPT.Load(),
 		RxBadSize:   e.rxBadSize.Load(),
 		RxInactive:  e.rxInactive.Load(),
+		RxRefused:   e.rxRefused.Load(),
 		TxPackets:   e.txPackets.Load(),
 		TxErrors:    e.txErrors.Load(),
 		Jitter:      js,
@@ -541,25 +625,37 @@ func (e *Endpoint) handlePacketLocked(b []byte, from netip.AddrPort) (digit bool
 	if e.closed {
 		return false
 	}
-	if from != e.remote && !e.mayLatch(from) {
-		e.rxForeign.Add(1)
-		return false
+	latching := from != e.remote || e.symmetric && e.latch == latchNone
+	if latching && !e.mayLatch(from) {
+		if from != e.remote {
+			e.dropForeign(from)
+			return false
+		}
+		latching = false // the SDP's own address without symmetric RTP
 	}
 	if err := e.pkt.Unmarshal(b); err != nil {
 		e.rxMalformed.Add(1)
 		return false
 	}
 	p := &e.pkt
-	if e.symmetric && !e.latched {
+	if latching {
 		// Latch only on a packet of a negotiated payload type, so neither
 		// garbage nor a stray stream moves the remote.
 		if p.PayloadType != e.codec.PayloadType() && (e.tevent == 0 || p.PayloadType != e.tevent) {
 			e.rxUnknownPT.Add(1)
 			return false
 		}
+		if from != e.remote {
+			e.log.Info("rtp: remote latched", "sdp", e.sdp, "from", from)
+		}
 		e.remote = from
-		e.latched = true
+		e.latch = latchProvisional
+		if from == e.sdp {
+			e.latch = latchFinal
+		}
 	}
+	// A packet from where we send proves the peer is there.
+	e.confirmed = true
 	switch {
 	case p.PayloadType == e.codec.PayloadType():
 		if !e.dir.Receives() {
@@ -594,6 +690,25 @@ func (e *Endpoint) handlePacketLocked(b []byte, from netip.AddrPort) (digit bool
 	}
 	e.rxPackets.Add(1)
 	return digit
+}
+
+// dropForeign counts a packet from a source that is neither the remote nor
+// may latch, and logs the first one of the endpoint at WARN with both
+// addresses: a softphone that sends from another address than its SDP
+// announces loses its audio and digits, and the operator must see why.
+// Caller holds e.mu.
+func (e *Endpoint) dropForeign(from netip.AddrPort) {
+	if e.targets.Check(from) != nil {
+		e.rxRefused.Add(1)
+	} else {
+		e.rxForeign.Add(1)
+	}
+	if e.foreignAt.IsValid() {
+		return
+	}
+	e.foreignAt = from
+	e.log.Warn("rtp: dropping packets from an address other than the peer's", "from", from, "remote", e.remote, "sdp", e.sdp,
+		"symmetric", e.symmetric)
 }
 
 // Tick runs one 20 ms step: receive side into the sinks, send side from
@@ -683,13 +798,19 @@ func (e *Endpoint) transmit(peer *frame, mix codec.PCM16) {
 		sendDone, e.sendDone = e.sendDone, nil
 	}
 	src := e.source
+	remote, sending := e.sendsTo()
 	marker := e.newSource || !e.started
-	e.newSource = false
-	remote := e.remote
+	if !e.confirmed && src != nil && e.newSource {
+		// Not sending yet (no ACK, no packet from the peer): the new
+		// source waits for Confirm instead of playing to nobody.
+		src = nil
+		marker = !e.started
+	} else {
+		e.newSource = false
+	}
 	c := e.codec
 	tevent := e.tevent
 	ptime := e.ptime
-	sending := e.dir.Sends() && remote.IsValid()
 	e.sinkSnap = append(e.sinkSnap[:0], e.sinks...)
 	digits := len(e.digits) > 0
 	e.mu.Unlock()

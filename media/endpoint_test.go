@@ -376,7 +376,7 @@ func FuzzHandlePacket(f *testing.F) {
 	ports, _ := NewPortPool(loopback, 0, 0)
 	clock := NewClock(WithShards(1))
 	remote := netip.MustParseAddrPort("127.0.0.1:40000")
-	e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Remote: remote, TelephoneEvent: 101})
+	e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, Remote: remote, TelephoneEvent: 101})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -11,6 +11,9 @@ var (
 	ErrClosed = errors.New("media: closed")
 	// ErrConfig is returned for an incomplete endpoint configuration.
 	ErrConfig = errors.New("invalid media config")
+	// ErrOwnerShare is returned when an owner (a tenant) holds its share
+	// of the port pool already.
+	ErrOwnerShare = errors.New("rtp port share used up")
 	// ErrBusy is returned by SendDigits while a previous string is playing.
 	ErrBusy = errors.New("digits already being sent")
 )
@@ -27,3 +30,7 @@ var (
 	// ErrNotMember is returned for an endpoint that is not in the conference.
 	ErrNotMember = errors.New("endpoint not in this conference")
 )
+
+// ErrTarget is returned for an address media must not be sent to
+// (multicast, broadcast, port 0, the server's own sockets).
+var ErrTarget = errors.New("refused media address")

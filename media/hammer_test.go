@@ -20,7 +20,7 @@ func TestHammerBridgeMixer(t *testing.T) {
 	defer clock.Stop()
 	eps := make([]*Endpoint, 8)
 	for i := range eps {
-		e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, TelephoneEvent: 101})
+		e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, TelephoneEvent: 101})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,10 +36,26 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+// endpoint returns an endpoint on the harness's clock and ports. Unless
+// the test sets Confirmed itself (unconfirmed), the remote is confirmed, as
+// after the ACK of a real call.
 func (h *harness) endpoint(cfg EndpointConfig) *Endpoint {
+	h.t.Helper()
+	return h.endpointOpt(cfg, true)
+}
+
+// unconfirmedEndpoint is endpoint for an answered call whose ACK has not
+// arrived.
+func (h *harness) unconfirmedEndpoint(cfg EndpointConfig) *Endpoint {
+	h.t.Helper()
+	return h.endpointOpt(cfg, false)
+}
+
+func (h *harness) endpointOpt(cfg EndpointConfig, confirmed bool) *Endpoint {
 	h.t.Helper()
 	cfg.Clock = h.clock
 	cfg.Ports = h.ports
+	cfg.Confirmed = confirmed
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return time.Unix(0, h.nowNS.Load()) }
 	}
@@ -66,7 +82,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // handled is every packet an endpoint has looked at.
 func handled(e *Endpoint) uint64 {
 	s := e.Stats()
-	return s.RxPackets + s.RxForeign + s.RxMalformed + s.RxUnknownPT + s.RxBadSize + s.RxInactive
+	return s.RxPackets + s.RxForeign + s.RxRefused + s.RxMalformed + s.RxUnknownPT + s.RxBadSize + s.RxInactive
 }
 
 // step ticks each endpoint once, in the given order (receivers first, so

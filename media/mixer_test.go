@@ -189,7 +189,7 @@ func BenchmarkMixer(b *testing.B) {
 			defer m.Close()
 			legs := make([]*Endpoint, n)
 			for i := range legs {
-				e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Remote: sinkAddr, TelephoneEvent: 101})
+				e, err := NewEndpoint(EndpointConfig{Clock: clock, Ports: ports, Confirmed: true, Remote: sinkAddr, TelephoneEvent: 101})
 				if err != nil {
 					b.Fatal(err)
 				}

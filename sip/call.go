@@ -720,7 +720,7 @@ func (c *Call) answerFromAck(body []byte) (*Negotiation, error) {
 	if c.neg != nil {
 		prefs = []string{c.neg.Remote.Codec.Name}
 	}
-	return Negotiate(body, prefs)
+	return c.srv.negotiate(body, prefs)
 }
 
 // onOffer handles a re-INVITE or UPDATE: hold, unhold, new address,
@@ -754,7 +754,7 @@ func (c *Call) onOffer(req *sip.Request, reply func(int, string, []byte, ...sip.
 	if c.neg != nil {
 		prefs = []string{c.neg.Remote.Codec.Name}
 	}
-	neg, err := Negotiate(body, prefs)
+	neg, err := c.srv.negotiate(body, prefs)
 	if err != nil {
 		c.srv.log.Info("sip: re-offer rejected", "call_id", c.ID, "error", err)
 		reply(488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 mediaserver "`+sanitize(err.Error())+`"`))

@@ -116,7 +116,7 @@ func (s *Server) Dial(ctx context.Context, p DialParams) (*Call, error) {
 		return nil, fmt.Errorf("%w: %w", ErrDialFailed, err)
 	}
 	res := sess.InviteResponse
-	neg, nerr := Negotiate(res.Body(), s.cfg.Codecs)
+	neg, nerr := s.negotiate(res.Body(), s.cfg.Codecs)
 	if aerr := sess.Ack(ctx); aerr != nil {
 		sess.Close()
 		return nil, fmt.Errorf("%w: ack: %w", ErrDialFailed, aerr)

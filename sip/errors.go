@@ -23,6 +23,7 @@ var (
 	ErrBadLocalAddr    = errors.New("local rtp address must be a unicast ip and a port")
 	ErrBadTarget       = errors.New("bad dial target")
 	ErrDialFailed      = errors.New("dial failed")
+	ErrMediaAddress    = errors.New("media address refused")
 )
 
 // StatusError is a final non-2xx response to an outbound INVITE.

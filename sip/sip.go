@@ -15,12 +15,17 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/wasmvoice/mediaserver/internal/connlimit"
+	"github.com/wasmvoice/mediaserver/internal/ratelimit"
 )
 
 // Config configures a Server. The zero value of each optional field picks
@@ -41,7 +46,37 @@ type Config struct {
 	// serves the socket: a burst the size of the system default (~200 KiB,
 	// a few hundred requests) overflows it and requests are lost.
 	UDPReadBuffer int
+	// CheckMedia vets the media address of every SDP a peer sends (offer,
+	// answer, re-offer); an error refuses that SDP with 488 (see
+	// media.Targets). Nil accepts every address.
+	CheckMedia func(netip.AddrPort) error
+
+	// Limits on what one source can take. Zero values take the defaults.
+	//
+	// SourceInviteRate is how many dialog-creating INVITEs per second one
+	// source IP may send (bursts of twice that); more get 503 with
+	// Retry-After before any call is created, so a flood from one address
+	// cannot use up a tenant's call-rate quota for its other callers
+	// (default 20; negative turns the limit off). Trusted sources (an SBC
+	// or Kamailio in front, a trunk) are exempt.
+	SourceInviteRate float64
+	Trusted          []netip.Prefix
+	// TCP connections: at most MaxTCPConns open (default 8192), at most
+	// MaxTCPConnsPerIP from one IP (default 64, trusted sources exempt),
+	// and each closed after TCPIdleTimeout without data unless it carries
+	// a call in progress (default 2 minutes).
+	MaxTCPConns      int
+	MaxTCPConnsPerIP int
+	TCPIdleTimeout   time.Duration
 }
+
+// Defaults of the per-source limits.
+const (
+	DefaultSourceInviteRate = 20
+	DefaultMaxTCPConns      = 8192
+	DefaultMaxTCPConnsPerIP = 64
+	DefaultTCPIdleTimeout   = 2 * time.Minute
+)
 
 // defaultUDPReadBuffer rides out a second of a few thousand calls/s.
 const defaultUDPReadBuffer = 4 << 20
@@ -78,6 +113,9 @@ type Server struct {
 	tcp     []*net.TCPListener
 	addrs   []ListenAddr
 
+	invites        *ratelimit.Keyed // per source IP; nil when off
+	refusedInvites atomic.Uint64
+
 	mu     sync.Mutex
 	calls  map[string]*Call // by Call-ID
 	closed bool
@@ -109,11 +147,26 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	if cfg.UDPReadBuffer <= 0 {
 		cfg.UDPReadBuffer = defaultUDPReadBuffer
 	}
+	if cfg.SourceInviteRate == 0 {
+		cfg.SourceInviteRate = DefaultSourceInviteRate
+	}
+	if cfg.MaxTCPConns <= 0 {
+		cfg.MaxTCPConns = DefaultMaxTCPConns
+	}
+	if cfg.MaxTCPConnsPerIP <= 0 {
+		cfg.MaxTCPConnsPerIP = DefaultMaxTCPConnsPerIP
+	}
+	if cfg.TCPIdleTimeout <= 0 {
+		cfg.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log, handler: h, parser: sip.NewParser(), calls: map[string]*Call{}, done: make(chan struct{})}
+	if cfg.SourceInviteRate > 0 {
+		s.invites = ratelimit.NewKeyed(cfg.SourceInviteRate, int(2*cfg.SourceInviteRate), nil)
+	}
 	for _, a := range cfg.UDP {
 		laddr, err := net.ResolveUDPAddr("udp", a)
 		if err != nil {
@@ -223,7 +276,17 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		go func() { errc <- s.srv.ServeUDP(c) }()
 	}
 	for _, l := range s.tcp {
-		go func() { errc <- s.srv.ServeTCP(l) }()
+		limited := connlimit.Wrap(l, connlimit.Config{
+			MaxConns:    s.cfg.MaxTCPConns,
+			MaxPerIP:    s.cfg.MaxTCPConnsPerIP,
+			Exempt:      s.trusted,
+			IdleTimeout: s.cfg.TCPIdleTimeout,
+			KeepOpen:    s.hasCallFrom,
+			OnRefuse: func(remote netip.AddrPort, reason string) {
+				s.log.Info("sip: tcp connection closed", "remote", remote, "reason", reason)
+			},
+		})
+		go func() { errc <- s.srv.ServeTCP(limited) }()
 	}
 	var err error
 	select {
@@ -425,6 +488,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.txRespond(tx, req, 416, "Unsupported URI Scheme", nil)
 		return
 	}
+	if wait, ok := s.admitSource(req); !ok {
+		s.txRespond(tx, req, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", retryAfter(wait)))
+		return
+	}
 	var neg *Negotiation
 	if body := req.Body(); len(body) > 0 {
 		if ct := req.ContentType(); ct != nil && !strings.EqualFold(mediaType(ct.Value()), "application/sdp") {
@@ -433,7 +500,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		var err error
-		neg, err = Negotiate(body, s.cfg.Codecs)
+		neg, err = s.negotiate(body, s.cfg.Codecs)
 		if err != nil {
 			code, reason := 488, "Not Acceptable Here"
 			if errors.Is(err, ErrSDPMalformed) || errors.Is(err, ErrSDPTooLarge) {
@@ -468,6 +535,74 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	case <-c.finalSent:
 	case <-c.exited:
 	}
+}
+
+// admitSource applies the per-source INVITE rate: it reports false, and
+// when a retry may succeed, for a source over its rate.
+func (s *Server) admitSource(req *sip.Request) (time.Duration, bool) {
+	if s.invites == nil {
+		return 0, true
+	}
+	src, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return 0, true
+	}
+	ip := src.Addr().Unmap()
+	if s.trusted(ip) {
+		return 0, true
+	}
+	wait, ok := s.invites.Allow(ip.String())
+	if !ok {
+		// One line per refused INVITE would be the flood itself in the log.
+		if n := s.refusedInvites.Add(1); n&(n-1) == 0 {
+			s.log.Warn("sip: invite refused, source over its rate", "source", ip, "rate", s.cfg.SourceInviteRate, "refused_so_far", n)
+		}
+	}
+	return wait, ok
+}
+
+// trusted reports whether ip is exempt from the per-source limits.
+func (s *Server) trusted(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range s.cfg.Trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCallFrom reports whether a call in progress came in from remote (a
+// TCP connection that must stay open while idle).
+func (s *Server) hasCallFrom(remote netip.AddrPort) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.calls {
+		if c.Source == remote {
+			return true
+		}
+	}
+	return false
+}
+
+// retryAfter is a Retry-After value: whole seconds, at least 1.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
+}
+
+// negotiate is Negotiate plus the CheckMedia vetting of the peer's media
+// address (errors wrap ErrMediaAddress).
+func (s *Server) negotiate(body []byte, prefs []string) (*Negotiation, error) {
+	neg, err := Negotiate(body, prefs)
+	if err != nil || s.cfg.CheckMedia == nil {
+		return neg, err
+	}
+	if a := neg.Remote.Addr; a.IsValid() && !a.Addr().IsUnspecified() {
+		if err := s.cfg.CheckMedia(a); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMediaAddress, err)
+		}
+	}
+	return neg, nil
 }
 
 func (s *Server) removeCall(c *Call) {

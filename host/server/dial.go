@@ -95,8 +95,13 @@ func (d dialer) Dial(req engine.DialRequest, ev engine.DialEvents) (engine.Leg, 
 	ep, err := media.NewEndpoint(media.EndpointConfig{
 		Clock:     s.clock,
 		Ports:     s.ports,
+		Owner:     req.TenantID,
 		Codec:     codec.PCMU, // until the answer names the codec
 		Symmetric: s.cfg.RTP.Symmetric,
+		// The remote comes from the answer to our own offer, after which
+		// Dial has sent the ACK: the dialog is confirmed.
+		Confirmed: true,
+		Targets:   s.targets,
 		OnDigit: func(r dtmf.Received) {
 			if ev.Digit != nil {
 				ev.Digit(rune(r.Digit))

@@ -185,10 +185,12 @@ func (l *leg) Answer(ctx context.Context) error {
 	ep, err := media.NewEndpoint(media.EndpointConfig{
 		Clock:          l.srv.clock,
 		Ports:          l.srv.ports,
+		Owner:          l.tenant,
 		Codec:          cd,
 		TelephoneEvent: remote.DTMFPayloadType,
 		Remote:         target,
 		Symmetric:      l.srv.cfg.RTP.Symmetric,
+		Targets:        l.srv.targets,
 		OnDigit:        l.onDigit,
 		Logger:         l.log,
 		Direction:      dir,
@@ -208,6 +210,9 @@ func (l *leg) Answer(ctx context.Context) error {
 		l.release()
 		return err
 	}
+	// Answer returns once the ACK arrived: the caller really is at the
+	// address it gave (a forged INVITE gets no ACK), so media may flow.
+	ep.Confirm()
 	l.log.Info("call answered", "rtp", ep.LocalAddr(), "remote", remote.Addr, "codec", cd, "telephone_event", remote.DTMFPayloadType)
 	return nil
 }
