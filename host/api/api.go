@@ -60,6 +60,7 @@ type options struct {
 	store         store.Store
 	callerIDCheck bool
 	newID         func() string
+	checkURL      func(string) error
 }
 
 // WithLogger sets where server-side failures are logged (default: discarded).
@@ -94,6 +95,12 @@ func WithStore(s store.Store) Option { return func(o *options) { o.store = s } }
 // FromPhoneNumber must be one of the tenant's numbers, as in Chime (default
 // true: a tenant cannot present someone else's number).
 func WithCallerIDCheck(on bool) Option { return func(o *options) { o.callerIDCheck = on } }
+
+// WithURLCheck vets every URL a tenant gives (an application's webhook):
+// an error refuses the request with BadRequest and its text. The server
+// passes its egress policy (host/netguard), so a tenant cannot point the
+// server at internal addresses.
+func WithURLCheck(check func(string) error) Option { return func(o *options) { o.checkURL = check } }
 
 // WithIDGenerator sets how application ids are made when a request gives
 // none (default: random UUIDs).
@@ -292,7 +299,7 @@ func (h *Handler) authenticate(r *http.Request, a access) (principal, *Error) {
 		if key.Admin {
 			bucket = "a:" + key.ID
 		}
-		if wait, ok := h.limiter.allow(bucket); !ok {
+		if wait, ok := h.limiter.Allow(bucket); !ok {
 			return principal{}, &Error{Status: http.StatusTooManyRequests, Code: CodeThrottledClient,
 				Message:    fmt.Sprintf("request rate over %g/s (burst %d); retry after %s", h.o.rate, h.o.burst, wait),
 				RetryAfter: wait}

@@ -86,6 +86,7 @@ func TestCreateCallValidation(t *testing.T) {
 		{"syntax", `{"a" 1}`, 400, CodeBadRequest, `malformed JSON at byte 6: invalid character '1' after object key`},
 		{"empty body", ``, 400, CodeBadRequest, `empty body: want a JSON object`},
 		{"array body", `[]`, 400, CodeBadRequest, `body: want a JSON object, got array`},
+		{"null body", ` null`, 400, CodeBadRequest, `body: want a JSON object, got null`},
 		{"21 arguments", `{` + base + `,"ArgumentsMap":` + manyArgs(21) + `}`, 400, CodeBadRequest,
 			`ArgumentsMap has 21 entries, at most 20 are allowed`},
 		{"21 headers", `{` + base + `,"SipHeaders":` + manyHeaders(21) + `}`, 400, CodeBadRequest,

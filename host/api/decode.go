@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -26,9 +27,26 @@ func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, v any) erro
 	return decodeStrict(r.Body, v)
 }
 
-// decodeStrict is decodeJSON's parser, separate so it can be fuzzed.
+// decodeStrict is decodeJSON's parser, separate so it can be fuzzed. The
+// body must be an object: encoding/json would take `null` for an empty
+// request and create, say, an application with every field left out.
 func decodeStrict(body io.Reader, v any) error {
-	dec := json.NewDecoder(body)
+	br := bufio.NewReader(body)
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return jsonError(err)
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			continue
+		}
+		_ = br.UnreadByte()
+		if c != '{' {
+			return badRequest("body: want a JSON object, got %s", jsonValueKind(c))
+		}
+		break
+	}
+	dec := json.NewDecoder(br)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
@@ -71,6 +89,23 @@ func jsonError(err error) error {
 		return badRequest("unknown field %s", msg[len(prefix):])
 	}
 	return badRequest("invalid JSON: %v", err)
+}
+
+// jsonValueKind names the JSON value that starts with c.
+func jsonValueKind(c byte) string {
+	switch {
+	case c == 'n':
+		return "null"
+	case c == '[':
+		return "array"
+	case c == '"':
+		return "string"
+	case c == 't' || c == 'f':
+		return "boolean"
+	case c == '-' || c >= '0' && c <= '9':
+		return "number"
+	}
+	return fmt.Sprintf("%q", c)
 }
 
 func jsonType(kind string) string {

@@ -54,7 +54,7 @@ func FuzzLimiter(f *testing.F) {
 		l := newLimiter(1, int(burst), c.now)
 		ok := 0
 		for range int(n) {
-			if _, allowed := l.allow("x"); allowed {
+			if _, allowed := l.Allow("x"); allowed {
 				ok++
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmvoice/mediaserver/host/netguard"
 	"github.com/wasmvoice/mediaserver/host/store"
 	"github.com/wasmvoice/mediaserver/host/tenant"
 )
@@ -210,7 +211,9 @@ func newEnv(t testing.TB, opts ...Option) *env {
 	must(err)
 	e.calls.add(tenantA, appA, txA, numberA)
 	e.calls.add(tenantB, appB, txB, numberB)
-	opts = append([]Option{WithStore(blobs), WithClock(e.clock.now)}, opts...)
+	egress, err := netguard.New(nil)
+	must(err)
+	opts = append([]Option{WithStore(blobs), WithClock(e.clock.now), WithURLCheck(egress.CheckURL)}, opts...)
 	e.h = New(reg, e.calls, fakePlugins{}, opts...)
 	return e
 }

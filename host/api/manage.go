@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/wasmvoice/mediaserver/host/tenant"
@@ -35,11 +36,26 @@ func (h *Handler) createApp(w http.ResponseWriter, r *http.Request, p principal)
 	if req.SipMediaApplicationID == "" {
 		req.SipMediaApplicationID = h.o.newID()
 	}
+	if err := h.checkWebhook(req.Webhook); err != nil {
+		return err
+	}
 	a, err := h.reg.CreateApp(p.tenant, req.SipMediaApplicationID, req.Name, req.Webhook)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, AppResponse{appJSON(a)})
+	return nil
+}
+
+// checkWebhook applies WithURLCheck to a webhook URL (the registry
+// checks the scheme).
+func (h *Handler) checkWebhook(url string) error {
+	if url == "" || h.o.checkURL == nil || !strings.HasPrefix(url, "http") {
+		return nil
+	}
+	if err := h.o.checkURL(url); err != nil {
+		return badRequest("webhook %q: %v", url, err)
+	}
 	return nil
 }
 
@@ -55,6 +71,9 @@ func (h *Handler) getApp(w http.ResponseWriter, r *http.Request, p principal) er
 func (h *Handler) updateApp(w http.ResponseWriter, r *http.Request, p principal) error {
 	var req UpdateAppRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := h.checkWebhook(req.Webhook); err != nil {
 		return err
 	}
 	a, err := h.reg.UpdateApp(p.tenant, r.PathValue("id"), req.Name, req.Webhook)

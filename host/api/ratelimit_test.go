@@ -17,7 +17,7 @@ func TestLimiterHammer(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 100 {
-				if _, allowed := l.allow("t:a"); allowed {
+				if _, allowed := l.Allow("t:a"); allowed {
 					ok.Add(1)
 				}
 			}
@@ -27,10 +27,10 @@ func TestLimiterHammer(t *testing.T) {
 	if ok.Load() != 50 {
 		t.Fatalf("%d allowed, want the burst of 50", ok.Load())
 	}
-	if _, allowed := l.allow("t:b"); !allowed {
+	if _, allowed := l.Allow("t:b"); !allowed {
 		t.Fatal("another bucket is empty too")
 	}
-	wait, allowed := l.allow("t:a")
+	wait, allowed := l.Allow("t:a")
 	if allowed || wait != 100*time.Millisecond {
 		t.Fatalf("empty bucket: allowed %v, wait %v; want a 100ms wait", allowed, wait)
 	}

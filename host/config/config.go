@@ -18,6 +18,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/wasmvoice/mediaserver/abi"
+	"github.com/wasmvoice/mediaserver/host/netguard"
 )
 
 // Config is the whole file.
@@ -34,6 +35,7 @@ type Config struct {
 	Storage Storage  `toml:"storage"`
 	Limits  Limits   `toml:"limits"`
 	Quotas  Quotas   `toml:"quotas"`
+	Egress  Egress   `toml:"egress"`
 	Tenants []Tenant `toml:"tenant"`
 	// Trunks carry outbound calls (CreateSipMediaApplicationCall,
 	// CallAndBridge). The first trunk whose prefixes match the dialled
@@ -110,6 +112,30 @@ type SIP struct {
 	UserAgent string   `toml:"user_agent"`
 	// Codecs in order of preference: "PCMU", "PCMA".
 	Codecs []string `toml:"codecs"`
+	// SourceInviteRate is the INVITEs per second one source IP may send
+	// (0 = 20; -1 = no limit); more get 503 with Retry-After.
+	SourceInviteRate float64 `toml:"source_invite_rate"`
+	// Trusted networks (an SBC or Kamailio in front, carriers) are exempt
+	// from the per-source limits. The embedded demo trusts loopback; a
+	// configuration file trusts nothing it does not list.
+	Trusted []string `toml:"trusted"`
+	// TCP connections: idle timeout (0 = 2m; a connection carrying a call
+	// stays), at most MaxTCPConnections (0 = 8192) and
+	// MaxTCPConnectionsPerIP (0 = 64) open.
+	TCPIdleTimeout         Duration `toml:"tcp_idle_timeout"`
+	MaxTCPConnections      int      `toml:"max_tcp_connections"`
+	MaxTCPConnectionsPerIP int      `toml:"max_tcp_connections_per_ip"`
+}
+
+// TrustedPrefixes returns SIP.Trusted as prefixes (validated by Validate).
+func (s SIP) TrustedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, t := range s.Trusted {
+		if p, err := netguard.ParsePrefix(t); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // RTP is the media side.
@@ -121,11 +147,19 @@ type RTP struct {
 	// Symmetric latches the remote address on the first packet received
 	// when it differs from the SDP (phones behind NAT).
 	Symmetric bool `toml:"symmetric"`
+	// TenantShare is the fraction of the port range one tenant may hold
+	// (0 < share <= 1; default 0.5), so one tenant's calls cannot leave
+	// the others without media ports.
+	TenantShare float64 `toml:"tenant_share"`
 }
 
 // API is the HTTP control API.
 type API struct {
 	Listen string `toml:"listen"`
+	// At most MaxConnections open (0 = 1024), MaxConnectionsPerIP from
+	// one client address (0 = 64); more are closed at once.
+	MaxConnections      int `toml:"max_connections"`
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 }
 
 // Storage says where blobs (plugins, prompts, recordings) live: a folder
@@ -168,6 +202,17 @@ type Quotas struct {
 	MaxConcurrentCalls int `toml:"max_concurrent_calls"`
 	MaxCallsPerSecond  int `toml:"max_calls_per_second"`
 	MaxStorageMiB      int `toml:"max_storage_mib"`
+}
+
+// Egress limits where the server's own HTTP requests go: webhooks (and
+// every other URL a tenant gives). Loopback, private, link-local (cloud
+// metadata), CGNAT, multicast and the other special-purpose networks are
+// refused unless Allow names them. The embedded demo configuration allows
+// loopback; a configuration file allows nothing it does not list.
+type Egress struct {
+	// Allow lists networks (CIDR, or single addresses) that may be reached
+	// although they are special-purpose, e.g. ["127.0.0.0/8", "10.1.0.0/16"].
+	Allow []string `toml:"allow"`
 }
 
 // Tenant is a customer with its applications.
@@ -218,12 +263,16 @@ func Default() *Config {
 			TCP:       []string{"127.0.0.1:5060"},
 			UserAgent: "wasmvoice-mediaserver",
 			Codecs:    []string{"PCMU", "PCMA"},
+			// Every caller of the demo is on this machine.
+			Trusted: []string{"127.0.0.0/8", "::1"},
 		},
-		RTP:     RTP{IP: "127.0.0.1", PortMin: 20000, PortMax: 29998, Symmetric: true},
+		RTP:     RTP{IP: "127.0.0.1", PortMin: 20000, PortMax: 29998, Symmetric: true, TenantShare: 0.5},
 		Storage: Storage{Type: "folder"},
 		API:     API{Listen: "127.0.0.1:8080"},
 		Plugins: Plugins{Deadline: Duration{50 * time.Millisecond}, MemoryMiB: 64, MaxModuleMiB: 32},
 		Limits:  Limits{MaxActions: 10, MaxInvocations: 1000},
+		// The demo's webhooks (and the README's examples) run on this machine.
+		Egress: Egress{Allow: []string{"127.0.0.0/8", "::1"}},
 		Tenants: []Tenant{{
 			ID: "demo",
 			Applications: []Application{{
@@ -251,6 +300,8 @@ func Load(path string) (*Config, error) {
 func Parse(text string) (*Config, error) {
 	c := Default()
 	c.Tenants = nil
+	c.Egress.Allow = nil // a file allows only what it lists
+	c.SIP.Trusted = nil  // and trusts only what it lists
 	md, err := toml.Decode(text, c)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -292,6 +343,14 @@ func (c *Config) Validate() error {
 			add("sip: listen address %q: want IP:port (%v)", a, err)
 		}
 	}
+	for _, t := range c.SIP.Trusted {
+		if _, err := netguard.ParsePrefix(t); err != nil {
+			add("sip.trusted %q: want a CIDR network or an IP address", t)
+		}
+	}
+	if c.SIP.SourceInviteRate < -1 || c.SIP.TCPIdleTimeout.Duration < 0 || c.SIP.MaxTCPConnections < 0 || c.SIP.MaxTCPConnectionsPerIP < 0 {
+		add("sip: source_invite_rate, tcp_idle_timeout and the connection limits must be >= 0 (source_invite_rate -1 = off)")
+	}
 	if len(c.SIP.Codecs) == 0 {
 		add("sip.codecs must name at least one codec")
 	}
@@ -305,6 +364,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RTP.PortMin < 1024 || c.RTP.PortMax > 65534 || c.RTP.PortMin >= c.RTP.PortMax {
 		add("rtp: port range %d-%d: want 1024 <= port_min < port_max <= 65534", c.RTP.PortMin, c.RTP.PortMax)
+	}
+	if c.RTP.TenantShare <= 0 || c.RTP.TenantShare > 1 {
+		add("rtp.tenant_share %v: want > 0 and <= 1", c.RTP.TenantShare)
+	}
+	if c.API.MaxConnections < 0 || c.API.MaxConnectionsPerIP < 0 {
+		add("api: max_connections and max_connections_per_ip must be >= 0 (0 = default)")
 	}
 	if c.API.Listen != "" {
 		if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
@@ -347,6 +412,10 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxInvocations < 1 {
 		add("limits.max_invocations %d: want >= 1", c.Limits.MaxInvocations)
 	}
+	egress, err := netguard.New(c.Egress.Allow)
+	if err != nil {
+		add("%v: want a CIDR network or an IP address", err)
+	}
 	tenants := map[string]bool{}
 	apps := map[string]bool{}
 	numbers := map[string]string{}
@@ -372,6 +441,10 @@ func (c *Config) Validate() error {
 			}
 			if a.Webhook != "" && !strings.HasPrefix(a.Webhook, "http://") && !strings.HasPrefix(a.Webhook, "https://") {
 				add("%s: webhook %q must be an http(s) URL", where, a.Webhook)
+			} else if a.Webhook != "" && egress != nil {
+				if err := egress.CheckURL(a.Webhook); err != nil {
+					add("%s: webhook %q: %v (add its network to [egress] allow)", where, a.Webhook, err)
+				}
 			}
 			for _, n := range a.Numbers {
 				if !ValidE164(n) {

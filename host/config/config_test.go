@@ -78,6 +78,9 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate number", "[[tenant]]\nid = \"a\"\n[[tenant.application]]\nid = \"x\"\nplugin = \"p.wasm\"\nnumbers = [\"+15550100\"]\n[[tenant.application]]\nid = \"y\"\nplugin = \"p.wasm\"\nnumbers = [\"+15550100\"]", "number +15550100 is already routed"},
 		{"plugin and webhook", "[[tenant]]\nid = \"a\"\n[[tenant.application]]\nid = \"x\"\nplugin = \"p.wasm\"\nwebhook = \"http://127.0.0.1:1/\"", "set exactly one of plugin or webhook"},
 		{"bad tenant id", "[[tenant]]\nid = \"A B\"", `tenant id "A B"`},
+		{"internal webhook", "[[tenant]]\nid = \"a\"\n[[tenant.application]]\nid = \"x\"\nwebhook = \"http://127.0.0.1:9000/\"",
+			`webhook "http://127.0.0.1:9000/": address not allowed by the server's egress policy: 127.0.0.1 is in 127.0.0.0/8 (add its network to [egress] allow)`},
+		{"bad egress", "[egress]\nallow = [\"10.0.0.0/99\"]", `egress allow "10.0.0.0/99"`},
 		{"bad storage", "[storage]\ntype = \"ftp\"", `storage.type "ftp"`},
 		{"s3 without bucket", "[storage]\ntype = \"s3\"\nendpoint = \"127.0.0.1:7070\"\naccess_key = \"a\"\nsecret_key = \"b\"", "needs endpoint and bucket"},
 		{"s3 without secret", "[storage]\ntype = \"s3\"\nendpoint = \"127.0.0.1:7070\"\nbucket = \"media\"\naccess_key = \"a\"", "needs access_key and secret_key"},
@@ -89,6 +92,24 @@ func TestParseErrors(t *testing.T) {
 				t.Fatalf("Parse error = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// The demo allows webhooks on loopback; a file allows only what it lists.
+func TestEgress(t *testing.T) {
+	if got := Default().Egress.Allow; len(got) != 2 {
+		t.Fatalf("demo egress allow %v, want loopback", got)
+	}
+	c, err := Parse("[sip]\nudp = [\"127.0.0.1:5060\"]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Egress.Allow) != 0 {
+		t.Fatalf("a file without [egress] allows %v", c.Egress.Allow)
+	}
+	c, err = Parse("[egress]\nallow = [\"127.0.0.0/8\"]\n[[tenant]]\nid = \"a\"\n[[tenant.application]]\nid = \"x\"\nwebhook = \"http://127.0.0.1:9000/\"")
+	if err != nil {
+		t.Fatalf("allowed loopback webhook: %v", err)
 	}
 }
 

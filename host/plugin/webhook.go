@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/wasmvoice/mediaserver/host/netguard"
 )
 
 // DefaultWebhookResponseMaxBytes caps a webhook's response like a plugin's.
@@ -22,20 +25,36 @@ type Webhook struct {
 	timeout  time.Duration
 	client   *http.Client
 	maxBytes int
+	log      *slog.Logger
 }
 
 var _ Handler = (*Webhook)(nil)
 
+// WebhookOption configures NewWebhook.
+type WebhookOption func(*Webhook)
+
+// WithWebhookLogger logs the network detail of each failure (address,
+// system error) for the operator; the error returned, which a tenant
+// sees, names only the kind of failure (netguard.Reason).
+func WithWebhookLogger(l *slog.Logger) WebhookOption { return func(w *Webhook) { w.log = l } }
+
 // NewWebhook returns a Handler posting to url with a per-event timeout
-// (0 = the default plugin deadline). client nil uses a dedicated client.
-func NewWebhook(url string, timeout time.Duration, client *http.Client) Handler {
+// (0 = the default plugin deadline). client nil uses a dedicated client
+// that may reach any address: servers pass their egress policy's client
+// (host/netguard).
+func NewWebhook(url string, timeout time.Duration, client *http.Client, opts ...WebhookOption) Handler {
 	if timeout <= 0 {
 		timeout = DefaultLimits().Deadline
 	}
 	if client == nil {
 		client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}
 	}
-	return &Webhook{url: url, timeout: timeout, client: client, maxBytes: DefaultWebhookResponseMaxBytes}
+	w := &Webhook{url: url, timeout: timeout, client: client, maxBytes: DefaultWebhookResponseMaxBytes,
+		log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(w)
+	}
+	return w
 }
 
 func (w *Webhook) fail(kind Kind, format string, args ...any) *Error {
@@ -48,7 +67,7 @@ func (w *Webhook) Invoke(ctx context.Context, event []byte) (*Result, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(event))
 	if err != nil {
-		return nil, w.fail(KindWebhook, ": %v", err)
+		return nil, w.fail(KindWebhook, ": %s", netguard.Reason(ctx, fmt.Errorf("%w: %v", netguard.ErrBadURL, err)))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := w.client.Do(req)
@@ -72,12 +91,15 @@ func (w *Webhook) Invoke(ctx context.Context, event []byte) (*Result, error) {
 	return &Result{Response: body}, nil
 }
 
+// classify turns a transport error into the error a tenant sees: its
+// kind, never the network detail, which goes to the operator's log.
 func (w *Webhook) classify(ctx context.Context, err error) *Error {
+	w.log.Warn("webhook request failed", "url", w.url, "err", err)
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
 		return w.fail(KindTimeout, " after %v", w.timeout)
 	}
-	return w.fail(KindWebhook, ": %v", err)
+	return w.fail(KindWebhook, ": %s", netguard.Reason(ctx, err))
 }
 
 // Close releases idle connections.

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmvoice/mediaserver/host/netguard"
 )
 
 func TestWebhook(t *testing.T) {
@@ -108,9 +111,40 @@ func TestWebhookUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close() // nothing listens there any more
-	h := NewWebhook(url, time.Minute, nil)
+	var logs strings.Builder
+	h := NewWebhook(url, time.Minute, nil, WithWebhookLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	_, err := h.Invoke(context.Background(), []byte(`{}`))
 	if !errors.Is(err, ErrWebhook) {
 		t.Fatalf("err = %v, want ErrWebhook", err)
+	}
+	// The tenant sees the kind of failure, the operator the detail.
+	if want := "plugin " + url + ": webhook failed: connection failed"; err.Error() != want {
+		t.Fatalf("err = %q, want %q", err, want)
+	}
+	if !strings.Contains(logs.String(), "connection refused") {
+		t.Fatalf("operator log lacks the detail: %s", logs.String())
+	}
+}
+
+// Through the server's egress policy a webhook on an internal address is
+// never contacted, and the error does not say what answers there.
+func TestWebhookEgressPolicy(t *testing.T) {
+	called := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		called = true
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	policy, err := netguard.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewWebhook(srv.URL, time.Minute, policy.Client())
+	_, err = h.Invoke(context.Background(), []byte(`{}`))
+	if !errors.Is(err, ErrWebhook) || called {
+		t.Fatalf("err = %v, called %v", err, called)
+	}
+	if want := "plugin " + srv.URL + ": webhook failed: address not allowed by the server's egress policy"; err.Error() != want {
+		t.Fatalf("err = %q, want %q", err, want)
 	}
 }

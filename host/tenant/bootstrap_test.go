@@ -16,6 +16,9 @@ import (
 func bootConfig(t *testing.T, dir string) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse(fmt.Sprintf(`
+[egress]
+allow = ["127.0.0.0/8"]
+
 [[tenant]]
 id = "acme"
   [[tenant.application]]
