@@ -45,7 +45,10 @@ type shard struct {
 	scratch []Stream
 }
 
-const maxCatchUp = 3
+// maxCatchUp is 200 ms: a shard stalled that long (a GC pause, a busy
+// machine) replays every tick it missed, so no stream loses a frame of
+// play-out or of recording; beyond it, ticks are skipped.
+const maxCatchUp = 10
 
 // ClockOption configures a Clock.
 type ClockOption func(*Clock)

@@ -14,12 +14,18 @@ import (
 // peer's RTCP is dropped by the kernel.
 //
 // A pool with Min = Max = 0 lets the kernel choose any free port (tests).
+//
+// Ports may be taken for an owner (a tenant): with SetOwnerShare, one
+// owner holds at most that share of the pool, so a tenant (or one caller
+// of it) holding many calls cannot leave the others without ports.
 type PortPool struct {
 	ip       netip.Addr
 	min, max int
 	mu       sync.Mutex
 	next     int
-	used     map[int]bool
+	used     map[int]string // port -> owner
+	owners   map[string]int // ports held per owner
+	share    int            // ports one owner may hold; 0 = all
 }
 
 // NewPortPool returns a pool for ip (loopback when invalid) and the range.
@@ -34,19 +40,47 @@ func NewPortPool(ip netip.Addr, min, max int) (*PortPool, error) {
 	if min > max && max != 0 {
 		return nil, fmt.Errorf("%w: no even port in range", ErrPortRange)
 	}
-	return &PortPool{ip: ip, min: min, max: max, next: min, used: make(map[int]bool)}, nil
+	return &PortPool{ip: ip, min: min, max: max, next: min, used: make(map[int]string), owners: make(map[string]int)}, nil
+}
+
+// Size returns the number of RTP ports in the pool (0 for a kernel-chosen
+// pool).
+func (p *PortPool) Size() int {
+	if p.max == 0 {
+		return 0
+	}
+	return (p.max-p.min)/2 + 1
+}
+
+// SetOwnerShare limits each owner to fraction (0 < fraction <= 1) of the
+// pool's ports, at least one; 0 or 1 lifts the limit.
+func (p *PortPool) SetOwnerShare(fraction float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if fraction <= 0 || fraction >= 1 || p.Size() == 0 {
+		p.share = 0
+		return
+	}
+	p.share = max(1, int(fraction*float64(p.Size())))
 }
 
 // IP returns the address the pool listens on.
 func (p *PortPool) IP() netip.Addr { return p.ip }
 
 // Listen binds the next free even port.
-func (p *PortPool) Listen() (*net.UDPConn, error) {
+func (p *PortPool) Listen() (*net.UDPConn, error) { return p.ListenFor("") }
+
+// ListenFor binds the next free even port for owner; ErrOwnerShare when
+// the owner holds its share of the pool already.
+func (p *PortPool) ListenFor(owner string) (*net.UDPConn, error) {
 	if p.max == 0 {
 		return net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, 0)))
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if owner != "" && p.share > 0 && p.owners[owner] >= p.share {
+		return nil, fmt.Errorf("%w: %s holds %d of %d ports", ErrOwnerShare, owner, p.owners[owner], p.Size())
+	}
 	n := (p.max-p.min)/2 + 1
 	var lastErr error
 	for i := 0; i < n; i++ {
@@ -55,7 +89,7 @@ func (p *PortPool) Listen() (*net.UDPConn, error) {
 		if p.next > p.max {
 			p.next = p.min
 		}
-		if p.used[port] {
+		if _, taken := p.used[port]; taken {
 			continue
 		}
 		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
@@ -63,7 +97,8 @@ func (p *PortPool) Listen() (*net.UDPConn, error) {
 			lastErr = err
 			continue // taken by another process
 		}
-		p.used[port] = true
+		p.used[port] = owner
+		p.owners[owner]++
 		return conn, nil
 	}
 	if lastErr != nil {
@@ -75,8 +110,22 @@ func (p *PortPool) Listen() (*net.UDPConn, error) {
 // Release returns a port to the pool; the caller closes the socket first.
 func (p *PortPool) Release(port int) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	owner, ok := p.used[port]
+	if !ok {
+		return
+	}
 	delete(p.used, port)
-	p.mu.Unlock()
+	if p.owners[owner]--; p.owners[owner] <= 0 {
+		delete(p.owners, owner)
+	}
+}
+
+// InUseBy returns how many ports owner holds.
+func (p *PortPool) InUseBy(owner string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.owners[owner]
 }
 
 // InUse returns how many ports are allocated.

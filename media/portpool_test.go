@@ -101,3 +101,45 @@ func TestPortPoolAllocation(t *testing.T) {
 		c.Close()
 	}
 }
+
+// One owner holds at most its share of the pool; the others still get
+// ports, and a released port goes back to its owner's share.
+func TestPortPoolOwnerShare(t *testing.T) {
+	p, err := NewPortPool(loopback, 41000, 41018) // 10 ports
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetOwnerShare(0.5)
+	var conns []*net.UDPConn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 5 {
+		c, err := p.ListenFor("greedy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	if _, err := p.ListenFor("greedy"); !errors.Is(err, ErrOwnerShare) {
+		t.Fatalf("a sixth port for one owner: %v, want ErrOwnerShare", err)
+	}
+	c, err := p.ListenFor("other")
+	if err != nil {
+		t.Fatalf("another owner refused: %v", err)
+	}
+	conns = append(conns, c)
+	first := conns[0]
+	first.Close()
+	p.Release(first.LocalAddr().(*net.UDPAddr).Port)
+	if n := p.InUseBy("greedy"); n != 4 {
+		t.Fatalf("greedy holds %d after a release, want 4", n)
+	}
+	c, err = p.ListenFor("greedy")
+	if err != nil {
+		t.Fatalf("after a release: %v", err)
+	}
+	conns = append(conns, c)
+}

@@ -39,6 +39,7 @@ type tenancy struct {
 	unavailable map[string]error             // configured number → why its application is down
 
 	demoKeyFile, adminKeyFile string
+	afterRead                 func() // tests: runs once refreshVersions has read the registry
 
 	stop context.CancelFunc
 	done sync.WaitGroup
@@ -169,13 +170,17 @@ func (s *Server) Registry() *tenant.Registry { return s.ten.reg }
 // versions nobody uses any more and loads the newly assigned ones, so the
 // first call after an assignment finds its version warm.
 func (s *Server) watchRegistry(ctx context.Context) {
+	_, changed := s.ten.reg.Watch()
 	for {
-		_, changed := s.ten.reg.Watch()
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
 		}
+		// Watch before refreshing: a change made while the refresh runs
+		// (after it read the registry) closes this channel and brings
+		// us back, instead of being missed until the next change.
+		_, changed = s.ten.reg.Watch()
 		s.refreshVersions(ctx, false)
 	}
 }
@@ -212,6 +217,12 @@ func (s *Server) refreshVersions(ctx context.Context, startup bool) {
 	}
 	if t.m != nil {
 		t.m.relabel()
+	}
+	t.mu.Lock()
+	hook := t.afterRead
+	t.mu.Unlock()
+	if hook != nil {
+		hook()
 	}
 	t.mu.Lock()
 	t.current = cur
@@ -340,7 +351,8 @@ func (s *Server) webhook(tenantID, url string) plugin.Handler {
 	k := [2]string{tenantID, url}
 	h, ok := t.webhooks[k]
 	if !ok {
-		h = plugin.NewWebhook(url, s.opts.webhookTimeout, nil)
+		h = plugin.NewWebhook(url, s.opts.webhookTimeout, s.egress.Client(),
+			plugin.WithWebhookLogger(s.log.With("tenant", tenantID, "component", "webhook")))
 		t.webhooks[k] = h
 	}
 	return h

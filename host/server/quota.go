@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wasmvoice/mediaserver/host/tenant"
+	"github.com/wasmvoice/mediaserver/internal/ratelimit"
 )
 
 // tenancyOptions are the options of the multi-tenant side (set through
@@ -107,7 +108,7 @@ func (s *Server) defaultStorageBytes() int64 {
 type tenantState struct {
 	mu     sync.Mutex
 	active int
-	bucket tokenBucket
+	bucket ratelimit.Bucket
 	cpu    chan struct{} // one token per invocation running
 
 	// budget is the plugin time the tenant may still use (it may go
@@ -150,7 +151,7 @@ func (st *tenantState) admitCall(q tenant.Quotas, now time.Time) (code int, retr
 	if st.active >= q.MaxConcurrentCalls {
 		return 486, 0
 	}
-	if ok, wait := st.bucket.take(float64(q.MaxCallsPerSecond), now); !ok {
+	if ok, wait := st.bucket.Take(float64(q.MaxCallsPerSecond), float64(q.MaxCallsPerSecond), now); !ok {
 		return 503, wait
 	}
 	st.active++
@@ -219,30 +220,4 @@ func (st *tenantState) releaseCPU(took time.Duration) {
 	st.budget -= took
 	st.mu.Unlock()
 	<-st.cpu
-}
-
-// tokenBucket admits rate events per second on average with bursts of one
-// second's worth (at least one). The zero value is full.
-type tokenBucket struct {
-	tokens float64
-	last   time.Time
-	primed bool
-}
-
-// take removes one token if there is one; otherwise it reports how long
-// until there will be.
-func (b *tokenBucket) take(rate float64, now time.Time) (bool, time.Duration) {
-	burst := max(rate, 1)
-	if !b.primed {
-		b.tokens, b.last, b.primed = burst, now, true
-	}
-	if el := now.Sub(b.last); el > 0 {
-		b.tokens = min(burst, b.tokens+el.Seconds()*rate)
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/wasmvoice/mediaserver/host/config"
 	"github.com/wasmvoice/mediaserver/host/engine"
 	"github.com/wasmvoice/mediaserver/host/kv"
+	"github.com/wasmvoice/mediaserver/host/netguard"
 	"github.com/wasmvoice/mediaserver/host/plugin"
 	"github.com/wasmvoice/mediaserver/host/store"
 	"github.com/wasmvoice/mediaserver/media"
@@ -54,6 +55,7 @@ type options struct {
 	observer       func(Invocation)
 	webhookTimeout time.Duration
 	sipT1, sipT2   time.Duration
+	apiTimeouts    apiTimeouts
 	ringTimeout    time.Duration
 	ten            tenancyOptions // quota.go
 }
@@ -116,6 +118,8 @@ type Server struct {
 	handlers []plugin.Handler
 	clock    *media.Clock
 	ports    *media.PortPool
+	targets  *media.Targets // where media may go: not multicast, broadcast or our own sockets
+	egress   *netguard.Policy
 	prompts  *media.PromptCache
 	engine   *engine.Engine
 	sip      *sip.Server
@@ -146,8 +150,16 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	egress, err := netguard.New(cfg.Egress.Allow)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.egress = egress
 	if s.opts.webhookTimeout <= 0 {
 		s.opts.webhookTimeout = DefaultWebhookTimeout
+	}
+	if s.opts.apiTimeouts == (apiTimeouts{}) {
+		s.opts.apiTimeouts = defaultAPITimeouts()
 	}
 	return s, nil
 }
@@ -211,6 +223,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if s.ports, err = media.NewPortPool(rtpIP, s.cfg.RTP.PortMin, s.cfg.RTP.PortMax); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
+	s.ports.SetOwnerShare(s.cfg.RTP.TenantShare)
+	s.targets = media.NewTargets(s.ports)
 	s.clock = media.NewClock(media.WithShards(runtime.GOMAXPROCS(0)))
 	s.clock.Start()
 	s.prompts = media.NewPromptCache(promptCacheBytes)
@@ -233,9 +247,20 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Logger:    s.log.With("component", "sip"),
 		T1:        s.opts.sipT1,
 		T2:        s.opts.sipT2,
+		// A peer's SDP never aims our media at multicast, broadcast or
+		// our own sockets (488).
+		CheckMedia:       s.targets.Check,
+		SourceInviteRate: s.cfg.SIP.SourceInviteRate,
+		Trusted:          s.cfg.SIP.TrustedPrefixes(),
+		TCPIdleTimeout:   s.cfg.SIP.TCPIdleTimeout.Duration,
+		MaxTCPConns:      s.cfg.SIP.MaxTCPConnections,
+		MaxTCPConnsPerIP: s.cfg.SIP.MaxTCPConnectionsPerIP,
 	}, sip.HandlerFunc(s.handleCall))
 	if err != nil {
 		return fmt.Errorf("server: sip: %w", err)
+	}
+	for _, a := range s.sip.Addrs() {
+		s.targets.AddOwn(a.Addr)
 	}
 	sipCtx, stop := context.WithCancel(context.Background())
 	s.sipStop = stop
@@ -245,6 +270,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if s.cfg.API.Listen != "" {
 		if err := s.startAPI(); err != nil {
 			return err
+		}
+		if a, err := netip.ParseAddrPort(s.APIAddr()); err == nil {
+			s.targets.AddOwn(a)
 		}
 	}
 	s.log.Info("server started", "sip", s.sip.Addrs(), "api", s.APIAddr(),

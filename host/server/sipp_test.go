@@ -161,7 +161,9 @@ func TestCloseHangsUp(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "sipp", "sip-tester")
 	ts := startTestServer(t, nil, []config.Application{demoApp(t, config.DemoNumber)})
+	closed := make(chan struct{})
 	go func() {
+		defer close(closed)
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if len(ts.Engine().Calls()) == 1 && len(ts.mediaEndpoints()) == 1 {
 				break
@@ -172,6 +174,8 @@ func TestCloseHangsUp(t *testing.T) {
 		}
 	}()
 	runSipp(t, ts, sippOptions{Scenario: "uac_wait_bye"})
+	// sipp exits on the BYE, which Close sends before it has finished.
+	<-closed
 	if n := len(ts.Engine().Calls()); n != 0 {
 		t.Fatalf("%d calls left after Close", n)
 	}

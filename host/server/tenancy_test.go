@@ -22,6 +22,7 @@ import (
 	"github.com/wasmvoice/mediaserver/host/api"
 	"github.com/wasmvoice/mediaserver/host/config"
 	"github.com/wasmvoice/mediaserver/host/tenant"
+	"github.com/wasmvoice/mediaserver/internal/ratelimit"
 )
 
 // Fixtures.
@@ -407,11 +408,11 @@ func TestTokenBucket(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var b tokenBucket
+			var b ratelimit.Bucket
 			var wait time.Duration
 			for i, off := range tt.takes {
 				var ok bool
-				ok, wait = b.take(tt.rate, t0.Add(off))
+				ok, wait = b.Take(tt.rate, tt.rate, t0.Add(off))
 				if ok != tt.want[i] {
 					t.Fatalf("take %d at +%v = %v, want %v", i, off, ok, tt.want[i])
 				}
@@ -583,4 +584,50 @@ func TestTenantBudget(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An assignment made while the registry watcher is refreshing (after it
+// read the registry) is not missed: its version is loaded without waiting
+// for another change or a call.
+func TestWatcherSeesChangeDuringRefresh(t *testing.T) {
+	t.Parallel()
+	reactor := readFile(t, requireFile(t, meetingC, "run `make plugins`"))
+	command := readFile(t, requireFile(t, filepath.Join(filepath.Dir(meetingC), "meetingjoin-c-cmd.wasm"), "run `make plugins`"))
+	ts := startTestServer(t, nil, nil)
+	key := ts.newTenant(t, "acme", api.Quotas{}, "first", "+15550131")
+	ts.apiJSON(t, "POST", "/sip-media-applications", key, api.CreateAppRequest{SipMediaApplicationID: "second"}, http.StatusCreated, nil)
+	v1 := ts.uploadPlugin(t, key, reactor, http.StatusCreated).Plugin.Sha256
+	v2 := ts.uploadPlugin(t, key, command, http.StatusCreated).Plugin.Sha256
+	var once sync.Once
+	ts.ten.mu.Lock()
+	ts.ten.afterRead = func() {
+		once.Do(func() {
+			if err := ts.Registry().AssignPlugin("acme", "second", v2); err != nil {
+				t.Errorf("assign during refresh: %v", err)
+			}
+		})
+	}
+	ts.ten.mu.Unlock()
+	ts.apiJSON(t, "PUT", "/sip-media-applications/first/plugin", key, api.AssignPluginRequest{Sha256: v1}, http.StatusOK, nil)
+	for deadline := time.Now().Add(20 * time.Second); !ts.shaLoaded(v2); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the version assigned during a refresh was never loaded (v1 loaded: %v)", ts.shaLoaded(v1))
+		}
+	}
+}
+
+// shaLoaded reports whether a version with this SHA-256 is loaded.
+func (s *Server) shaLoaded(sha string) bool {
+	s.ten.mu.Lock()
+	defer s.ten.mu.Unlock()
+	for k, v := range s.ten.versions {
+		select {
+		case <-v.ready:
+			if k.sha == sha && v.err == nil {
+				return true
+			}
+		default:
+		}
+	}
+	return false
 }

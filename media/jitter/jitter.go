@@ -75,6 +75,8 @@ type Buffer struct {
 	next    uint16 // sequence number of the next frame to play
 	count   int    // valid slots
 
+	keepAll bool // never drop a frame to cut latency (a recording listens)
+
 	last      []byte // last played payload, for concealment
 	lastValid bool
 	lostRun   int
@@ -133,6 +135,15 @@ func (b *Buffer) Push(ssrc uint32, seq uint16, ts uint32, payload []byte, arriva
 		b.resync(ssrc, seq)
 	}
 	diff := int16(seq - b.next)
+	if b.keepAll && int(diff) >= Slots && int(diff) < 2*Slots {
+		// The clock fell further behind than the ring holds: make room by
+		// dropping the oldest frames, rather than restarting and losing
+		// every frame buffered.
+		for int(int16(seq-b.next)) >= Slots {
+			b.dropOldest()
+		}
+		diff = int16(seq - b.next)
+	}
 	switch {
 	case diff < -resyncBehind || int(diff) >= Slots:
 		b.resync(ssrc, seq)
@@ -158,7 +169,7 @@ func (b *Buffer) Push(ssrc uint32, seq uint16, ts uint32, payload []byte, arriva
 	b.count++
 	// Too much buffered compared with the target: drop the oldest frames so
 	// latency does not stay high after a burst.
-	for b.count > b.target+3 && !b.filling {
+	for b.count > b.target+3 && !b.filling && !b.keepAll {
 		b.dropOldest()
 	}
 }
@@ -266,6 +277,12 @@ func (b *Buffer) conceal() ([]byte, Status) {
 	}
 	return nil, Concealed
 }
+
+// SetKeepAll stops (true) or restarts (false) dropping buffered frames to
+// cut latency. While a recording listens to the stream, a frame the clock
+// pops late (a stall, catching up) must still be played and recorded, not
+// dropped: only real packet loss may leave a gap.
+func (b *Buffer) SetKeepAll(on bool) { b.keepAll = on }
 
 // SetMinTarget keeps the target depth at least frames (clamped to
 // 1..max). Packets of 40 or 60 ms deliver two or three frames at once;

@@ -1,6 +1,7 @@
 package jitter
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -297,5 +298,31 @@ func TestMinTargetGrowNext(t *testing.T) {
 				t.Fatalf("%d empty pops, want %d", empty, tt.wantEmpty)
 			}
 		})
+	}
+}
+
+// With KeepAll a long stall of the popping side loses only what does not
+// fit in the ring, oldest first; nothing is dropped to cut latency and the
+// buffer does not restart.
+func TestKeepAll(t *testing.T) {
+	b := New()
+	b.SetKeepAll(true)
+	payload := func(n int) []byte { return []byte{byte(n)} }
+	for n := range 20 {
+		b.Push(7, uint16(500+n), uint32(160*n), payload(n), time.Time{})
+	}
+	var got []int
+	for range 20 {
+		p, st := b.Pop()
+		if st == OK {
+			got = append(got, int(p[0]))
+		}
+	}
+	want := []int{5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
+	if len(got) < len(want) || fmt.Sprint(got[len(got)-len(want):]) != fmt.Sprint(want) || got[0] < 4 {
+		t.Fatalf("played %v, want the last frames in order, %v", got, want)
+	}
+	if s := b.Stats(); s.Resyncs != 0 {
+		t.Fatalf("stats %+v: a stall restarted the buffer", s)
 	}
 }

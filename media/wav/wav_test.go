@@ -284,6 +284,44 @@ func TestCrashAndRepair(t *testing.T) {
 	}
 }
 
+// A process killed right after a recording starts, or in the middle,
+// leaves what is on disk: a repairable WAV holding all but the last
+// quarter second, never an empty file.
+func TestKilledEarly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "early.wav")
+	w, err := Create(path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.f.Close()
+	st, err := os.Stat(path)
+	if err != nil || st.Size() != headerSize {
+		t.Fatalf("on disk right after Create: %v %v, want the %d-byte header", st.Size(), err, headerSize)
+	}
+	frame := make(codec.PCM16, codec.FrameSamples)
+	for i := range frame {
+		frame[i] = 999
+	}
+	for range 50 { // one second, no Sync, no Close: the process dies
+		_ = w.Write(frame)
+	}
+	raw, _ := os.ReadFile(path)
+	copyPath := path + ".copy"
+	if err := os.WriteFile(copyPath, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Repair(copyPath); err != nil {
+		t.Fatalf("repair of what a kill leaves: %v", err)
+	}
+	pcm, _, err := ReadFile(copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lost := 50*codec.FrameSamples - len(pcm); lost < 0 || lost > codec.SampleRate/4 {
+		t.Fatalf("%d of %d samples lost, want at most a quarter second", lost, 50*codec.FrameSamples)
+	}
+}
+
 func TestRepairErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.wav")

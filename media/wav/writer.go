@@ -48,16 +48,20 @@ func Create(path string, channels int) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The header goes to the file at once, and audio at least every
+	// 4 KiB (about 250 ms mono): a process killed right after the start
+	// leaves a valid, repairable WAV, never an empty file, and loses at
+	// most the last quarter second.
+	if _, err := f.Write(header(channels, unknownSize)); err != nil {
+		f.Close()
+		return nil, err
+	}
 	w := &Writer{
 		f:         f,
-		bw:        bufio.NewWriterSize(f, 16<<10),
+		bw:        bufio.NewWriterSize(f, bufferSize),
 		channels:  channels,
 		syncEvery: DefaultSyncEvery,
 		buf:       make([]byte, 0, 2*2*codec.FrameSamples),
-	}
-	if _, err := w.bw.Write(header(channels, unknownSize)); err != nil {
-		f.Close()
-		return nil, err
 	}
 	return w, nil
 }
@@ -65,6 +69,9 @@ func Create(path string, channels int) (*Writer, error) {
 // SetSyncEvery sets how many data bytes are written between automatic
 // syncs; 0 disables them.
 func (w *Writer) SetSyncEvery(n int64) { w.syncEvery = n }
+
+// bufferSize is how much audio waits in memory before a write(2).
+const bufferSize = 4 << 10
 
 func header(channels int, dataSize uint32) []byte {
 	h := make([]byte, headerSize)
