@@ -615,6 +615,11 @@ func (c *Call) sendBye(ctx context.Context, req *sip.Request) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrByeFailed, err)
 	}
+	if res == nil {
+		// sipgo answers neither a response nor an error when its user
+		// agent closed under the request (server shutdown).
+		return fmt.Errorf("%w: no response", ErrByeFailed)
+	}
 	if res.StatusCode >= 300 && res.StatusCode != 481 {
 		return fmt.Errorf("%w: %d %s", ErrByeFailed, res.StatusCode, res.Reason)
 	}
