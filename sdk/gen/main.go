@@ -45,7 +45,7 @@ func generate(root string) (map[string]string, error) {
 		return nil, err
 	}
 	files := map[string]string{
-		"sdk/rust/src/actions.rs":           genRust(m),
+		"sdk/rust/src/actions.rs":                genRust(m),
 		"sdk/assemblyscript/assembly/actions.ts": genAS(m),
 	}
 	if err := genReadmes(root, m, files); err != nil {

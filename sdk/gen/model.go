@@ -31,13 +31,13 @@ const (
 
 // field is one member of a parameter object.
 type field struct {
-	JSON     string // Chime's name
-	GoName   string // the abi field name
-	Kind     kind
-	Elem     *object // kStruct, kOptStruct, kStructs
-	Required bool    // written even when empty
-	DefaultS3 bool   // a "Type" that is written as "S3" when empty
-	Note     string  // the comment in abi/params.go
+	JSON      string // Chime's name
+	GoName    string // the abi field name
+	Kind      kind
+	Elem      *object // kStruct, kOptStruct, kStructs
+	Required  bool    // written even when empty
+	DefaultS3 bool    // a "Type" that is written as "S3" when empty
+	Note      string  // the comment in abi/params.go
 }
 
 // object is a parameter struct or a nested type.
@@ -135,12 +135,12 @@ func (m *model) readComments(path string) error {
 }
 
 var (
-	intType   = reflect.TypeOf(abi.Int{})
-	boolType  = reflect.TypeOf(abi.Bool{})
-	rawType   = reflect.TypeOf(json.RawMessage{})
-	strsType  = reflect.TypeOf([]string{})
-	mapType   = reflect.TypeOf(map[string]string{})
-	strType   = reflect.TypeOf("")
+	intType  = reflect.TypeOf(abi.Int{})
+	boolType = reflect.TypeOf(abi.Bool{})
+	rawType  = reflect.TypeOf(json.RawMessage{})
+	strsType = reflect.TypeOf([]string{})
+	mapType  = reflect.TypeOf(map[string]string{})
+	strType  = reflect.TypeOf("")
 )
 
 func (m *model) object(rt reflect.Type, name string) (*object, error) {

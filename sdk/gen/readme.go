@@ -15,7 +15,7 @@ const (
 // lang names an SDK's types, fields and builders in its README.
 type lang struct {
 	readme  string
-	builder func(a action) string   // "" when the SDK has no builders
+	builder func(a action) string // "" when the SDK has no builders
 	field   func(o *object, f field) string
 	typ     func(o *object) string
 }
