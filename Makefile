@@ -3,15 +3,16 @@ GO        ?= go
 BIN       := bin
 GOFLAGS_T ?= -race -count=1 -timeout 15m
 
-.PHONY: all build plugins fixtures run test vet fmt-check bench soak clean
+.PHONY: all build plugins fixtures run test vet fmt-check bench soak generate clean
 
 all: build plugins
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-# Example plugins (Go and C, reactor and command builds, native webhook servers)
-# and the hostile test fixtures of the plugin runtime.
+# Example plugins (Go, C, Rust and AssemblyScript: reactor and command
+# builds, Go webhook servers, Rust native test binaries) and the hostile
+# test fixtures of the plugin runtime.
 plugins:
 	./plugins/build.sh
 	./host/plugin/testdata/build.sh
@@ -30,13 +31,19 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files -o --exclude-standard '*.go' 2>/dev/null)); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Every test of the host module under the race detector, plus the guest SDK's
-# and the Go example plugins' native tests (each their own module).
+# Every test of the host module under the race detector (with the
+# conformance suites of sdk/conformance against every example plugin, as
+# reactor and command), plus the guest SDKs' and the example plugins' native
+# tests: Go (each its own module) and Rust (test binaries from build.sh).
 test: plugins fmt-check vet
 	$(GO) test $(GOFLAGS_T) ./...
 	cd sdk/go && $(GO) vet ./... && $(GO) test -count=1 ./...
 	for d in plugins/*/; do \
 		if [ -f $$d/go.mod ]; then (cd $$d && $(GO) vet ./... && $(GO) test -count=1 ./...) || exit 1; fi; \
+	done
+	plugins/bin/rust/sdk-test -q
+	for d in plugins/*-rust/; do \
+		p=$$(basename $$d); (cd $$d && ../bin/$$p-test -q) || exit 1; \
 	done
 
 # Benchmarks: timings with baselines measured side by side in the same run.
@@ -48,6 +55,11 @@ bench: plugins
 # MEDIASERVER_SOAK_CPS (default 50).
 soak: plugins
 	$(GO) test -tags soak -run Soak -count 1 -timeout 60m -v ./host/server/
+
+# Regenerates what the SDKs derive from abi (sdk/gen); make test fails
+# when a generated file is stale.
+generate:
+	$(GO) generate ./sdk/...
 
 clean:
 	rm -rf $(BIN) plugins/bin host/plugin/testdata/bin

@@ -19,17 +19,29 @@ import (
 // goldenSeparator separates the event from the expected response.
 const goldenSeparator = "\n----\n"
 
-// The example plugins and their golden files. Every plugin runs as an ABI v1
-// reactor, as a WASI command and, for Go, as a native webhook: each form
-// must give the same response to each event.
+// The conformance suites every SDK's examples pass (../sdk/conformance).
+const (
+	meetingJoinSuite = "../sdk/conformance/meetingjoin"
+	ivrSuite         = "../sdk/conformance/ivr"
+)
+
+// The example plugins and their golden files: the meeting-join and IVR
+// handlers in every SDK's language. Every plugin runs as an ABI v1 reactor,
+// as a WASI command and, for Go, as a native webhook: each form must give
+// the same response to each event.
 var examples = []struct {
 	name    string
 	golden  string // directory of *.golden files
 	webhook bool   // a native -webhook binary exists
 }{
-	{name: "meetingjoin-go", golden: "testdata/meetingjoin", webhook: true},
-	{name: "meetingjoin-c", golden: "testdata/meetingjoin"},
-	{name: "ivr-go", golden: "ivr-go/testdata", webhook: true},
+	{name: "meetingjoin-go", golden: meetingJoinSuite, webhook: true},
+	{name: "meetingjoin-c", golden: meetingJoinSuite},
+	{name: "meetingjoin-rust", golden: meetingJoinSuite},
+	{name: "meetingjoin-as", golden: meetingJoinSuite},
+	{name: "ivr-go", golden: ivrSuite, webhook: true},
+	{name: "ivr-c", golden: ivrSuite},
+	{name: "ivr-rust", golden: ivrSuite},
+	{name: "ivr-as", golden: ivrSuite},
 }
 
 type goldenCase struct {
@@ -235,7 +247,7 @@ func BenchmarkInvoke(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { rt.Close(context.Background()) })
-	event, err := os.ReadFile("testdata/meetingjoin/call_update_requested.golden")
+	event, err := os.ReadFile(meetingJoinSuite + "/call_update_requested.golden")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -33,6 +33,8 @@ Usage:
 Local commands (no server needed):
   plugin run       run one event through a plugin (or a webhook) and print the response
   plugin check     validate a plugin module and print its facts
+  plugin new       write a plugin folder (Go, C, Rust, AssemblyScript) that builds and passes its test
+  plugin test      run a plugin folder's golden files against its modules
 
 Calls:
   call create      place an outbound call; prints its TransactionId
@@ -158,6 +160,10 @@ func (s *session) dispatch(args []string) int {
 			return pluginRun(s.ctx, args[2:], s.stdin, s.stdout, s.stderr)
 		case "check":
 			return pluginCheck(s.ctx, args[2:], s.stdout, s.stderr)
+		case "new":
+			return pluginNew(args[2:], s.stdout, s.stderr)
+		case "test":
+			return pluginTest(s.ctx, args[2:], s.stdout, s.stderr)
 		}
 	}
 	fn, ok := group[args[1]]

@@ -250,7 +250,7 @@ func TestExamplePlugins(t *testing.T) {
 	if dir, err := os.UserCacheDir(); err == nil {
 		cache = filepath.Join(dir, "mediaserver-test", "wazero")
 	}
-	for _, name := range []string{"meetingjoin-c", "meetingjoin-go", "ivr-go", "meetingjoin-c-cmd"} {
+	for _, name := range []string{"meetingjoin-c", "meetingjoin-go", "ivr-go", "meetingjoin-c-cmd", "meetingjoin-rust", "ivr-rust", "meetingjoin-as", "ivr-as", "ivr-c", "ivr-rust-cmd", "ivr-as-cmd"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("..", "..", "plugins", "bin", name+".wasm")
 			if _, err := os.Stat(path); err != nil {

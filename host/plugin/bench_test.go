@@ -245,8 +245,8 @@ func sameJSON(a, b []byte) bool {
 	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
 }
 
-// BenchmarkLatencyTable measures p50/p99 of warm invocations of the C and Go
-// meetingjoin plugins and of the webhook baseline (the native build of
+// BenchmarkLatencyTable measures p50/p99 of warm invocations of the C, Go,
+// Rust and AssemblyScript meetingjoin plugins and of the webhook baseline (the native build of
 // meetingjoin-go over loopback HTTP with keep-alive) on the same events, one
 // invocation of each in turn so drift of a noisy machine hits all alike,
 // and reports the ratios. The nop fixture is the host's own floor.
@@ -281,18 +281,19 @@ func BenchmarkLatencyTable(b *testing.B) {
 	url, what := webhookURL(b)
 	wh := NewWebhook(url, time.Second, nil)
 	b.Cleanup(func() { _ = wh.Close(context.Background()) })
-	// handlers loads the nop fixture and the two meeting-join plugins on a
+	// handlers loads the nop fixture and the meeting-join plugins on a
 	// runtime with the given store, and puts the webhook last.
 	handlers := func(store KVStore) []handler {
 		r := newRuntime(b, Config{CacheDir: cache, KV: store})
 		hs := []handler{{name: "C nop fixture (host floor)", unit: "nop", h: benchLoad(b, r, "nop", fixture(b, "nop"))}}
-		for _, name := range []string{"meetingjoin-c", "meetingjoin-go"} {
+		for _, name := range []string{"meetingjoin-c", "meetingjoin-go", "meetingjoin-rust", "meetingjoin-as"} {
 			w, err := os.ReadFile(filepath.Join(examplesDir, name+".wasm"))
 			if err != nil {
 				b.Fatalf("%s not built (run plugins/build.sh): %v", name, err)
 			}
 			unit := strings.TrimPrefix(name, "meetingjoin-")
-			hs = append(hs, handler{name: strings.ToUpper(unit[:1]) + unit[1:] + " (" + name + ")", unit: unit, h: benchLoad(b, r, name, w)})
+			label := map[string]string{"c": "C", "go": "Go", "rust": "Rust", "as": "AssemblyScript"}[unit]
+			hs = append(hs, handler{name: label + " (" + name + ")", unit: unit, h: benchLoad(b, r, name, w)})
 		}
 		return append(hs, handler{name: "webhook (" + what + ")", unit: "webhook", h: wh})
 	}

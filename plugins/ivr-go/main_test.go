@@ -12,7 +12,7 @@ import (
 
 // TestGolden runs the golden files natively through the SDK's host
 // emulator (the root module runs them against the Wasm builds).
-func TestGolden(t *testing.T) { mstest.Golden(t, "testdata/*.golden") }
+func TestGolden(t *testing.T) { mstest.Golden(t, "../../sdk/conformance/ivr/*.golden") }
 
 // response is the part of a response the call flow test follows.
 type response struct {

@@ -12,7 +12,7 @@ import (
 
 // TestGolden runs the shared meeting-join golden files natively through the
 // SDK's host emulator (the root module runs them against the Wasm builds).
-func TestGolden(t *testing.T) { mstest.Golden(t, "../testdata/meetingjoin/*.golden") }
+func TestGolden(t *testing.T) { mstest.Golden(t, "../../sdk/conformance/meetingjoin/*.golden") }
 
 func TestPendingCallStored(t *testing.T) {
 	h := ms.NewHost()

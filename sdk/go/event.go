@@ -138,6 +138,9 @@ type ActionData struct {
 	ErrorMessage            string
 	RecordingDestination    RawJSON // RecordAudio results
 	RecordingTerminatorUsed string
+	// CallRecordingDestination is StartCallRecording's result:
+	// {"Type":"S3","Location":"bucket/key"}.
+	CallRecordingDestination RawJSON
 }
 
 // Attribute returns the transaction attribute k of the call ("" if unset).
@@ -243,7 +246,7 @@ var (
 	eventFields       = []string{"SchemaVersion", "Sequence", "InvocationEventType", "ActionData", "CallDetails", "ErrorType", "ErrorMessage"}
 	callDetailsFields = []string{"TransactionId", "TransactionAttributes", "AwsAccountId", "AwsRegion", "SipRuleId", "SipMediaApplicationId", "Participants"}
 	participantFields = []string{"CallId", "ParticipantTag", "To", "From", "Direction", "StartTimeInMilliseconds", "Status", "SipHeaders"}
-	actionDataFields  = []string{"Type", "Parameters", "ReceivedDigits", "ErrorType", "ErrorMessage", "RecordingDestination", "RecordingTerminatorUsed"}
+	actionDataFields  = []string{"Type", "Parameters", "ReceivedDigits", "ErrorType", "ErrorMessage", "RecordingDestination", "RecordingTerminatorUsed", "CallRecordingDestination"}
 )
 
 // The field lookups: exact matches by length without loops, then the
@@ -381,6 +384,10 @@ func actionDataField(k []byte) int {
 		if eq(k, "RecordingTerminatorUsed") {
 			return 6
 		}
+	case 24:
+		if eq(k, "CallRecordingDestination") {
+			return 7
+		}
 	}
 	return foldField(k, actionDataFields)
 }
@@ -435,7 +442,7 @@ var (
 	participantKeys = [...]string{`"CallId":`, `"ParticipantTag":`, `"To":`, `"From":`, `"Direction":`,
 		`"StartTimeInMilliseconds":`, `"Status":`, `"SipHeaders":`}
 	actionDataKeys = [...]string{`"Type":`, `"Parameters":`, `"ReceivedDigits":`, `"ErrorType":`, `"ErrorMessage":`,
-		`"RecordingDestination":`, `"RecordingTerminatorUsed":`}
+		`"RecordingDestination":`, `"RecordingTerminatorUsed":`, `"CallRecordingDestination":`}
 )
 
 // member moves to member i of an object, as objectNext, and returns its
@@ -913,6 +920,8 @@ func (d *decoder) actionData(a *ActionData) (*ActionData, error) {
 			a.RecordingDestination, err = d.rawValue(a.RecordingDestination)
 		case 6:
 			a.RecordingTerminatorUsed, err = d.str(a.RecordingTerminatorUsed)
+		case 7:
+			a.CallRecordingDestination, err = d.rawValue(a.CallRecordingDestination)
 		default:
 			err = d.skipValue()
 		}

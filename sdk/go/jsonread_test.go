@@ -22,13 +22,14 @@ type mirrorEvent struct {
 }
 
 type mirrorActionData struct {
-	Type                    string          `json:"Type"`
-	Parameters              json.RawMessage `json:"Parameters"`
-	ReceivedDigits          string          `json:"ReceivedDigits"`
-	ErrorType               string          `json:"ErrorType"`
-	ErrorMessage            string          `json:"ErrorMessage"`
-	RecordingDestination    json.RawMessage `json:"RecordingDestination"`
-	RecordingTerminatorUsed string          `json:"RecordingTerminatorUsed"`
+	Type                     string          `json:"Type"`
+	Parameters               json.RawMessage `json:"Parameters"`
+	ReceivedDigits           string          `json:"ReceivedDigits"`
+	ErrorType                string          `json:"ErrorType"`
+	ErrorMessage             string          `json:"ErrorMessage"`
+	RecordingDestination     json.RawMessage `json:"RecordingDestination"`
+	RecordingTerminatorUsed  string          `json:"RecordingTerminatorUsed"`
+	CallRecordingDestination json.RawMessage `json:"CallRecordingDestination"`
 }
 
 type mirrorCallDetails struct {
@@ -104,13 +105,14 @@ func referenceDecode(data []byte) (*eventView, error) {
 	}
 	if a := m.ActionData; a != nil {
 		e.ActionData = &ActionData{
-			Type:                    a.Type,
-			Parameters:              RawJSON(a.Parameters),
-			ReceivedDigits:          a.ReceivedDigits,
-			ErrorType:               a.ErrorType,
-			ErrorMessage:            a.ErrorMessage,
-			RecordingDestination:    RawJSON(a.RecordingDestination),
-			RecordingTerminatorUsed: a.RecordingTerminatorUsed,
+			Type:                     a.Type,
+			Parameters:               RawJSON(a.Parameters),
+			ReceivedDigits:           a.ReceivedDigits,
+			ErrorType:                a.ErrorType,
+			ErrorMessage:             a.ErrorMessage,
+			RecordingDestination:     RawJSON(a.RecordingDestination),
+			RecordingTerminatorUsed:  a.RecordingTerminatorUsed,
+			CallRecordingDestination: RawJSON(a.CallRecordingDestination),
 		}
 	}
 	if m.CallDetails.Participants != nil {
@@ -257,6 +259,7 @@ var decodeCases = []struct {
 	{name: "parameters with spaces kept", input: `{"ActionData":{"Parameters": { "a" : [ 1 ] } }}`},
 	{name: "parameters duplicate", input: `{"ActionData":{"Parameters":{"a":1},"Parameters":"s"}}`},
 	{name: "parameters invalid", input: `{"ActionData":{"Parameters":{"a":}}}`},
+	{name: "call recording result", input: `{"ActionData":{"Type":"StartCallRecording","CallRecordingDestination":{"Type":"S3","Location":"b/k.wav"}}}`},
 	{name: "recording results", input: `{"ActionData":{"Type":"RecordAudio","RecordingDestination":{"Type":"S3","BucketName":"b","Key":"k"},"RecordingTerminatorUsed":"#"}}`},
 	{name: "call details null", input: `{"CallDetails":{"TransactionId":"t"},"CallDetails":null}`},
 	{name: "call details array", input: `{"CallDetails":[]}`},
