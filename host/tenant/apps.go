@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -98,16 +99,19 @@ func (r *Registry) UpdateApp(tenant, id, name, webhook string) (Application, err
 	return a, nil
 }
 
-// DeleteApp removes an application. It fails with ErrInUse while a number
-// still routes to it, so deleting never silently drops calls.
+// DeleteApp removes an application. It fails with ErrInUse while a SIP
+// rule still targets it, so deleting never silently drops calls.
 func (r *Registry) DeleteApp(tenant, id string) error {
 	err := r.update(func(tx *bolt.Tx, _ func()) error {
 		if _, err := appIn(tx, tenant, id); err != nil {
 			return err
 		}
-		err := scan(tx, bucketNumbers, nil, func(_ []byte, n Number) error {
-			if n.Tenant == tenant && n.App == id {
-				return fmt.Errorf("application %s: number %s routes to it: %w", id, n.Number, ErrInUse)
+		err := scan(tx, bucketRules, scoped(tenant, ""), func(_ []byte, rule Rule) error {
+			for _, t := range rule.Targets {
+				if t.App == id {
+					return fmt.Errorf("application %s: SIP rule %s (%s %s) routes to it: %w",
+						id, rule.ID, rule.TriggerType, rule.TriggerValue, ErrInUse)
+				}
 			}
 			return nil
 		})
@@ -160,7 +164,7 @@ func numberIn(tx *bolt.Tx, tenant, number string) (Number, error) {
 	if !ok || n.Tenant != tenant {
 		return Number{}, fmt.Errorf("number %q: %w", number, ErrNotFound)
 	}
-	return n, nil
+	return withRuleApp(tx, n)
 }
 
 // GetNumber returns one of tenant's numbers.
@@ -182,10 +186,12 @@ func (r *Registry) ListNumbers(tenant string) ([]Number, error) {
 	var out []Number
 	err := r.view(func(tx *bolt.Tx) error {
 		return scan(tx, bucketNumbers, nil, func(_ []byte, n Number) error {
-			if n.Tenant == tenant {
-				out = append(out, n)
+			if n.Tenant != tenant {
+				return nil
 			}
-			return nil
+			n, err := withRuleApp(tx, n)
+			out = append(out, n)
+			return err
 		})
 	})
 	if err != nil {
@@ -200,6 +206,15 @@ func (r *Registry) RemoveNumber(tenant, number string) error {
 		if _, err := numberIn(tx, tenant, number); err != nil {
 			return err
 		}
+		rule, ok, err := numberRule(tx, tenant, number)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := deleteRuleIn(tx, rule); err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bucketNumbers).Delete([]byte(number))
 	})
 	if err != nil {
@@ -209,25 +224,39 @@ func (r *Registry) RemoveNumber(tenant, number string) error {
 }
 
 // SetRule routes calls to one of tenant's numbers to one of tenant's
-// applications; app "" removes the rule. Either one belonging to another
-// tenant is ErrNotFound.
+// applications; app "" removes the rule. It is the one-target shorthand of
+// the number's ToPhoneNumber SIP rule: it creates the rule (named after
+// the number), or makes an existing one enabled with app as its only
+// target. Either one belonging to another tenant is ErrNotFound.
 func (r *Registry) SetRule(tenant, number, app string) error {
 	err := r.update(func(tx *bolt.Tx, skip func()) error {
-		n, err := numberIn(tx, tenant, number)
+		if _, err := numberIn(tx, tenant, number); err != nil {
+			return err
+		}
+		rule, ok, err := numberRule(tx, tenant, number)
 		if err != nil {
 			return err
 		}
-		if app != "" {
-			if _, err := appIn(tx, tenant, app); err != nil {
-				return err
-			}
-		}
-		if n.App == app {
+		want := []RuleTarget{{App: app, Priority: 1}}
+		switch {
+		case app == "" && !ok:
 			skip()
 			return nil
+		case app == "":
+			return deleteRuleIn(tx, rule)
+		case ok && !rule.Disabled && slices.Equal(rule.Targets, want):
+			skip()
+			return nil
+		case ok:
+			if err := checkTargets(tx, tenant, want); err != nil {
+				return err
+			}
+			rule.Targets, rule.Disabled, rule.Updated = want, false, r.now().UTC()
+			return put(tx, bucketRules, scoped(tenant, rule.ID), rule)
 		}
-		n.App = app
-		return put(tx, bucketNumbers, []byte(number), n)
+		now := r.now().UTC()
+		return createRuleIn(tx, Rule{ID: NewID(), Tenant: tenant, Name: number, TriggerType: TriggerToPhoneNumber,
+			TriggerValue: number, Targets: want, Created: now, Updated: now})
 	})
 	if err != nil {
 		return fmt.Errorf("tenant: set rule: %w", err)
