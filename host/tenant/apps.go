@@ -10,25 +10,49 @@ import (
 // CreateApp adds an application to a tenant. Its id is unique within the
 // tenant; webhook is optional ("" until a plugin is assigned).
 func (r *Registry) CreateApp(tenant, id, name, webhook string) (Application, error) {
-	if err := validID("application", id); err != nil {
+	return r.NewApp(tenant, AppSpec{ID: id, Name: name, Webhook: webhook})
+}
+
+// AppSpec is an application to create: CreateApp's arguments plus Chime's
+// AwsRegion and a first plugin version.
+type AppSpec struct {
+	ID, Name, Region, Webhook string
+	// Plugin is a version of the tenant's to assign at once ("" = none).
+	Plugin string
+}
+
+// NewApp adds an application to a tenant, in one transaction with its
+// first plugin version when the spec names one.
+func (r *Registry) NewApp(tenant string, s AppSpec) (Application, error) {
+	if err := validID("application", s.ID); err != nil {
 		return Application{}, err
 	}
-	if err := validName(name); err != nil {
+	if err := validName(s.Name); err != nil {
 		return Application{}, err
 	}
-	if err := validWebhook(webhook); err != nil {
+	if err := validWebhook(s.Webhook); err != nil {
 		return Application{}, err
+	}
+	if s.Plugin != "" {
+		if err := validSHA(s.Plugin); err != nil {
+			return Application{}, err
+		}
 	}
 	now := r.now().UTC()
-	a := Application{ID: id, Tenant: tenant, Name: name, Webhook: webhook, Created: now, Updated: now}
+	a := Application{ID: s.ID, Tenant: tenant, Name: s.Name, Region: s.Region, Webhook: s.Webhook, Plugin: s.Plugin, Created: now, Updated: now}
 	err := r.update(func(tx *bolt.Tx, _ func()) error {
 		if _, err := tenantIn(tx, tenant); err != nil {
 			return err
 		}
-		if tx.Bucket(bucketApps).Get(scoped(tenant, id)) != nil {
-			return fmt.Errorf("application %s: %w", id, ErrExists)
+		if tx.Bucket(bucketApps).Get(scoped(tenant, s.ID)) != nil {
+			return fmt.Errorf("application %s: %w", s.ID, ErrExists)
 		}
-		return put(tx, bucketApps, scoped(tenant, id), a)
+		if s.Plugin != "" {
+			if _, err := pluginIn(tx, tenant, s.Plugin); err != nil {
+				return err
+			}
+		}
+		return put(tx, bucketApps, scoped(tenant, s.ID), a)
 	})
 	if err != nil {
 		return Application{}, fmt.Errorf("tenant: create application: %w", err)
@@ -78,11 +102,33 @@ func (r *Registry) ListApps(tenant string) ([]Application, error) {
 
 // UpdateApp replaces an application's name and webhook.
 func (r *Registry) UpdateApp(tenant, id, name, webhook string) (Application, error) {
-	if err := validName(name); err != nil {
-		return Application{}, err
+	return r.ChangeApp(tenant, id, AppChange{Name: &name, Webhook: &webhook})
+}
+
+// AppChange is what ChangeApp changes; nil fields are kept.
+type AppChange struct {
+	Name, Region, Webhook *string
+	// Plugin is assigned like AssignPlugin does; "" unassigns the current
+	// version (kept in the history for Rollback), so the webhook serves.
+	Plugin *string
+}
+
+// ChangeApp changes an application's fields in one transaction.
+func (r *Registry) ChangeApp(tenant, id string, c AppChange) (Application, error) {
+	if c.Name != nil {
+		if err := validName(*c.Name); err != nil {
+			return Application{}, err
+		}
 	}
-	if err := validWebhook(webhook); err != nil {
-		return Application{}, err
+	if c.Webhook != nil {
+		if err := validWebhook(*c.Webhook); err != nil {
+			return Application{}, err
+		}
+	}
+	if c.Plugin != nil && *c.Plugin != "" {
+		if err := validSHA(*c.Plugin); err != nil {
+			return Application{}, err
+		}
 	}
 	var a Application
 	err := r.update(func(tx *bolt.Tx, _ func()) error {
@@ -90,7 +136,21 @@ func (r *Registry) UpdateApp(tenant, id, name, webhook string) (Application, err
 		if a, err = appIn(tx, tenant, id); err != nil {
 			return err
 		}
-		a.Name, a.Webhook, a.Updated = name, webhook, r.now().UTC()
+		now := r.now().UTC()
+		if c.Plugin != nil {
+			if *c.Plugin != "" {
+				if _, err := pluginIn(tx, tenant, *c.Plugin); err != nil {
+					return err
+				}
+			}
+			a.assign(*c.Plugin, now)
+		}
+		for _, f := range []struct{ to, from *string }{{&a.Name, c.Name}, {&a.Region, c.Region}, {&a.Webhook, c.Webhook}} {
+			if f.from != nil {
+				*f.to = *f.from
+			}
+		}
+		a.Updated = now
 		return put(tx, bucketApps, scoped(tenant, id), a)
 	})
 	if err != nil {
@@ -109,8 +169,11 @@ func (r *Registry) DeleteApp(tenant, id string) error {
 		err := scan(tx, bucketRules, scoped(tenant, ""), func(_ []byte, rule Rule) error {
 			for _, t := range rule.Targets {
 				if t.App == id {
-					return fmt.Errorf("application %s: SIP rule %s (%s %s) routes to it: %w",
-						id, rule.ID, rule.TriggerType, rule.TriggerValue, ErrInUse)
+					what := "number"
+					if rule.TriggerType == TriggerRequestURIHostname {
+						what = "hostname"
+					}
+					return fmt.Errorf("application %s: %s %s routes to it: %w", id, what, rule.TriggerValue, ErrInUse)
 				}
 			}
 			return nil

@@ -72,7 +72,10 @@ type Application struct {
 	// History holds the previous versions, most recent last.
 	History []string `json:"history,omitempty"`
 	// Webhook is an http(s) URL used when Plugin is empty.
-	Webhook string    `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty"`
+	// Region is Chime's AwsRegion of the application, as given ("" = the
+	// server's).
+	Region  string    `json:"region,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 }
