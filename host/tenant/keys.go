@@ -1,12 +1,12 @@
 package tenant
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -53,10 +53,10 @@ func (r *Registry) CreateAdminKey(name string) (secret string, k Key, err error)
 func (r *Registry) createKey(tenant, name string, admin bool) (string, Key, error) {
 	var idRaw [keyIDBytes]byte
 	var secRaw [secretBytes]byte
-	if _, err := rand.Read(idRaw[:]); err != nil {
+	if _, err := io.ReadFull(r.rand, idRaw[:]); err != nil {
 		return "", Key{}, fmt.Errorf("tenant: create key: %w", err)
 	}
-	if _, err := rand.Read(secRaw[:]); err != nil {
+	if _, err := io.ReadFull(r.rand, secRaw[:]); err != nil {
 		return "", Key{}, fmt.Errorf("tenant: create key: %w", err)
 	}
 	id := hex.EncodeToString(idRaw[:])

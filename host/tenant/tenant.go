@@ -19,9 +19,11 @@
 package tenant
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -66,6 +68,7 @@ type Registry struct {
 
 	lastUsedEvery time.Duration
 	seal          *sealer // nil without a master key
+	rand          io.Reader
 	snap          atomic.Pointer[snapshot]
 }
 
@@ -77,6 +80,7 @@ type options struct {
 	lockTimeout   time.Duration
 	lastUsedEvery time.Duration
 	masterKey     []byte
+	rand          io.Reader
 }
 
 // WithClock sets the clock used for Created and LastUsed times.
@@ -93,6 +97,10 @@ func WithLastUsedGranularity(d time.Duration) Option {
 	return func(o *options) { o.lastUsedEvery = d }
 }
 
+// WithRandom sets where key ids and secrets come from (default
+// crypto/rand.Reader). Tests use it for keys known in advance.
+func WithRandom(r io.Reader) Option { return func(o *options) { o.rand = r } }
+
 // WithMasterKey sets the AES-256 key (MasterKeySize bytes) that seals API
 // key secrets at rest so that signed requests (AWS Signature Version 4)
 // can be verified: see AuthenticateSigned. Without it, new keys work as
@@ -104,7 +112,7 @@ func WithMasterKey(key []byte) Option {
 // Open opens or creates the registry file at path (creating its
 // directory); plugin bytes go to blobs.
 func Open(path string, blobs store.Store, opts ...Option) (*Registry, error) {
-	o := options{now: time.Now, lockTimeout: time.Second, lastUsedEvery: time.Minute}
+	o := options{now: time.Now, lockTimeout: time.Second, lastUsedEvery: time.Minute, rand: rand.Reader}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -125,7 +133,7 @@ func Open(path string, blobs store.Store, opts ...Option) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenant: open %s: %w", path, err)
 	}
-	r := &Registry{db: db, blobs: blobs, now: o.now, lastUsedEvery: o.lastUsedEvery, seal: seal}
+	r := &Registry{db: db, blobs: blobs, now: o.now, lastUsedEvery: o.lastUsedEvery, seal: seal, rand: o.rand}
 	var snap *snapshot
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketTenants, bucketKeys, bucketApps, bucketNumbers, bucketPlugins, bucketRules, bucketTriggers} {
