@@ -29,7 +29,7 @@ const (
 	// SigV4Service is the service name of the credential scope.
 	SigV4Service = "chime"
 	// SigV4MaxSkew is how far X-Amz-Date may be from the server's clock.
-	SigV4MaxSkew = 15 * time.Minute
+	SigV4MaxSkew  = 15 * time.Minute
 	amzDateFormat = "20060102T150405Z"
 	// emptySHA256 is the payload hash of a request without a body.
 	emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -96,7 +96,9 @@ func TestSigV4(t *testing.T) {
 				r.Body, r.ContentLength = readCloser{b}, b.Size()
 			}},
 		{name: "tampered path", req: cliUpdateCall, status: 403, code: CodeForbidden, message: mismatch,
-			tamper: func(r *http.Request) { r.URL.Path, r.RequestURI = "/sip-media-applications/app-a/calls/tx-a-2", "/sip-media-applications/app-a/calls/tx-a-2" }},
+			tamper: func(r *http.Request) {
+				r.URL.Path, r.RequestURI = "/sip-media-applications/app-a/calls/tx-a-2", "/sip-media-applications/app-a/calls/tx-a-2"
+			}},
 		{name: "tampered query", req: cliListRules, status: 403, code: CodeForbidden, message: mismatch,
 			tamper: func(r *http.Request) {
 				r.URL.RawQuery = "sip-media-application=app-a&max-results=6"
