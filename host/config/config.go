@@ -126,6 +126,9 @@ type RTP struct {
 // API is the HTTP control API.
 type API struct {
 	Listen string `toml:"listen"`
+	// Regions are the regions a signed request (AWS Signature Version 4)
+	// may name in its credential scope; empty accepts any.
+	Regions []string `toml:"regions"`
 }
 
 // Storage says where blobs (plugins, prompts, recordings) live: a folder
@@ -203,6 +206,8 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+var regionName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // DemoNumber is the number of the demo IVR.
 const DemoNumber = "+15550100"
@@ -309,6 +314,11 @@ func (c *Config) Validate() error {
 	if c.API.Listen != "" {
 		if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
 			add("api.listen %q: want IP:port (%v)", c.API.Listen, err)
+		}
+	}
+	for _, r := range c.API.Regions {
+		if !regionName.MatchString(r) {
+			add("api.regions: %q is not a region name like us-east-1", r)
 		}
 	}
 	if c.Plugins.Deadline.Duration <= 0 || c.Plugins.Deadline.Duration > 30*time.Second {

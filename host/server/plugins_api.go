@@ -242,5 +242,7 @@ func (s *Server) controlAPI() http.Handler {
 		api.WithLogger(s.log.With("component", "api")),
 		api.WithStore(s.ten.blobs.remote),
 		api.WithMaxModuleBytes(int64(s.cfg.Plugins.MaxModuleMiB)<<20),
+		api.WithRegion(s.cfg.Region),
+		api.WithSigV4Regions(s.cfg.API.Regions...),
 	)
 }
