@@ -31,10 +31,13 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # Every test of the host module under the race detector, plus the guest SDK's
-# and the Go example plugins' native tests (each their own module).
+# and the Go example plugins' native tests (each their own module), and the
+# real AWS clients (AWS CLI v2, AWS SDK for Go v2) against the server binary
+# (tests/aws, a module of its own so the server never depends on an AWS SDK).
 test: plugins fmt-check vet
 	$(GO) test $(GOFLAGS_T) ./...
 	cd sdk/go && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd tests/aws && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
 	for d in plugins/*/; do \
 		if [ -f $$d/go.mod ]; then (cd $$d && $(GO) vet ./... && $(GO) test -count=1 ./...) || exit 1; fi; \
 	done
