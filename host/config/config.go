@@ -209,6 +209,9 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 
 var regionName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
+// DemoTrunk is where the demo's outbound calls go.
+const DemoTrunk = "127.0.0.1:5080"
+
 // DemoNumber is the number of the demo IVR.
 const DemoNumber = "+15550100"
 
@@ -229,6 +232,9 @@ func Default() *Config {
 		API:     API{Listen: "127.0.0.1:8080"},
 		Plugins: Plugins{Deadline: Duration{50 * time.Millisecond}, MemoryMiB: 64, MaxModuleMiB: 32},
 		Limits:  Limits{MaxActions: 10, MaxInvocations: 1000},
+		// The demo's outbound calls go to loopback port 5080, where
+		// `sipp -sn uas -p 5080` answers (the README's examples).
+		Trunks: []Trunk{{Name: "demo", Address: DemoTrunk}},
 		Tenants: []Tenant{{
 			ID: "demo",
 			Applications: []Application{{
@@ -255,7 +261,7 @@ func Load(path string) (*Config, error) {
 // Parse is Load on a string.
 func Parse(text string) (*Config, error) {
 	c := Default()
-	c.Tenants = nil
+	c.Tenants, c.Trunks = nil, nil // a file's own, never the demo's
 	md, err := toml.Decode(text, c)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)

@@ -145,7 +145,7 @@ func testConfig(t testing.TB) *config.Config {
 	}
 	cfg.RTP.PortMin, cfg.RTP.PortMax = base, base+98
 	cfg.Plugins.Deadline = config.Duration{Duration: 2 * time.Second} // the race detector slows Go guests down
-	cfg.Tenants = nil
+	cfg.Tenants, cfg.Trunks = nil, nil
 	return cfg
 }
 
