@@ -306,7 +306,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, a access)
 		if tid, key, e = h.authenticateSigV4(w, r, params); e != nil {
 			return principal{}, e
 		}
-	case r.URL.Query().Has("X-Amz-Signature"):
+	case auth == "" && secret == "" && r.URL.Query().Has("X-Amz-Signature"):
 		return principal{}, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
 			Message: "presigned URLs are not supported: sign the request in its Authorization header"}
 	default:
