@@ -280,7 +280,9 @@ func (s *server) otherTenantKey(t *testing.T) (id, secret string) {
 	}
 	defer resp.Body.Close()
 	var out struct {
-		Key    struct{ KeyID string `json:"KeyId"` }
+		Key struct {
+			KeyID string `json:"KeyId"`
+		}
 		Secret string
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
