@@ -35,6 +35,8 @@ const (
 	calleeNumber = "+15550199" // dialled through the trunk, answered by sipp
 	otherNumber  = "+15550112" // the other tenant's
 	region       = "us-east-1"
+	// emptySHA256 is the payload hash of a request without a body.
+	emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )
 
 var serverBin string
