@@ -25,15 +25,12 @@ var ErrLimit = errors.New("over a compile limit")
 //   - time grows with the square of the branches aimed at one block,
 //     times the values each passes, and with the square of the nesting
 //     depth (Work);
-//   - every type, import, export, global and segment costs a few hundred
-//     bytes, twenty to a hundred times its size in the module
-//     (Declarations).
+//   - every type, import, export, global, data or element segment and
+//     element item costs a few hundred bytes, twenty to a hundred times
+//     its size in the module (Declarations).
 type Limits struct {
-	Functions int // functions, imported and defined
-	// Declarations counts types, imports, globals, exports, data
-	// segments, element segments and their items: each costs the
-	// compiler (and some every instance) a few hundred bytes.
-	Declarations   int
+	Functions      int   // functions, imported and defined
+	Declarations   int   // types, imports, globals, exports, segments and element items
 	FunctionLocals int   // parameters and locals of one function
 	Locals         int   // parameters and locals, summed over the functions
 	FunctionBytes  int   // the body of one function

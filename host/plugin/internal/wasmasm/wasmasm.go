@@ -230,6 +230,9 @@ func BrTable(def uint32, labels ...uint32) []byte {
 	return U32(b, def)
 }
 
+// I32Store stores an i32 (address, value on the stack) at offset.
+func I32Store(offset uint32) []byte { return U32([]byte{0x36, 0x02}, offset) }
+
 // CallIndirect calls through table 0 with type t.
 func CallIndirect(t uint32) []byte { return append(U32([]byte{0x11}, t), 0x00) }
 
