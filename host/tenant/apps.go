@@ -21,11 +21,25 @@ func (r *Registry) CreateApp(tenant, id, name, webhook string) (Application, err
 	now := r.now().UTC()
 	a := Application{ID: id, Tenant: tenant, Name: name, Webhook: webhook, Created: now, Updated: now}
 	err := r.update(func(tx *bolt.Tx, _ func()) error {
-		if _, err := tenantIn(tx, tenant); err != nil {
+		t, err := tenantIn(tx, tenant)
+		if err != nil {
 			return err
 		}
 		if tx.Bucket(bucketApps).Get(scoped(tenant, id)) != nil {
 			return fmt.Errorf("application %s: %w", id, ErrExists)
+		}
+		if limit := r.quota(t.Quotas.MaxApps, r.defaults.MaxApps); limit > 0 {
+			n := 0
+			err := scan(tx, bucketApps, scoped(tenant, ""), func(_ []byte, _ Application) error {
+				n++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if n >= limit {
+				return fmt.Errorf("application %s: the tenant already has %d applications, its limit: %w", id, n, ErrQuotaExceeded)
+			}
 		}
 		return put(tx, bucketApps, scoped(tenant, id), a)
 	})
