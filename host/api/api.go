@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +61,9 @@ type options struct {
 	store         store.Store
 	callerIDCheck bool
 	newID         func() string
+	uploadDir     string // plugins.go
+	uploadSlots   int
+	uploadWait    time.Duration
 }
 
 // WithLogger sets where server-side failures are logged (default: discarded).
@@ -107,6 +111,7 @@ type Handler struct {
 	o       options
 	mux     *http.ServeMux
 	limiter *limiter
+	uploads chan struct{} // plugins.go: one token per module being checked
 }
 
 // New returns the API handler over the registry. calls and plugins may be
@@ -116,11 +121,12 @@ func New(reg *tenant.Registry, calls Calls, plugins Plugins, opts ...Option) *Ha
 		log: slog.New(slog.DiscardHandler), now: time.Now,
 		maxBody: DefaultMaxBodyBytes, maxModule: DefaultMaxModuleBytes, maxObject: DefaultMaxObjectBytes,
 		rate: DefaultRate, burst: DefaultBurst, callerIDCheck: true, newID: newUUID,
+		uploadDir: os.TempDir(), uploadSlots: DefaultUploadSlots, uploadWait: defaultUploadWait,
 	}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	h := &Handler{reg: reg, calls: calls, plugins: plugins, o: o, mux: http.NewServeMux()}
+	h := &Handler{reg: reg, calls: calls, plugins: plugins, o: o, mux: http.NewServeMux(), uploads: make(chan struct{}, max(1, o.uploadSlots))}
 	if o.rate > 0 {
 		h.limiter = newLimiter(o.rate, o.burst, o.now)
 	}

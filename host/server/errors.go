@@ -31,4 +31,8 @@ var (
 	// tenant's CPU share (WithTenantCPU): the tenant's own plugin keeps it
 	// busy.
 	ErrTenantCPU = errors.New("tenant cpu share exhausted")
+	// ErrTooManyVersions fails the load of a plugin version when the
+	// tenant has as many loaded as its MaxPluginVersions quota allows
+	// (twice the quota: the assigned ones and as many still ending calls).
+	ErrTooManyVersions = errors.New("too many plugin versions loaded")
 )
