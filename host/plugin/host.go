@@ -221,7 +221,9 @@ func (h hostFuncs) kvBegin(ctx context.Context, mod api.Module, stack []uint64) 
 		stack[0] = status(abi.ErrCodeUnavailable)
 		return nil, "", false
 	}
-	inst.check(ctx)
+	if !h.p.rt.noHostCharge {
+		inst.check(ctx)
+	}
 	keyPtr, keyLen := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
 	if keyLen == 0 || uint64(keyLen) > uint64(h.p.rt.kvMaxKey) {
 		stack[0] = status(abi.ErrCodeTooLarge)
@@ -325,6 +327,10 @@ const wasiErrnoInval = 28
 // by the count. What the functions copy is charged by the instance's
 // stdout, stderr and random source.
 func instantiateWASI(ctx context.Context, rt wazero.Runtime, p *Plugin, orig map[string]api.FunctionDefinition) error {
+	if p.rt.noHostCharge {
+		_, err := wasi_snapshot_preview1.Instantiate(ctx, rt)
+		return err
+	}
 	b := rt.NewHostModuleBuilder(abi.WASIModule)
 	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
 	h := hostFuncs{p: p}

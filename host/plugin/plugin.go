@@ -169,8 +169,8 @@ type Runtime struct {
 	// kvMaxKey and kvMaxValue are the store's limits, checked before a
 	// key or value is read from guest memory.
 	kvMaxKey, kvMaxValue int
-	// noHostCharge turns off the charging of host calls, for the
-	// benchmark that measures its cost.
+	// noHostCharge turns off the charging and checks of host calls (and
+	// the WASI wrappers), for the benchmark that measures their cost.
 	noHostCharge bool
 
 	// check is a runtime without a memory cap of its own, used by Check.

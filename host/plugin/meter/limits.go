@@ -25,12 +25,13 @@ var ErrLimit = errors.New("over a compile limit")
 //   - time grows with the square of the branches aimed at one block,
 //     times the values each passes, and with the square of the nesting
 //     depth (Work);
-//   - every type, import, export, global, data or element segment and
+//   - every type (more with each parameter and result), import, export,
+//     global (more: every instance holds it), data or element segment and
 //     element item costs a few hundred bytes, twenty to a hundred times
 //     its size in the module (Declarations).
 type Limits struct {
 	Functions      int   // functions, imported and defined
-	Declarations   int   // types, imports, globals, exports, segments and element items
+	Declarations   int   // types (1 + parameters + results each), imports, globals (4 each), exports, segments and element items
 	FunctionLocals int   // parameters and locals of one function
 	Locals         int   // parameters and locals, summed over the functions
 	FunctionBytes  int   // the body of one function
@@ -57,7 +58,7 @@ func DefaultLimits() Limits {
 		Locals:         1_000_000,
 		FunctionBytes:  1 << 20,
 		BrTableTargets: 16_384,
-		FunctionCost:   1_000_000,
+		FunctionCost:   500_000,
 		Cost:           16_000_000,
 		Work:           1_000_000_000,
 	}
@@ -76,6 +77,10 @@ type Size struct {
 	Work              int64
 }
 
+// globalWeight is what a global counts in Declarations: every instance
+// holds it too.
+const globalWeight = 4
+
 // limitError is raised (panicked) like decodeError, for a module over a
 // limit.
 type limitError string
@@ -91,7 +96,7 @@ func over[T int | int64](v, lim T, format string, args ...any) {
 // declare counts n more declarations.
 func (m *module) declare(n int) {
 	m.size.Declarations += n
-	over(m.size.Declarations, m.lim.Declarations, "%d types, imports, globals, exports, segments and element items", m.size.Declarations)
+	over(m.size.Declarations, m.lim.Declarations, "%d declarations (types by their width, imports, globals, exports, segments, element items)", m.size.Declarations)
 }
 
 // fnSize is what one function body costs.

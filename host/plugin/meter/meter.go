@@ -189,7 +189,6 @@ func parse(wasm []byte, lim Limits) *module {
 		switch s.id {
 		case secType:
 			n := r.count()
-			m.size.Declarations += n
 			for range n {
 				if r.byte1() != 0x60 {
 					fail("type section: only function types are supported")
@@ -204,6 +203,7 @@ func parse(wasm []byte, lim Limits) *module {
 				}
 				m.types = append(m.types, params)
 				m.arity = append(m.arity, params+results)
+				m.size.Declarations += 1 + params + results
 			}
 			r.end("type section")
 			m.nTypes = uint32(len(m.types))
@@ -229,6 +229,7 @@ func parse(wasm []byte, lim Limits) *module {
 					r.valtype()
 					r.byte1()
 					m.nGlobals++
+					m.size.Declarations += globalWeight - 1
 				default:
 					fail("import kind %d is not supported", kind)
 				}
@@ -245,7 +246,7 @@ func parse(wasm []byte, lim Limits) *module {
 			r.end("function section")
 		case secGlobal:
 			n := r.count()
-			m.size.Declarations += n
+			m.size.Declarations += globalWeight * n
 			m.nGlobals += uint32(n)
 		case secExport, secData:
 			m.size.Declarations += r.count()
