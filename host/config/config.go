@@ -200,11 +200,16 @@ type Limits struct {
 // Quotas are the per-tenant defaults: a tenant whose own quota (set
 // through the API) is zero gets these. Zero here means the server's
 // built-in default (1000 concurrent calls, 100 calls per second, unlimited
-// storage); plugin memory, deadline and module size default to [plugins].
+// storage, a 16 MiB key-value store, 20 applications, 10 plugin versions
+// assigned at once); plugin memory, deadline and module size default to
+// [plugins].
 type Quotas struct {
 	MaxConcurrentCalls int `toml:"max_concurrent_calls"`
 	MaxCallsPerSecond  int `toml:"max_calls_per_second"`
 	MaxStorageMiB      int `toml:"max_storage_mib"`
+	MaxKVMiB           int `toml:"max_kv_mib"`
+	MaxApplications    int `toml:"max_applications"`
+	MaxPluginVersions  int `toml:"max_plugin_versions"`
 }
 
 // Egress limits where the server's own HTTP requests go: webhooks (and
@@ -422,7 +427,8 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxActions < 1 || c.Limits.MaxActions > 1000 {
 		add("limits.max_actions %d: want 1..1000", c.Limits.MaxActions)
 	}
-	if c.Quotas.MaxConcurrentCalls < 0 || c.Quotas.MaxCallsPerSecond < 0 || c.Quotas.MaxStorageMiB < 0 {
+	if q := c.Quotas; q.MaxConcurrentCalls < 0 || q.MaxCallsPerSecond < 0 || q.MaxStorageMiB < 0 ||
+		q.MaxKVMiB < 0 || q.MaxApplications < 0 || q.MaxPluginVersions < 0 {
 		add("quotas: values must be >= 0 (0 = built-in default)")
 	}
 	if c.Limits.MaxInvocations < 1 {

@@ -186,7 +186,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		return fmt.Errorf("server: data dir: %w", err)
 	}
-	if s.kv, err = kv.Open(filepath.Join(data, "kv.db")); err != nil {
+	if s.kv, err = kv.Open(filepath.Join(data, "kv.db"), kv.WithQuota(s.kvQuota)); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
 	if err := s.openStorage(ctx); err != nil { // storage.go: folder or S3
