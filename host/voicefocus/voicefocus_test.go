@@ -13,6 +13,7 @@ import (
 	"github.com/wasmvoice/mediaserver/internal/assets"
 	"github.com/wasmvoice/mediaserver/media/codec"
 	"github.com/wasmvoice/mediaserver/media/denoise"
+	"github.com/wasmvoice/mediaserver/media/dtmf"
 	"github.com/wasmvoice/mediaserver/media/wav"
 )
 
@@ -205,5 +206,35 @@ func TestSuppressorsShareInstances(t *testing.T) {
 	}
 	if err := ss[0].Process(out, in); err == nil {
 		t.Fatal("closed suppressor processed a frame")
+	}
+}
+
+// In-band DTMF goes through VoiceFocus: the digit detector runs on the
+// suppressed audio, so the suppressor must keep the tones.
+func TestVoiceFocusKeepsDTMF(t *testing.T) {
+	s, err := testEngine(t).NewSuppressor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := denoise.New(s)
+	defer st.Close()
+	var got []byte
+	det := dtmf.NewDetector(func(r dtmf.Received) { got = append(got, byte(r.Digit)) })
+	sig := make(codec.PCM16, 3*codec.SampleRate)
+	for i, d := range "42#" {
+		at := codec.SampleRate/2 + i*codec.SampleRate*3/4
+		dtmf.Generate(sig[at:at+codec.SampleRate/5], byte(d), 0, dtmf.DefaultToneAmplitude)
+	}
+	r := rand.New(rand.NewSource(2))
+	for i := range sig {
+		sig[i] = int16(max(-32767, min(32767, float64(sig[i])+r.NormFloat64()*300)))
+	}
+	for i := 0; i+codec.FrameSamples <= len(sig); i += codec.FrameSamples {
+		f := sig[i : i+codec.FrameSamples]
+		st.FilterFrame(f)
+		det.Process(f)
+	}
+	if string(got) != "42#" {
+		t.Fatalf("digits through VoiceFocus: %q, want 42#", got)
 	}
 }
