@@ -33,6 +33,7 @@ Usage:
 Local commands (no server needed):
   plugin run       run one event through a plugin (or a webhook) and print the response
   plugin check     validate a plugin module and print its facts
+  speak            speak a text into a WAV file, as a call would hear it
 
 Calls:
   call create      place an outbound call; prints its TransactionId
@@ -139,6 +140,9 @@ func (s *session) dispatch(args []string) int {
 	if isHelp(args[0]) {
 		fmt.Fprint(s.stdout, usageTop)
 		return exitOK
+	}
+	if args[0] == "speak" {
+		return s.exit(s.speak(args[1:]))
 	}
 	group, ok := serverCommands()[args[0]]
 	if !ok {

@@ -18,7 +18,9 @@ const Dir = "third_party/wasm"
 
 // Path returns the path of the asset name: in $MEDIASERVER_ASSETS when set,
 // else in Dir under the working directory or one of its parents (so the
-// server run from the repository and the tests of any package find it).
+// server run from the repository and the tests of any package find it),
+// else under the executable's folder or its parents (bin/mediactl run from
+// elsewhere).
 func Path(name string) (string, error) {
 	if d := os.Getenv("MEDIASERVER_ASSETS"); d != "" {
 		p := filepath.Join(d, name)
@@ -27,19 +29,25 @@ func Path(name string) (string, error) {
 		}
 		return p, nil
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", ErrMissing, name, err)
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
 	}
-	for {
-		p := filepath.Join(dir, Dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			return "", fmt.Errorf("%w: %s", ErrMissing, name)
-		}
-		dir = up
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
 	}
+	for _, dir := range starts {
+		for {
+			p := filepath.Join(dir, Dir, name)
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+			up := filepath.Dir(dir)
+			if up == dir {
+				break
+			}
+			dir = up
+		}
+	}
+	return "", fmt.Errorf("%w: %s", ErrMissing, name)
 }
