@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -212,6 +213,29 @@ func (s *Service) cached(ctx context.Context, pr Provider, v Voice, segs []Segme
 	return e.prompt, e.err
 }
 
+// Engines pad their audio with silence (flite: about 200 ms before the
+// speech); trim keeps at most this much, so the first word comes soon and a
+// <break> lasts what it says.
+const (
+	keepLead  = 40 * codec.SampleRate / 1000  // samples
+	keepTrail = 100 * codec.SampleRate / 1000 // samples
+	quiet     = 100                           // |sample| under this (-50 dBFS) is silence
+)
+
+// trim cuts the silence at both ends of pcm down to keepLead and keepTrail.
+func trim(pcm codec.PCM16) codec.PCM16 {
+	loud := func(v int16) bool { return v > quiet || v < -quiet }
+	first := slices.IndexFunc(pcm, loud)
+	if first < 0 {
+		return pcm[:0]
+	}
+	last := len(pcm) - 1
+	for last > first && !loud(pcm[last]) {
+		last--
+	}
+	return pcm[max(0, first-keepLead):min(len(pcm), last+1+keepTrail)]
+}
+
 // render speaks the segments one after the other, pauses as silence.
 func render(ctx context.Context, pr Provider, v Voice, segs []Segment) (codec.PCM16, error) {
 	var out codec.PCM16
@@ -224,7 +248,7 @@ func render(ctx context.Context, pr Provider, v Voice, segs []Segment) (codec.PC
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, pcm...)
+		out = append(out, trim(pcm)...)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: nothing to say", ErrText)

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -210,5 +211,32 @@ func TestHTTPProviderAndFallback(t *testing.T) {
 	strict := NewHTTP(HTTPConfig{URL: srv.URL}, (&netguard.Policy{}).Client())
 	if _, err := strict.Synthesize(context.Background(), "x", Voice{PollyID: "Joanna"}, 1); !errors.Is(err, netguard.ErrForbidden) {
 		t.Fatalf("loopback endpoint with a strict policy: %v", err)
+	}
+}
+
+// BenchmarkSynthesis measures the embedded engine's speed as a multiple of
+// real time (seconds of 8 kHz speech per second of wall time), per voice,
+// for a 2-sentence menu, each synthesis a fresh instance of the module:
+//
+//	MEDIASERVER_BENCH=1 go test -run '^$' -bench Synthesis ./host/speech/
+func BenchmarkSynthesis(b *testing.B) {
+	if os.Getenv("MEDIASERVER_BENCH") != "1" {
+		b.Skip("set MEDIASERVER_BENCH=1 (make bench)")
+	}
+	f := testFlite(b)
+	const text = "Thank you for calling. For sales, press one; for support, press two; to hear these options again, press nine."
+	for _, voice := range []string{"slt", "rms", "awb", "kal"} {
+		b.Run(voice, func(b *testing.B) {
+			var audio time.Duration
+			for b.Loop() {
+				pcm, err := f.Synthesize(context.Background(), text, Voice{Flite: voice}, 1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				audio += time.Duration(len(pcm)) * time.Second / codec.SampleRate
+			}
+			b.ReportMetric(audio.Seconds()/b.Elapsed().Seconds(), "x_realtime")
+			b.ReportMetric(audio.Seconds()/float64(b.N), "audio_s/op")
+		})
 	}
 }

@@ -238,3 +238,46 @@ func TestVoiceFocusKeepsDTMF(t *testing.T) {
 		t.Fatalf("digits through VoiceFocus: %q, want 42#", got)
 	}
 }
+
+type passThrough struct{}
+
+func (passThrough) Process(out, in []float32) error { copy(out, in); return nil }
+func (passThrough) Close() error                    { return nil }
+
+// BenchmarkStage is the cost of VoiceFocus per 20 ms frame of one leg:
+// RNNoise in Wasm with the 8↔48 kHz resampling, and the resampling alone
+// (a pass-through suppressor) as its baseline:
+//
+//	MEDIASERVER_BENCH=1 go test -run '^$' -bench Stage ./host/voicefocus/
+func BenchmarkStage(b *testing.B) {
+	if os.Getenv("MEDIASERVER_BENCH") != "1" {
+		b.Skip("set MEDIASERVER_BENCH=1 (make bench)")
+	}
+	frame := make(codec.PCM16, codec.FrameSamples)
+	r := rand.New(rand.NewSource(3))
+	for _, v := range []struct {
+		name string
+		sup  func() denoise.Suppressor
+	}{
+		{"rnnoise", func() denoise.Suppressor {
+			s, err := testEngine(b).NewSuppressor()
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+		{"resampling only", func() denoise.Suppressor { return passThrough{} }},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			st := denoise.New(v.sup())
+			defer st.Close()
+			for b.Loop() {
+				for i := range frame {
+					frame[i] = int16(r.NormFloat64() * 2000)
+				}
+				st.FilterFrame(frame)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)*50/1000, "ms_cpu/call-s")
+		})
+	}
+}
