@@ -272,4 +272,3 @@ func streamCall(server netip.AddrPort, number string, sig codec.PCM16, ready *sy
 	}
 	return nil
 }
-
