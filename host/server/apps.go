@@ -561,7 +561,9 @@ func (s *Server) callInvoker(a *admission) engine.Invoker {
 	st := s.tenantState(a.tenant)
 	book := s.ten.logs.app(a.tenant, a.app)
 	m := s.ten.m
+	noted := 0 // the Sequence of the last failure noted (failures.go)
 	return engine.InvokerFunc(func(ctx context.Context, event []byte) ([]byte, error) {
+		noted = noteFailure(ctx, log, book, event, noted)
 		reserved, err := st.acquireCPU(ctx, a.reserve)
 		if err != nil {
 			return nil, err
@@ -601,6 +603,7 @@ type appHandler struct {
 
 func (h *appHandler) Invoke(ctx context.Context, event []byte) (*plugin.Result, error) {
 	s := h.s
+	noteFailure(ctx, s.log.With("tenant", h.tenant, "app", h.app), s.ten.logs.app(h.tenant, h.app), event, 0)
 	a, err := s.ten.reg.GetApp(h.tenant, h.app)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wasmvoice/mediaserver/host/audio"
 	"github.com/wasmvoice/mediaserver/host/config"
 	"github.com/wasmvoice/mediaserver/host/engine"
 	"github.com/wasmvoice/mediaserver/host/kv"
@@ -121,6 +122,7 @@ type Server struct {
 	targets  *media.Targets // where media may go: not multicast, broadcast or our own sockets
 	egress   *netguard.Policy
 	prompts  *media.PromptCache
+	audio    *audio.Services // speech, URL prompts, VoiceFocus (host/audio)
 	engine   *engine.Engine
 	sip      *sip.Server
 	sipStop  context.CancelFunc
@@ -228,6 +230,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.clock = media.NewClock(media.WithShards(runtime.GOMAXPROCS(0)))
 	s.clock.Start()
 	s.prompts = media.NewPromptCache(promptCacheBytes)
+	s.audio = audio.New(audio.Config{Speech: s.cfg.Speech, Prompts: s.cfg.Prompts, VoiceFocus: s.cfg.VoiceFocus,
+		Egress: s.egress, CacheDir: cacheDir, Logger: s.log.With("component", "audio")})
 	s.engine = engine.New(engine.Config{
 		Clock:  s.opts.engineClock,
 		Logger: s.log.With("component", "engine"),
@@ -542,6 +546,11 @@ func (s *Server) release() error {
 	}
 	if s.clock != nil {
 		s.clock.Stop()
+	}
+	if s.audio != nil {
+		if err := s.audio.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for _, h := range s.handlers {
 		if err := h.Close(ctx); err != nil {
