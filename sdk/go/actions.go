@@ -35,12 +35,11 @@ func (a *AudioSource) AppendJSON(dst []byte) []byte {
 	}
 	o := beginObject(dst)
 	o.strAlways("Type", t)
-	if t == "URL" {
-		o.strAlways("Uri", a.URI)
-		return o.end()
-	}
-	o.strAlways("BucketName", a.BucketName)
-	o.strAlways("Key", a.Key)
+	// Which of these a source needs depends on its Type (S3: bucket and
+	// key, URL: Uri); the host's validation says which is missing.
+	o.str("Uri", a.URI)
+	o.str("BucketName", a.BucketName)
+	o.str("Key", a.Key)
 	return o.end()
 }
 
