@@ -277,9 +277,10 @@ type Config struct {
 	// before the engine cancels it (default 60 s; CallAndBridge has its own
 	// CallTimeoutSeconds).
 	RingTimeout time.Duration
-	// Conferences provides the rooms of JoinChimeMeeting; nil means the
-	// action fails with SystemException.
-	Conferences Conferences
+	// Connector provides the media of connections: bridged legs
+	// (CallAndBridge), conference rooms (JoinChimeMeeting), monitors. nil
+	// means those actions fail with SystemException.
+	Connector Connector
 }
 
 // App is what handles a call: the tenant's SIP media application and the
@@ -359,7 +360,7 @@ func New(cfg Config) *Engine {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		actions: defaultActions(),
-		rooms:   newRoomRegistry(cfg.Conferences),
+		rooms:   newRoomRegistry(cfg.Connector),
 		ctx:     ctx,
 		cancel:  cancel,
 		calls:   make(map[string]*Call),
@@ -376,7 +377,7 @@ func (e *Engine) Inbound(app App, leg Leg, info CallInfo) (*Call, error) {
 	if info.StartTime.IsZero() {
 		info.StartTime = e.cfg.Clock.Now()
 	}
-	c := newCall(e, app, &legState{
+	c := newCall(e, app, &participant{
 		leg:       leg,
 		tag:       abi.LegA,
 		direction: abi.DirectionInbound,

@@ -237,7 +237,7 @@ func newHarness(t *testing.T, script func(*abi.Event) (string, error)) *harness 
 		plugin: &fakePlugin{script: script},
 		dialer: &fakeDialer{},
 	}
-	h.e = New(Config{Clock: clock, Region: "local-1", Dialer: h.dialer})
+	h.e = New(Config{Clock: clock, Region: "local-1", Dialer: h.dialer, Connector: &fakeConnector{}})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -351,18 +351,7 @@ func compactJSON(t *testing.T, s string) string {
 	return string(b)
 }
 
-// Bridger and CallRecorder on fakeLeg.
-
-func (l *fakeLeg) Bridge(other Leg) (func(), error) {
-	l.op("bridge %s", other.ID())
-	l.mu.Lock()
-	err := l.bridgeErr
-	l.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	return func() { l.op("unbridge") }, nil
-}
+// CallRecorder on fakeLeg.
 
 type fakeCallRec struct {
 	l      *fakeLeg

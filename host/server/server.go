@@ -235,7 +235,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Limits: engine.Limits{MaxActions: s.cfg.Limits.MaxActions, MaxInvocations: s.cfg.Limits.MaxInvocations},
 		// Outbound calls, CallAndBridge and conferences: dial.go, conference.go.
 		Dialer:      dialer{s},
-		Conferences: conferences{s},
+		Connector:   connector{s},
 		RingTimeout: s.opts.ringTimeout,
 	})
 
