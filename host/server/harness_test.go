@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,6 +130,13 @@ type testServer struct {
 	obs    *observer
 }
 
+// Test servers get disjoint RTP ranges of 100 ports, from a random start
+// per test binary: servers of parallel tests never share a port.
+var (
+	rtpRanges     atomic.Int64
+	rtpRangeStart = 100 * rand.IntN(118)
+)
+
 // testConfig returns a loopback configuration with ":0" SIP and API ports,
 // a private RTP port range, a temporary data dir and no tenants.
 func testConfig(t testing.TB) *config.Config {
@@ -142,7 +150,7 @@ func testConfig(t testing.TB) *config.Config {
 	// ports another process holds are skipped by the pool. It lies below
 	// the kernel's ephemeral ports (32768 up), where the test's own peers
 	// bind: the server refuses to send media into its own RTP range.
-	base := 20000 + 2*rand.IntN(5900)
+	base := 20000 + (rtpRangeStart+100*int(rtpRanges.Add(1)))%11800
 	cfg.RTP.PortMin, cfg.RTP.PortMax = base, base+98
 	// The range is small; TestTenantRTPShare tests the share.
 	cfg.RTP.TenantShare = 1
