@@ -222,7 +222,7 @@ import (
 )
 
 // Invoker runs the plugin for one event JSON and returns its response JSON.
-// PluginInvoker adapts a host/plugin Handler; InvokerFunc adapts a function.
+// InvokerFunc adapts a function.
 // An error wrapping ErrInvalidResponse means the plugin answered with
 // something unusable; any other error is a failed invocation (retried once).
 type Invoker interface {

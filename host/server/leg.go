@@ -123,7 +123,9 @@ func (l *leg) setRemote(m sip.Media) {
 		l.ep.SetRemote(m.Addr)
 	}
 	if c, err := codec.Parse(m.Codec.Name); err == nil {
-		_ = l.ep.SetCodec(c, m.DTMFPayloadType)
+		if err := l.ep.SetCodec(c, m.Codec.PayloadType, m.DTMFPayloadType); err != nil {
+			l.log.Warn("rtp: codec of the new sdp refused", "codec", m.Codec.Name, "payload_type", m.Codec.PayloadType, "err", err)
+		}
 	}
 	if pt := packetTime(m); pt > 0 {
 		_ = l.ep.SetPacketTime(pt) // an odd ptime keeps the current one
@@ -187,6 +189,7 @@ func (l *leg) Answer(ctx context.Context) error {
 		Ports:          l.srv.ports,
 		Owner:          l.tenant,
 		Codec:          cd,
+		PayloadType:    remote.Codec.PayloadType,
 		TelephoneEvent: remote.DTMFPayloadType,
 		Remote:         target,
 		Symmetric:      l.srv.cfg.RTP.Symmetric,

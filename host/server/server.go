@@ -95,12 +95,6 @@ type Invocation struct {
 	Err      error
 }
 
-// route is where a number leads.
-type route struct {
-	tenant, app, number string
-	handler             plugin.Handler
-}
-
 // Server is the assembled media server. Its methods are safe for
 // concurrent use.
 type Server struct {
@@ -374,7 +368,7 @@ func (s *Server) handleCall(c *sip.Call) {
 		TenantID:              a.tenant,
 		SipMediaApplicationID: a.app,
 		SipRuleID:             a.number,
-		Handler:               s.callInvoker(a),
+		Handler:               s.invoker(a),
 	}, l, engine.CallInfo{From: c.From.User, To: a.number, SipHeaders: c.Headers})
 	if err != nil {
 		log.Warn("call rejected: engine refused it", "err", err)
@@ -390,28 +384,6 @@ func rejectAndDrain(c *sip.Call, code int, reason string) {
 	_ = c.Reject(code, reason) // fails only if the caller canceled first
 	for range c.Events() {
 	}
-}
-
-// invoker adapts a plugin handler to the engine, logging what the plugin
-// logged and reporting to the observer.
-func (s *Server) invoker(r *route) engine.Invoker {
-	log := s.log.With("tenant", r.tenant, "app", r.app)
-	return engine.InvokerFunc(func(ctx context.Context, event []byte) ([]byte, error) {
-		res, err := r.handler.Invoke(ctx, event)
-		if res != nil {
-			for _, l := range res.Logs {
-				log.Log(ctx, pluginLevel(l.Level), l.Text, "stream", l.Stream)
-			}
-		}
-		var resp []byte
-		if err == nil && res != nil {
-			resp = res.Response
-		}
-		if s.opts.observer != nil {
-			s.opts.observer(Invocation{Tenant: r.tenant, App: r.app, Event: event, Response: resp, Err: err})
-		}
-		return resp, err
-	})
 }
 
 func pluginLevel(l int32) slog.Level {
