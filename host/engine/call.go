@@ -78,6 +78,7 @@ const (
 type participant struct {
 	leg        Leg // nil only while Engine.Outbound dials
 	kind       Kind
+	hidden     bool // not a participant of the model's events (a monitor)
 	tag        string
 	direction  string
 	from, to   string
@@ -297,7 +298,7 @@ func (c *Call) exit() {
 func (c *Call) participants() []abi.Participant {
 	out := make([]abi.Participant, 0, len(c.legs))
 	for _, l := range c.legs {
-		if l.kind == KindIVR {
+		if l.kind == KindIVR || l.hidden {
 			continue // not a Chime participant
 		}
 		status := abi.StatusConnected
@@ -323,7 +324,7 @@ func (c *Call) participants() []abi.Participant {
 func (c *Call) live() []*participant {
 	var out []*participant
 	for _, l := range c.legs {
-		if !l.gone && l.kind != KindIVR {
+		if !l.gone && l.kind != KindIVR && !l.hidden {
 			out = append(out, l)
 		}
 	}
@@ -785,6 +786,10 @@ func (c *Call) releaseAll() {
 		}
 	}()
 	for _, l := range c.legs {
+		if l.hidden && !l.gone {
+			c.terminate(l, 0) // a monitor goes with the call
+			continue
+		}
 		if !l.gone || l.rec != nil || l.room != (roomKey{}) || l.conn != nil {
 			c.release(l)
 		}
@@ -862,10 +867,13 @@ func (c *Call) hangupAll() {
 	}
 	c.stopMedia()
 	for _, l := range c.legs {
-		if l.gone {
+		if l.gone || l.kind == KindIVR {
 			continue
 		}
 		code := c.terminate(l, 0)
+		if l.hidden {
+			continue // a monitor is not a participant of the plugin's events
+		}
 		c.hangupEvent(l, code, applyIgnore)
 		if c.ended {
 			return

@@ -32,7 +32,14 @@ func (m chimeModel) ringing(*participant)  {}
 func (m chimeModel) answered(*participant) {}
 
 // gone: a participant that hangs up is reported as Chime does for a leg.
-func (m chimeModel) gone(p *participant, code int) { m.c.legEnded(p, code) }
+// A monitor is not a Chime participant: it leaves silently.
+func (m chimeModel) gone(p *participant, code int) {
+	if p.hidden {
+		m.c.log.Info("monitor left", "sip_response_code", code)
+		return
+	}
+	m.c.legEnded(p, code)
+}
 
 // reinvited needs nothing: hold and resume are media matters.
 func (m chimeModel) reinvited(*participant) {}

@@ -298,3 +298,70 @@ func (l *ivrLeg) Record(req RecordRequest, ev RecordEvents) (func() error, error
 	}
 	return t.leg.Record(req, ev)
 }
+
+// MonitorRequest dials a listener into a live call (call monitoring: a
+// supervisor hears both parties, nobody hears the supervisor).
+type MonitorRequest struct {
+	// From is the caller id shown to the monitor; To is an E.164 number
+	// (through the trunks) or whatever the Dialer accepts.
+	From, To   string
+	SipHeaders map[string]string
+}
+
+// Monitor dials req.To into the call txID as a listen-only participant
+// of LEG-A's connection (a two-party call becomes a mix in which the
+// monitor hears both parties), or of a new connection with LEG-A alone.
+// The monitor is not a Chime participant: the plugin never sees it. It is
+// hung up when the call ends; when it hangs up, the call goes on. It
+// returns once the dial is queued; ErrCallNotFound for an unknown or
+// finished call.
+func (e *Engine) Monitor(txID string, req MonitorRequest) error {
+	if e.cfg.Dialer == nil {
+		return ErrNoDialer
+	}
+	if err := checkHeaders(req.SipHeaders); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	c := e.calls[txID]
+	e.mu.Unlock()
+	if c == nil || !c.post(func() { c.startMonitor(req) }) {
+		return fmt.Errorf("%w: %s", ErrCallNotFound, txID)
+	}
+	return nil
+}
+
+func (c *Call) startMonitor(req MonitorRequest) {
+	if c.ended {
+		return
+	}
+	a := c.legs[0]
+	if a.gone || !a.answered {
+		c.log.Warn("monitor not started: the call is not up", "to", req.To)
+		return
+	}
+	if a.room != (roomKey{}) {
+		c.log.Warn("monitor not started: the call is in a conference room", "to", req.To, "room", a.room.token)
+		return
+	}
+	p, err := c.dialParticipant(dialSpec{Tag: "MONITOR", From: req.From, To: req.To, SipHeaders: req.SipHeaders})
+	if err != nil {
+		c.log.Warn("monitor not started", "to", req.To, "err", err)
+		return
+	}
+	p.hidden = true
+	k := a.conn
+	if k == nil {
+		if k, err = c.connect(RoleSpeakListen, a); err != nil {
+			c.log.Warn("monitor not started", "to", req.To, "err", err)
+			c.drop(p)
+			return
+		}
+	}
+	if err := c.join(p, k, RoleListen); err != nil {
+		c.log.Warn("monitor not started", "to", req.To, "err", err)
+		c.drop(p)
+		return
+	}
+	c.log.Info("monitor dialled", "to", req.To, "connection", k.id)
+}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -297,5 +298,62 @@ func TestSessionReinvite(t *testing.T) {
 	s.settle()
 	if !applied || !equalStrings(s.m.events(), []string{"reinvited LEG-A"}) {
 		t.Fatalf("applied %v, events %q", applied, s.m.events())
+	}
+}
+
+// Engine.Monitor on a bridged Chime call: the monitor joins the bridge as
+// a listener (it becomes a mix), the plugin never sees it, it leaves
+// without a HANGUP event, and it is hung up when the call ends.
+func TestEngineMonitor(t *testing.T) {
+	h, d := bridged(t, func(*abi.Event) string { return noActions })
+	if err := h.e.Monitor(h.call.TransactionID(), MonitorRequest{From: "+15550100", To: "+15550199"}); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	mon := h.dialer.dial(t, 2)
+	if mon.req.To != "+15550199" {
+		t.Fatalf("monitor dialled %+v", mon.req)
+	}
+	mon.ev.Answered()
+	h.settle()
+	var k *connection
+	h.call.post(func() { k = h.call.legs[0].conn })
+	h.settle()
+	fk := k.media.(*fakeConn)
+	if len(fk.members) != 3 || fk.members[2].role != RoleListen || fk.members[2].id != "dial-2" {
+		t.Fatalf("media members %+v", fk.members)
+	}
+	n := len(h.plugin.Events())
+	// The monitor hangs up: no event, the call goes on.
+	mon.ev.Hangup()
+	h.settle()
+	if len(h.plugin.Events()) != n || h.ended() {
+		t.Fatalf("the monitor's hangup reached the plugin (%q) or ended the call", h.plugin.Types())
+	}
+	// A second monitor, then the call ends: the monitor is hung up too.
+	if err := h.e.Monitor(h.call.TransactionID(), MonitorRequest{From: "+15550100", To: "+15550198"}); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	mon2 := h.dialer.dial(t, 3)
+	mon2.ev.Answered()
+	h.settle()
+	h.call.RemoteHangup()
+	h.settle()
+	d.ev.Hangup()
+	h.settle()
+	if !h.ended() {
+		t.Fatal("the call did not end")
+	}
+	wantLegOps(t, mon2.leg, "bye")
+	for _, ev := range h.plugin.Events() {
+		for _, p := range ev.CallDetails.Participants {
+			if p.CallID == "dial-2" || p.CallID == "dial-3" {
+				t.Fatalf("the plugin saw a monitor: %+v", p)
+			}
+		}
+	}
+	if err := h.e.Monitor(h.call.TransactionID(), MonitorRequest{To: "+15550197"}); !errors.Is(err, ErrCallNotFound) {
+		t.Fatalf("monitor of an ended call: %v", err)
 	}
 }

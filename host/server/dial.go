@@ -181,7 +181,13 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 	for e := range call.Events() {
 		switch e.Type {
 		case sip.EventReInvite:
-			l.setRemote(e.Media)
+			m := e.Media
+			if ev.Reinvite != nil {
+				// Through the session, in order with its connection changes.
+				ev.Reinvite(func() { l.setRemote(m) })
+			} else {
+				l.setRemote(m)
+			}
 		case sip.EventDTMF:
 			if ev.Digit != nil {
 				ev.Digit(e.DTMF.Digit)

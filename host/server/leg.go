@@ -93,7 +93,9 @@ func (l *leg) onEvent(call *engine.Call, ev sip.Event) {
 			l.setRemote(ev.Media)
 		}
 	case sip.EventReInvite:
-		l.setRemote(ev.Media)
+		// Through the session, in order with its connection changes.
+		m := ev.Media
+		call.Reinvite(func() { l.setRemote(m) })
 	case sip.EventDTMF:
 		call.Digit(ev.DTMF.Digit)
 	case sip.EventBye, sip.EventCancel:
