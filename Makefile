@@ -34,10 +34,14 @@ fmt-check:
 # Every test of the host module under the race detector (with the
 # conformance suites of sdk/conformance against every example plugin, as
 # reactor and command), plus the guest SDKs' and the example plugins' native
-# tests: Go (each its own module) and Rust (test binaries from build.sh).
+# tests: Go (each its own module) and Rust (test binaries from build.sh), and
+# the real AWS clients (AWS CLI v2, AWS SDK for Go v2) against the server
+# binary (tests/aws, a module of its own so the server never depends on an
+# AWS SDK).
 test: plugins fmt-check vet
 	$(GO) test $(GOFLAGS_T) ./...
 	cd sdk/go && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd tests/aws && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
 	for d in plugins/*/; do \
 		if [ -f $$d/go.mod ]; then (cd $$d && $(GO) vet ./... && $(GO) test -count=1 ./...) || exit 1; fi; \
 	done

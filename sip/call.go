@@ -93,6 +93,7 @@ type Call struct {
 	ID          string // Call-ID
 	From, To    Party
 	RequestUser string // user part of the Request-URI
+	RequestHost string // host part of the Request-URI
 	// Headers holds X-*, User-to-User, Diversion, P-Asserted-Identity and
 	// Remote-Party-ID headers of the INVITE, by lower-case name (repeats
 	// joined with ", ").
@@ -138,6 +139,7 @@ func newCall(s *Server, req *sip.Request, tx sip.ServerTransaction, neg *Negotia
 	c := &Call{
 		ID:          callID(req),
 		RequestUser: req.Recipient.User,
+		RequestHost: req.Recipient.Host,
 		Headers:     map[string]string{},
 		Transport:   strings.ToUpper(req.Transport()),
 		srv:         s,

@@ -381,7 +381,7 @@ func TestServerFlags(t *testing.T) {
 		{name: "no key", env: map[string]string{envKey: ""}, args: []string{"app", "list"}, wantCode: exitUsage,
 			wantStderr: "mediactl: no API key: pass -key or -key-file, or set MEDIASERVER_API_KEY (a server started here writes the demo key to ./data/demo-api-key)\n"},
 		{name: "wrong key", env: map[string]string{envKey: "wrong"}, args: []string{"app", "list"}, wantCode: exitFailure,
-			wantStderr: "mediactl: UnauthorizedClient: missing or invalid API key: send \"Authorization: Bearer <secret>\" or \"X-Api-Key: <secret>\"\n"},
+			wantStderr: "mediactl: Unauthorized: missing or invalid API key: send \"Authorization: Bearer <secret>\" or \"X-Api-Key: <secret>\", or sign the request (AWS Signature Version 4)\n"},
 		{name: "admin without tenant", env: map[string]string{envKey: s.admin}, args: []string{"app", "list"}, wantCode: exitFailure,
 			wantStderr: "mediactl: Forbidden: an admin key must name the tenant it acts for in the X-Tenant-Id header\n"},
 		{name: "admin with tenant", env: map[string]string{envKey: s.admin}, args: []string{"-tenant", acme, "app", "list"},
@@ -580,7 +580,9 @@ func TestAppAndNumberCommands(t *testing.T) {
 			wantStdout: `{
   "SipMediaApplication": {
     "SipMediaApplicationId": "gen-1",
+    "AwsRegion": "local",
     "Name": "Gen",
+    "Endpoints": [],
     "CreatedTimestamp": "2025-01-02T03:04:05Z",
     "UpdatedTimestamp": "2025-01-02T03:04:05Z"
   }
@@ -635,7 +637,7 @@ func TestKeyCommands(t *testing.T) {
 		t.Fatalf("revoked key still authenticates: %v", err)
 	}
 	r = s.run(t, "", map[string]string{envKey: secret}, "key", "list")
-	if r.code != exitFailure || !strings.HasPrefix(r.stderr, "mediactl: UnauthorizedClient: ") {
+	if r.code != exitFailure || !strings.HasPrefix(r.stderr, "mediactl: Unauthorized: ") {
 		t.Fatalf("revoked key: exit %d, %q", r.code, r.stderr)
 	}
 }

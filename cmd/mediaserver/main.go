@@ -222,11 +222,11 @@ func printBanner(w io.Writer, cfg *config.Config, srv *server.Server) {
 		fmt.Fprintf(w, "  admin key %s (operator: tenants, /metrics)\n", admin)
 	}
 	if a := srv.APIAddr(); demo != "" && a != "" {
-		if b, err := os.ReadFile(demo); err == nil {
-			// The demo runs on loopback: showing its key is the point.
-			fmt.Fprintf(w, "  demo key  %s (in %s)\n", strings.TrimSpace(string(b)), demo)
-			fmt.Fprintf(w, "  try       curl -H \"Authorization: Bearer $(cat %s)\" http://%s/calls\n", demo, a)
-		}
+		// Where the keys are, never the keys: banners end up in logs.
+		fmt.Fprintf(w, "  demo key  %s (Bearer), %s (AWS CLI and SDKs)\n", demo, srv.AWSCredentialsFile())
+		fmt.Fprintf(w, "  try       curl -H \"Authorization: Bearer $(cat %s)\" http://%s/calls\n", demo, a)
+		fmt.Fprintf(w, "            AWS_SHARED_CREDENTIALS_FILE=%s aws chime-sdk-voice list-sip-media-applications --endpoint-url http://%s --region us-east-1\n",
+			srv.AWSCredentialsFile(), a)
 	}
 	sipHost := udp
 	if !sipHost.IsValid() {

@@ -5,7 +5,10 @@
 // administration for operator keys. openapi.yaml documents every route.
 //
 // Every request but GET /healthz carries an API key ("Authorization: Bearer
-// <secret>" or "X-Api-Key: <secret>"). A tenant key acts for its tenant
+// <secret>" or "X-Api-Key: <secret>") or is signed with it the way AWS
+// clients sign Chime's APIs (AWS Signature Version 4, service "chime",
+// access key id = key id, secret access key = secret: sigv4.go), so the
+// AWS CLI and SDKs work with only their endpoint changed. A tenant key acts for its tenant
 // only: another tenant's objects are NotFound, exactly like missing ones.
 // An admin key manages tenants, sees every call, and acts for one tenant
 // when the request names it in the X-Tenant-Id header.
@@ -22,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +65,8 @@ type options struct {
 	callerIDCheck bool
 	newID         func() string
 	checkURL      func(string) error
+	regions       []string
+	region        string
 }
 
 // WithLogger sets where server-side failures are logged (default: discarded).
@@ -106,6 +112,18 @@ func WithURLCheck(check func(string) error) Option { return func(o *options) { o
 // none (default: random UUIDs).
 func WithIDGenerator(f func() string) Option { return func(o *options) { o.newID = f } }
 
+// WithRegion sets the region of applications created without an
+// AwsRegion, shown in their LambdaArn (default "local", the server's
+// default region).
+func WithRegion(region string) Option { return func(o *options) { o.region = region } }
+
+// WithSigV4Regions sets the regions a signed request's credential scope
+// may name (default: any; the AWS CLI and SDKs sign with the region they
+// are configured with).
+func WithSigV4Regions(regions ...string) Option {
+	return func(o *options) { o.regions = slices.Clone(regions) }
+}
+
 // Handler is the control API. It is safe for concurrent use.
 type Handler struct {
 	reg     *tenant.Registry
@@ -122,7 +140,7 @@ func New(reg *tenant.Registry, calls Calls, plugins Plugins, opts ...Option) *Ha
 	o := options{
 		log: slog.New(slog.DiscardHandler), now: time.Now,
 		maxBody: DefaultMaxBodyBytes, maxModule: DefaultMaxModuleBytes, maxObject: DefaultMaxObjectBytes,
-		rate: DefaultRate, burst: DefaultBurst, callerIDCheck: true, newID: newUUID,
+		rate: DefaultRate, burst: DefaultBurst, callerIDCheck: true, newID: tenant.NewID, region: "local",
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -191,6 +209,12 @@ func (h *Handler) routes() []route {
 		{"DELETE", "/phone-numbers/{number}", tenantScope, h.removeNumber},
 		{"PUT", "/phone-numbers/{number}/rule", tenantScope, h.setRule},
 
+		{"GET", "/sip-rules", tenantScope, h.listRules},
+		{"POST", "/sip-rules", tenantScope, h.createRule},
+		{"GET", "/sip-rules/{id}", tenantScope, h.getRule},
+		{"PUT", "/sip-rules/{id}", tenantScope, h.updateRule},
+		{"DELETE", "/sip-rules/{id}", tenantScope, h.deleteRule},
+
 		{"GET", "/plugins", tenantScope, h.listPlugins},
 		{"POST", "/plugins", tenantScope, h.uploadPlugin},
 		{"DELETE", "/plugins/{sha}", tenantScope, h.deletePlugin},
@@ -256,9 +280,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 		var p principal
 		if rt.access != public {
 			var err *Error
-			if p, err = h.authenticate(r, rt.access); err != nil {
+			if p, err = h.authenticate(w, r, rt.access); err != nil {
 				if err.Status == http.StatusUnauthorized {
-					w.Header().Set("WWW-Authenticate", `Bearer realm="mediaserver"`)
+					w.Header().Set("WWW-Authenticate", `Bearer realm="mediaserver", AWS4-HMAC-SHA256`)
 				}
 				writeError(w, err)
 				return
@@ -270,28 +294,46 @@ func (h *Handler) wrap(rt route) http.Handler {
 	})
 }
 
-var errBadKey = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorizedClient,
-	Message: "missing or invalid API key: send \"Authorization: Bearer <secret>\" or \"X-Api-Key: <secret>\""}
+var errBadKey = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+	Message: "missing or invalid API key: send \"Authorization: Bearer <secret>\" or \"X-Api-Key: <secret>\", or sign the request (AWS Signature Version 4)"}
 
-func (h *Handler) authenticate(r *http.Request, a access) (principal, *Error) {
+// authenticate finds the key of a request, Bearer or signed, and decides
+// whom it acts for.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, a access) (principal, *Error) {
+	var (
+		tid string
+		key tenant.Key
+	)
 	secret := r.Header.Get("X-Api-Key")
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		scheme, tok, ok := strings.Cut(auth, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
+	auth := r.Header.Get("Authorization")
+	scheme, params, _ := strings.Cut(auth, " ")
+	switch {
+	case scheme == sigV4Algorithm:
+		var e *Error
+		if tid, key, e = h.authenticateSigV4(w, r, params); e != nil {
+			return principal{}, e
+		}
+	case auth == "" && secret == "" && r.URL.Query().Has("X-Amz-Signature"):
+		return principal{}, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+			Message: "presigned URLs are not supported: sign the request in its Authorization header"}
+	default:
+		if auth != "" {
+			if !strings.EqualFold(scheme, "Bearer") {
+				return principal{}, errBadKey
+			}
+			secret = strings.TrimSpace(params)
+		}
+		if secret == "" {
 			return principal{}, errBadKey
 		}
-		secret = strings.TrimSpace(tok)
-	}
-	if secret == "" {
-		return principal{}, errBadKey
-	}
-	tid, key, err := h.reg.Authenticate(secret)
-	if err != nil {
-		if !errors.Is(err, tenant.ErrUnauthorized) {
-			h.o.log.Error("api: authenticate", "err", err)
-			return principal{}, &Error{Status: http.StatusServiceUnavailable, Code: CodeServiceUnavailable, Message: "the key store is unavailable"}
+		var err error
+		if tid, key, err = h.reg.Authenticate(secret); err != nil {
+			if !errors.Is(err, tenant.ErrUnauthorized) {
+				h.o.log.Error("api: authenticate", "err", err)
+				return principal{}, &Error{Status: http.StatusServiceUnavailable, Code: CodeServiceUnavailable, Message: "the key store is unavailable"}
+			}
+			return principal{}, errBadKey
 		}
-		return principal{}, errBadKey
 	}
 	// Limit before anything else is done for the key, whatever the route.
 	if h.limiter != nil {
@@ -300,7 +342,7 @@ func (h *Handler) authenticate(r *http.Request, a access) (principal, *Error) {
 			bucket = "a:" + key.ID
 		}
 		if wait, ok := h.limiter.Allow(bucket); !ok {
-			return principal{}, &Error{Status: http.StatusTooManyRequests, Code: CodeThrottledClient,
+			return principal{}, &Error{Status: http.StatusTooManyRequests, Code: CodeThrottled,
 				Message:    fmt.Sprintf("request rate over %g/s (burst %d); retry after %s", h.o.rate, h.o.burst, wait),
 				RetryAfter: wait}
 		}
@@ -360,7 +402,7 @@ func writeError(w http.ResponseWriter, e *Error) {
 		secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
-	w.Header().Set("X-Amzn-ErrorType", e.Code+"Exception")
+	w.Header().Set("X-Amzn-ErrorType", ExceptionType(e.Code))
 	writeJSON(w, e.Status, ErrorResponse{Code: e.Code, Message: e.Message})
 }
 
@@ -385,7 +427,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		e = notFound("%s", detail(err))
 	case errors.Is(err, tenant.ErrInvalid), errors.Is(err, store.ErrInvalidName), errors.Is(err, ErrInvalid):
 		e = badRequest("%s", detail(err, tenant.ErrInvalid, store.ErrInvalidName, ErrInvalid))
-	case errors.Is(err, tenant.ErrExists), errors.Is(err, tenant.ErrNumberTaken), errors.Is(err, tenant.ErrInUse),
+	case errors.Is(err, tenant.ErrExists), errors.Is(err, tenant.ErrNumberTaken), errors.Is(err, tenant.ErrInUse), errors.Is(err, tenant.ErrTaken),
 		errors.Is(err, tenant.ErrNoHistory), errors.Is(err, ErrConflict):
 		e = &Error{Status: http.StatusConflict, Code: CodeConflict, Message: detail(err)}
 	case errors.Is(err, tenant.ErrQuotaExceeded), errors.Is(err, store.ErrQuotaExceeded), errors.Is(err, ErrLimitExceeded):
@@ -415,6 +457,7 @@ func detail(err error, drop ...error) string {
 	for _, op := range []string{"create application: ", "get application: ", "update application: ",
 		"delete application: ", "add number: ", "remove number: ", "set rule: ", "put plugin: ",
 		"get plugin: ", "assign plugin: ", "rollback: ", "delete plugin: ", "create key: ", "revoke key: ",
+		"create rule: ", "get rule: ", "update rule: ", "delete rule: ",
 		"create: ", "get: "} {
 		msg = strings.TrimPrefix(msg, op)
 	}

@@ -208,7 +208,7 @@ func TestThrottling(t *testing.T) {
 		}
 	}
 	w := e.do("GET", "/phone-numbers", e.secretA, nil)
-	wantError(t, w, 429, CodeThrottledClient, "request rate over 2/s (burst 3); retry after 500ms")
+	wantError(t, w, 429, CodeThrottled, "request rate over 2/s (burst 3); retry after 500ms")
 	if got := w.Header().Get("Retry-After"); got != "1" {
 		t.Fatalf("Retry-After %q, want 1", got)
 	}

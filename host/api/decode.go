@@ -2,8 +2,6 @@ package api
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,7 +51,8 @@ func decodeStrict(body io.Reader, v any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var e *Error
+		if errors.As(err, &mbe) || errors.As(err, &e) {
 			return err
 		}
 		return badRequest("unexpected data after the JSON object")
@@ -66,9 +65,10 @@ func jsonError(err error) error {
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
 		mbe *http.MaxBytesError
+		e   *Error
 	)
 	switch {
-	case errors.As(err, &mbe):
+	case errors.As(err, &mbe), errors.As(err, &e):
 		return err
 	case errors.Is(err, io.EOF):
 		return badRequest("empty body: want a JSON object")
@@ -121,15 +121,4 @@ func jsonType(kind string) string {
 	default:
 		return "a number"
 	}
-}
-
-// newUUID returns a random (version 4) UUID in lowercase, which is also a
-// valid registry id.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	s := hex.EncodeToString(b[:])
-	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzDecodeCreate feeds untrusted bytes through the strict decoder and the
@@ -60,6 +62,30 @@ func FuzzLimiter(f *testing.F) {
 		}
 		if want := min(int(n), max(int(burst), 1)); ok != want {
 			t.Fatalf("burst %d, %d requests: %d allowed, want %d", burst, n, ok, want)
+		}
+	})
+}
+
+// FuzzSigV4 feeds untrusted Authorization headers, paths and queries
+// through the signature check: no panic, and every request is refused
+// (nobody but the AWS CLI knows the signature of these bytes) with a 401
+// or 403 Chime error.
+func FuzzSigV4(f *testing.F) {
+	f.Add(cliUpdateCall.auth, "/sip-media-applications/app-a/calls/tx-a-1", "")
+	f.Add(cliListRules.auth, "/sip-rules", "sip-media-application=app-a&max-results=5")
+	f.Add("Credential=/, SignedHeaders=;;, Signature=zz", "/../%zz//", "a=%&&=b&%2B")
+	f.Add("Credential=a/b/c/d/aws4_request,SignedHeaders=host;x-amz-date,Signature="+strings.Repeat("0", 64), "/", "")
+	e := newEnv(f)
+	e.clock.t = time.Date(2026, 12, 5, 3, 44, 1, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, params, path, query string) {
+		r := httptest.NewRequest("GET", "http://127.0.0.1:18999/", nil)
+		r.URL.Path, r.URL.RawQuery, r.RequestURI = "/sip-rules", query, path+"?"+query
+		r.Header.Set("X-Amz-Date", "20261205T034401Z")
+		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 "+params)
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, r)
+		if w.Code != 401 && w.Code != 403 {
+			t.Fatalf("status %d for %q %q %q: %s", w.Code, params, path, query, w.Body)
 		}
 	})
 }

@@ -2,95 +2,10 @@ package api
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/wasmvoice/mediaserver/host/tenant"
 )
-
-func appJSON(a tenant.Application) SipMediaApplication {
-	return SipMediaApplication{
-		SipMediaApplicationID: a.ID, Name: a.Name, Webhook: a.Webhook, Plugin: a.Plugin,
-		PluginHistory: a.History, CreatedTimestamp: a.Created, UpdatedTimestamp: a.Updated,
-	}
-}
-
-func (h *Handler) listApps(w http.ResponseWriter, _ *http.Request, p principal) error {
-	apps, err := h.reg.ListApps(p.tenant)
-	if err != nil {
-		return err
-	}
-	out := AppList{SipMediaApplications: make([]SipMediaApplication, 0, len(apps))}
-	for _, a := range apps {
-		out.SipMediaApplications = append(out.SipMediaApplications, appJSON(a))
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (h *Handler) createApp(w http.ResponseWriter, r *http.Request, p principal) error {
-	var req CreateAppRequest
-	if err := h.decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	if req.SipMediaApplicationID == "" {
-		req.SipMediaApplicationID = h.o.newID()
-	}
-	if err := h.checkWebhook(req.Webhook); err != nil {
-		return err
-	}
-	a, err := h.reg.CreateApp(p.tenant, req.SipMediaApplicationID, req.Name, req.Webhook)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, AppResponse{appJSON(a)})
-	return nil
-}
-
-// checkWebhook applies WithURLCheck to a webhook URL (the registry
-// checks the scheme).
-func (h *Handler) checkWebhook(url string) error {
-	if url == "" || h.o.checkURL == nil || !strings.HasPrefix(url, "http") {
-		return nil
-	}
-	if err := h.o.checkURL(url); err != nil {
-		return badRequest("webhook %q: %v", url, err)
-	}
-	return nil
-}
-
-func (h *Handler) getApp(w http.ResponseWriter, r *http.Request, p principal) error {
-	a, err := h.reg.GetApp(p.tenant, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, AppResponse{appJSON(a)})
-	return nil
-}
-
-func (h *Handler) updateApp(w http.ResponseWriter, r *http.Request, p principal) error {
-	var req UpdateAppRequest
-	if err := h.decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	if err := h.checkWebhook(req.Webhook); err != nil {
-		return err
-	}
-	a, err := h.reg.UpdateApp(p.tenant, r.PathValue("id"), req.Name, req.Webhook)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, AppResponse{appJSON(a)})
-	return nil
-}
-
-func (h *Handler) deleteApp(w http.ResponseWriter, r *http.Request, p principal) error {
-	if err := h.reg.DeleteApp(p.tenant, r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
 
 func numberJSON(n tenant.Number) PhoneNumber {
 	return PhoneNumber{E164PhoneNumber: n.Number, SipMediaApplicationID: n.App, CreatedTimestamp: n.Created}

@@ -214,7 +214,7 @@ func TestKeys(t *testing.T) {
 	if w := e.do("DELETE", "/keys/"+k.Key.KeyID, e.secretA, nil); w.Code != http.StatusNoContent {
 		t.Fatalf("revoke %d %s", w.Code, w.Body)
 	}
-	wantError(t, e.do("GET", "/keys", k.Secret, nil), 401, CodeUnauthorizedClient, errBadKey.Message)
+	wantError(t, e.do("GET", "/keys", k.Secret, nil), 401, CodeUnauthorized, errBadKey.Message)
 }
 
 func TestTenants(t *testing.T) {

@@ -118,7 +118,7 @@ func (h *Handler) writeApp(w http.ResponseWriter, p principal, id string) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, AppResponse{appJSON(a)})
+	writeJSON(w, http.StatusOK, AppResponse{h.appJSON(a)})
 	return nil
 }
 

@@ -21,6 +21,8 @@ func (e *env) requestFor(rt route) (path string, body []byte, hdr []string) {
 		path = strings.Replace(path, "{id}", tenantA, 1)
 	case strings.HasPrefix(rt.path, "/keys/{id}"):
 		path = strings.Replace(path, "{id}", e.keyA2, 1)
+	case strings.HasPrefix(rt.path, "/sip-rules/{id}"):
+		path = strings.Replace(path, "{id}", e.ruleA, 1)
 	default:
 		path = strings.Replace(path, "{id}", appA, 1)
 	}
@@ -36,6 +38,11 @@ func (e *env) requestFor(rt route) (path string, body []byte, hdr []string) {
 		body = []byte(`{"Name":"renamed"}`)
 	case "PUT /sip-media-applications/{id}/plugin":
 		body = []byte(`{"Sha256":"` + e.sha1 + `"}`)
+	case "POST /sip-rules":
+		body = []byte(`{"Name":"r","TriggerType":"RequestUriHostname","TriggerValue":"pbx.a.test",` +
+			`"TargetApplications":[{"SipMediaApplicationId":"` + appA + `","Priority":1}]}`)
+	case "PUT /sip-rules/{id}":
+		body = []byte(`{"Name":"renamed"}`)
 	case "POST /phone-numbers":
 		body = []byte(`{"E164PhoneNumber":"+15550999"}`)
 	case "PUT /phone-numbers/{number}/rule":
@@ -56,7 +63,7 @@ func (e *env) requestFor(rt route) (path string, body []byte, hdr []string) {
 
 // secrets is what tenant b must never see of tenant a.
 func (e *env) secretsOfA() []string {
-	return []string{tenantA, appAName, hookA, e.secretA, e.keyA2, e.sha1, e.sha2, numberA, txA, objA, "a-secret.wav", "Tenant A Inc"}
+	return []string{tenantA, appAName, hookA, e.secretA, e.keyA2, e.ruleA, e.sha1, e.sha2, numberA, txA, objA, "a-secret.wav", "Tenant A Inc"}
 }
 
 // TestSecurity runs every route with no key, a wrong key, another tenant's
@@ -92,6 +99,11 @@ func TestSecurity(t *testing.T) {
 		"POST /phone-numbers":                               {201, 201, 403, 201},
 		"DELETE /phone-numbers/{number}":                    {204, 404, 403, 204},
 		"PUT /phone-numbers/{number}/rule":                  {200, 404, 403, 200},
+		"GET /sip-rules":                                    {200, 200, 403, 200},
+		"POST /sip-rules":                                   {201, 404, 403, 201}, // targets a's application
+		"GET /sip-rules/{id}":                               {200, 404, 403, 200},
+		"PUT /sip-rules/{id}":                               {202, 404, 403, 202},
+		"DELETE /sip-rules/{id}":                            {204, 404, 403, 204},
 		"GET /plugins":                                      {200, 200, 403, 200},
 		"POST /plugins":                                     {201, 201, 403, 201},
 		"DELETE /plugins/{sha}":                             {204, 404, 403, 204},
@@ -152,7 +164,7 @@ func TestSecurity(t *testing.T) {
 					t.Fatalf("%s %s: status %d, want %d; body %s", rt.method, path, w.Code, status, w.Body)
 				}
 				if status == 401 {
-					wantError(t, w, 401, CodeUnauthorizedClient, errBadKey.Message)
+					wantError(t, w, 401, CodeUnauthorized, errBadKey.Message)
 					if w.Header().Get("WWW-Authenticate") == "" {
 						t.Fatal("401 without WWW-Authenticate")
 					}
@@ -249,7 +261,7 @@ func TestAuthForms(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := e.do("GET", "/phone-numbers", "", nil, tc.hdr...)
 			if tc.status == 401 {
-				wantError(t, w, 401, CodeUnauthorizedClient, errBadKey.Message)
+				wantError(t, w, 401, CodeUnauthorized, errBadKey.Message)
 				return
 			}
 			if w.Code != tc.status {

@@ -90,10 +90,17 @@ type CallList struct {
 	Calls []Call
 }
 
-// SipMediaApplication is a tenant's application.
+// SipMediaApplication is a tenant's application, in Chime's shape (its
+// id, AwsRegion, Name, Endpoints and timestamps) plus this server's
+// Webhook, Plugin and PluginHistory.
 type SipMediaApplication struct {
 	SipMediaApplicationID string `json:"SipMediaApplicationId"`
+	AwsRegion             string
 	Name                  string
+	// Endpoints holds one endpoint: the current plugin version as a
+	// LambdaArn (see ParseLambdaArn), else the webhook URL; none when the
+	// application has neither.
+	Endpoints []SipMediaApplicationEndpoint
 	// Webhook receives the events while no plugin is assigned.
 	Webhook string `json:",omitempty"`
 	// Plugin is the SHA-256 of the current plugin version.
@@ -104,18 +111,35 @@ type SipMediaApplication struct {
 	UpdatedTimestamp time.Time
 }
 
-// CreateAppRequest is the body of POST /sip-media-applications. An empty
-// SipMediaApplicationId gets a generated one.
-type CreateAppRequest struct {
-	SipMediaApplicationID string `json:"SipMediaApplicationId,omitempty"`
-	Name                  string
-	Webhook               string `json:",omitempty"`
+// SipMediaApplicationEndpoint is Chime's endpoint: where events go.
+type SipMediaApplicationEndpoint struct {
+	LambdaArn string
 }
 
-// UpdateAppRequest is the body of PUT /sip-media-applications/{id}.
+// Tag is Chime's resource tag. This server stores no tags: a request that
+// sets any is refused.
+type Tag struct {
+	Key, Value string
+}
+
+// CreateAppRequest is the body of POST /sip-media-applications: Chime's
+// CreateSipMediaApplication (AwsRegion, Name, Endpoints), or this server's
+// form with a Webhook. An empty SipMediaApplicationId gets a generated one.
+type CreateAppRequest struct {
+	SipMediaApplicationID string                        `json:"SipMediaApplicationId,omitempty"`
+	AwsRegion             string                        `json:",omitempty"`
+	Name                  string                        `json:",omitempty"`
+	Endpoints             []SipMediaApplicationEndpoint `json:",omitempty"`
+	Webhook               string                        `json:",omitempty"`
+	Tags                  []Tag                         `json:",omitempty"`
+}
+
+// UpdateAppRequest is the body of PUT /sip-media-applications/{id}
+// (Chime's UpdateSipMediaApplication): fields left out are kept.
 type UpdateAppRequest struct {
-	Name    string
-	Webhook string `json:",omitempty"`
+	Name      *string                       `json:",omitempty"`
+	Endpoints []SipMediaApplicationEndpoint `json:",omitempty"`
+	Webhook   *string                       `json:",omitempty"`
 }
 
 // AppResponse wraps one application.
@@ -123,9 +147,61 @@ type AppResponse struct {
 	SipMediaApplication SipMediaApplication
 }
 
-// AppList is the answer of GET /sip-media-applications.
+// AppList is the answer of GET /sip-media-applications, one page of it.
 type AppList struct {
 	SipMediaApplications []SipMediaApplication
+	NextToken            string `json:",omitempty"`
+}
+
+// SipRule is Chime's SIP rule: which applications a call reaches, by the
+// number called (ToPhoneNumber) or the host of its Request-URI
+// (RequestUriHostname).
+type SipRule struct {
+	SipRuleID          string `json:"SipRuleId"`
+	Name               string
+	Disabled           bool
+	TriggerType        string
+	TriggerValue       string
+	TargetApplications []SipRuleTargetApplication
+	CreatedTimestamp   time.Time
+	UpdatedTimestamp   time.Time
+}
+
+// SipRuleTargetApplication is one application of a rule. Calls go to the
+// target with the lowest Priority whose application has a plugin or a
+// webhook.
+type SipRuleTargetApplication struct {
+	SipMediaApplicationID string `json:"SipMediaApplicationId"`
+	Priority              int
+	AwsRegion             string `json:",omitempty"`
+}
+
+// CreateRuleRequest is the body of POST /sip-rules (Chime's CreateSipRule).
+type CreateRuleRequest struct {
+	Name               string
+	TriggerType        string
+	TriggerValue       string
+	Disabled           *bool `json:",omitempty"`
+	TargetApplications []SipRuleTargetApplication
+}
+
+// UpdateRuleRequest is the body of PUT /sip-rules/{id} (Chime's
+// UpdateSipRule): Name is required, the rest is kept when left out.
+type UpdateRuleRequest struct {
+	Name               string
+	Disabled           *bool                      `json:",omitempty"`
+	TargetApplications []SipRuleTargetApplication `json:",omitempty"`
+}
+
+// RuleResponse wraps one SIP rule.
+type RuleResponse struct {
+	SipRule SipRule
+}
+
+// RuleList is the answer of GET /sip-rules, one page of it.
+type RuleList struct {
+	SipRules  []SipRule
+	NextToken string `json:",omitempty"`
 }
 
 // PhoneNumber is a number a tenant owns, with its SIP rule.
@@ -311,17 +387,30 @@ type ErrorResponse struct {
 	Message string
 }
 
-// Chime's error codes, sent in ErrorResponse.Code; the X-Amzn-ErrorType
-// header carries the same name with an "Exception" suffix, which is what
-// AWS SDKs read.
+// Chime's error codes (its ErrorCode enumeration), sent in
+// ErrorResponse.Code; the X-Amzn-ErrorType header carries the exception
+// that AWS SDKs read to pick the error type (ExceptionType).
 const (
 	CodeBadRequest            = "BadRequest"
-	CodeUnauthorizedClient    = "UnauthorizedClient"
+	CodeUnauthorized          = "Unauthorized"
 	CodeForbidden             = "Forbidden"
 	CodeNotFound              = "NotFound"
 	CodeConflict              = "Conflict"
-	CodeThrottledClient       = "ThrottledClient"
+	CodeThrottled             = "Throttled"
 	CodeResourceLimitExceeded = "ResourceLimitExceeded"
 	CodeServiceFailure        = "ServiceFailure"
 	CodeServiceUnavailable    = "ServiceUnavailable"
 )
+
+// ExceptionType is the X-Amzn-ErrorType of an error code: the name of
+// Chime's exception shape (UnauthorizedClientException,
+// ThrottledClientException, or the code with "Exception" appended).
+func ExceptionType(code string) string {
+	switch code {
+	case CodeUnauthorized:
+		return "UnauthorizedClientException"
+	case CodeThrottled:
+		return "ThrottledClientException"
+	}
+	return code + "Exception"
+}

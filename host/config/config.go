@@ -160,6 +160,9 @@ type API struct {
 	// one client address (0 = 64); more are closed at once.
 	MaxConnections      int `toml:"max_connections"`
 	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
+	// Regions are the regions a signed request (AWS Signature Version 4)
+	// may name in its credential scope; empty accepts any.
+	Regions []string `toml:"regions"`
 }
 
 // Storage says where blobs (plugins, prompts, recordings) live: a folder
@@ -249,6 +252,11 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText implements encoding.TextMarshaler.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+var regionName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// DemoTrunk is where the demo's outbound calls go.
+const DemoTrunk = "127.0.0.1:5080"
+
 // DemoNumber is the number of the demo IVR.
 const DemoNumber = "+15550100"
 
@@ -273,6 +281,9 @@ func Default() *Config {
 		Limits:  Limits{MaxActions: 10, MaxInvocations: 1000},
 		// The demo's webhooks (and the README's examples) run on this machine.
 		Egress: Egress{Allow: []string{"127.0.0.0/8", "::1"}},
+		// The demo's outbound calls go to loopback port 5080, where
+		// `sipp -sn uas -p 5080` answers (the README's examples).
+		Trunks: []Trunk{{Name: "demo", Address: DemoTrunk}},
 		Tenants: []Tenant{{
 			ID: "demo",
 			Applications: []Application{{
@@ -299,9 +310,9 @@ func Load(path string) (*Config, error) {
 // Parse is Load on a string.
 func Parse(text string) (*Config, error) {
 	c := Default()
-	c.Tenants = nil
-	c.Egress.Allow = nil // a file allows only what it lists
-	c.SIP.Trusted = nil  // and trusts only what it lists
+	c.Tenants, c.Trunks = nil, nil // a file's own, never the demo's
+	c.Egress.Allow = nil           // a file allows only what it lists
+	c.SIP.Trusted = nil            // and trusts only what it lists
 	md, err := toml.Decode(text, c)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -374,6 +385,11 @@ func (c *Config) Validate() error {
 	if c.API.Listen != "" {
 		if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
 			add("api.listen %q: want IP:port (%v)", c.API.Listen, err)
+		}
+	}
+	for _, r := range c.API.Regions {
+		if !regionName.MatchString(r) {
+			add("api.regions: %q is not a region name like us-east-1", r)
 		}
 	}
 	if c.Plugins.Deadline.Duration <= 0 || c.Plugins.Deadline.Duration > 30*time.Second {

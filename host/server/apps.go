@@ -38,8 +38,8 @@ type tenancy struct {
 	webhooks    map[[2]string]plugin.Handler // (tenant, url)
 	unavailable map[string]error             // configured number → why its application is down
 
-	demoKeyFile, adminKeyFile string
-	afterRead                 func() // tests: runs once refreshVersions has read the registry
+	demoKeyFile, adminKeyFile, demoAWSFile string
+	afterRead                              func() // tests: runs once refreshVersions has read the registry
 
 	stop context.CancelFunc
 	done sync.WaitGroup
@@ -79,7 +79,12 @@ type version struct {
 // starts watching the registry for assignments.
 func (s *Server) startTenancy(ctx context.Context) error {
 	t := s.ten
-	reg, err := tenant.Open(filepath.Join(s.cfg.DataDir, "registry.db"), t.blobs.remote)
+	master, err := s.masterKey()
+	if err != nil {
+		return err
+	}
+	reg, err := tenant.Open(filepath.Join(s.cfg.DataDir, "registry.db"), t.blobs.remote, tenant.WithMasterKey(master))
+	clear(master)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
@@ -369,6 +374,7 @@ type rejection struct {
 
 type admission struct {
 	tenant, app, number string
+	rule                string // the SIP rule that routed the call
 	sha                 string // "" for a webhook
 	handler             plugin.Handler
 	release             func()
@@ -385,6 +391,12 @@ func (s *Server) admit(c *sip.Call, log *slog.Logger) (*admission, rejection) {
 		number = NormalizeNumber(u)
 		if rt, found = t.reg.Route(number); found {
 			break
+		}
+	}
+	if !found && c.RequestHost != "" {
+		// A RequestUriHostname rule takes the calls no number rule took.
+		if rt, found = t.reg.RouteHost(c.RequestHost); found {
+			number = NormalizeNumber(c.RequestUser)
 		}
 	}
 	if !found {
@@ -416,7 +428,7 @@ func (s *Server) admit(c *sip.Call, log *slog.Logger) (*admission, rejection) {
 		t.m.rejected(rt.Tenant, "calls_per_second")
 		return nil, rejection{code: 503, reason: "Service Unavailable", retryAfter: retry}
 	}
-	a := &admission{tenant: rt.Tenant, app: rt.App, number: number, sha: rt.Plugin}
+	a := &admission{tenant: rt.Tenant, app: rt.App, rule: rt.Rule, number: number, sha: rt.Plugin}
 	if rt.Plugin == "" {
 		a.handler = s.webhook(rt.Tenant, rt.Webhook)
 		a.release = st.releaseCall

@@ -31,4 +31,7 @@ var (
 	// tenant's CPU share (WithTenantCPU): the tenant's own plugin keeps it
 	// busy.
 	ErrTenantCPU = errors.New("tenant cpu share exhausted")
+	// ErrMasterKey is returned by Start when the master key (MasterKeyEnv
+	// or MasterKeyFile) is malformed or its file is readable by others.
+	ErrMasterKey = errors.New("unusable master key")
 )

@@ -155,7 +155,7 @@ func testConfig(t testing.TB) *config.Config {
 	// The range is small; TestTenantRTPShare tests the share.
 	cfg.RTP.TenantShare = 1
 	cfg.Plugins.Deadline = config.Duration{Duration: 2 * time.Second} // the race detector slows Go guests down
-	cfg.Tenants = nil
+	cfg.Tenants, cfg.Trunks = nil, nil
 	return cfg
 }
 

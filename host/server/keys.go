@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +19,16 @@ import (
 const (
 	AdminKeyFile = "admin-api-key"
 	DemoKeyFile  = "demo-api-key"
+	// DemoAWSCredentialsFile holds the demo key in the AWS shared
+	// credentials format (its id is the access key id, its secret the
+	// secret access key), for AWS_SHARED_CREDENTIALS_FILE.
+	DemoAWSCredentialsFile = "demo-aws-credentials"
+	// MasterKeyFile holds the master key that seals API key secrets at
+	// rest (base64, 0600), unless MasterKeyEnv gives it.
+	MasterKeyFile = "master-key"
+	// MasterKeyEnv is the environment variable that may give the master
+	// key (base64 of 32 bytes) instead of MasterKeyFile.
+	MasterKeyEnv = "MEDIASERVER_MASTER_KEY"
 	// DemoTenant is the tenant of the built-in demo.
 	DemoTenant = "demo"
 )
@@ -41,14 +53,87 @@ func (s *Server) ensureKeys() error {
 		return fmt.Errorf("server: demo key: %w", err)
 	}
 	demo := filepath.Join(s.cfg.DataDir, DemoKeyFile)
+	// The demo key must also sign requests: a key made before this server
+	// sealed secrets (or under another master key) is replaced.
 	if err := ensureKey(demo, func(sec string) bool {
-		tid, _, err := reg.Authenticate(sec)
-		return err == nil && tid == DemoTenant
+		tid, k, err := reg.Authenticate(sec)
+		if err != nil || tid != DemoTenant {
+			return false
+		}
+		_, _, err = reg.AuthenticateSigned(k.ID, func(got []byte) bool { return string(got) == sec })
+		return err == nil
 	}, func() (string, tenant.Key, error) { return reg.CreateKey(DemoTenant, "demo ("+DemoKeyFile+")") }); err != nil {
 		return fmt.Errorf("server: demo key: %w", err)
 	}
 	s.ten.demoKeyFile = demo
+	sec, err := readKey(demo)
+	if err != nil {
+		return fmt.Errorf("server: demo key: %w", err)
+	}
+	_, k, err := reg.Authenticate(sec)
+	if err != nil {
+		return fmt.Errorf("server: demo key: %w", err)
+	}
+	creds := filepath.Join(s.cfg.DataDir, DemoAWSCredentialsFile)
+	body := "# The demo tenant's API key for AWS clients: AWS_SHARED_CREDENTIALS_FILE=" + creds + "\n" +
+		"[default]\naws_access_key_id = " + k.ID + "\naws_secret_access_key = " + sec + "\n"
+	if err := writeSecretFile(creds, body); err != nil {
+		return fmt.Errorf("server: demo AWS credentials: %w", err)
+	}
+	s.ten.demoAWSFile = creds
 	return nil
+}
+
+// writeSecretFile writes a 0600 file atomically unless it already holds
+// body.
+func writeSecretFile(path, body string) error {
+	if b, err := os.ReadFile(path); err == nil && string(b) == body {
+		return nil
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// masterKey returns the key that seals API key secrets: MasterKeyEnv when
+// set, else the data directory's MasterKeyFile, made on first start.
+func (s *Server) masterKey() ([]byte, error) {
+	decode := func(where, text string) ([]byte, error) {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
+		if err != nil || len(k) != tenant.MasterKeySize {
+			return nil, fmt.Errorf("server: master key in %s: want base64 of %d bytes: %w", where, tenant.MasterKeySize, ErrMasterKey)
+		}
+		return k, nil
+	}
+	if v := os.Getenv(MasterKeyEnv); v != "" {
+		return decode(MasterKeyEnv, v)
+	}
+	path := filepath.Join(s.cfg.DataDir, MasterKeyFile)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("server: master key: %w", err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			return nil, fmt.Errorf("server: master key file %s is open to others (mode %o): chmod 600 it: %w", path, fi.Mode().Perm(), ErrMasterKey)
+		}
+		return decode(path, string(b))
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("server: master key: %w", err)
+	}
+	k := make([]byte, tenant.MasterKeySize)
+	_, _ = rand.Read(k) // crypto/rand.Read never fails (Go 1.24+)
+	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: master key: %w", err)
+	}
+	if err := writeSecretFile(path, base64.StdEncoding.EncodeToString(k)+"\n"); err != nil {
+		return nil, fmt.Errorf("server: master key: %w", err)
+	}
+	return k, nil
 }
 
 func ensureKey(path string, valid func(string) bool, create func() (string, tenant.Key, error)) error {
@@ -67,6 +152,10 @@ func ensureKey(path string, valid func(string) bool, create func() (string, tena
 	}
 	return os.Rename(tmp, path)
 }
+
+// AWSCredentialsFile returns the file holding the demo tenant's key in
+// the AWS shared credentials format ("" when there is no demo tenant).
+func (s *Server) AWSCredentialsFile() string { return s.ten.demoAWSFile }
 
 // KeyFiles returns the files holding the admin key and the demo tenant's
 // key ("" when there is no demo tenant), for the command to print.

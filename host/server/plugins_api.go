@@ -243,5 +243,7 @@ func (s *Server) controlAPI() http.Handler {
 		api.WithStore(s.ten.blobs.remote),
 		api.WithMaxModuleBytes(int64(s.cfg.Plugins.MaxModuleMiB)<<20),
 		api.WithURLCheck(s.egress.CheckURL),
+		api.WithRegion(s.cfg.Region),
+		api.WithSigV4Regions(s.cfg.API.Regions...),
 	)
 }

@@ -367,7 +367,7 @@ func (s *Server) handleCall(c *sip.Call) {
 	call, err := s.engine.Inbound(engine.App{
 		TenantID:              a.tenant,
 		SipMediaApplicationID: a.app,
-		SipRuleID:             a.number,
+		SipRuleID:             a.rule,
 		Handler:               s.invoker(a),
 	}, l, engine.CallInfo{From: c.From.User, To: a.number, SipHeaders: c.Headers})
 	if err != nil {

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -9,25 +10,49 @@ import (
 // CreateApp adds an application to a tenant. Its id is unique within the
 // tenant; webhook is optional ("" until a plugin is assigned).
 func (r *Registry) CreateApp(tenant, id, name, webhook string) (Application, error) {
-	if err := validID("application", id); err != nil {
+	return r.NewApp(tenant, AppSpec{ID: id, Name: name, Webhook: webhook})
+}
+
+// AppSpec is an application to create: CreateApp's arguments plus Chime's
+// AwsRegion and a first plugin version.
+type AppSpec struct {
+	ID, Name, Region, Webhook string
+	// Plugin is a version of the tenant's to assign at once ("" = none).
+	Plugin string
+}
+
+// NewApp adds an application to a tenant, in one transaction with its
+// first plugin version when the spec names one.
+func (r *Registry) NewApp(tenant string, s AppSpec) (Application, error) {
+	if err := validID("application", s.ID); err != nil {
 		return Application{}, err
 	}
-	if err := validName(name); err != nil {
+	if err := validName(s.Name); err != nil {
 		return Application{}, err
 	}
-	if err := validWebhook(webhook); err != nil {
+	if err := validWebhook(s.Webhook); err != nil {
 		return Application{}, err
+	}
+	if s.Plugin != "" {
+		if err := validSHA(s.Plugin); err != nil {
+			return Application{}, err
+		}
 	}
 	now := r.now().UTC()
-	a := Application{ID: id, Tenant: tenant, Name: name, Webhook: webhook, Created: now, Updated: now}
+	a := Application{ID: s.ID, Tenant: tenant, Name: s.Name, Region: s.Region, Webhook: s.Webhook, Plugin: s.Plugin, Created: now, Updated: now}
 	err := r.update(func(tx *bolt.Tx, _ func()) error {
 		if _, err := tenantIn(tx, tenant); err != nil {
 			return err
 		}
-		if tx.Bucket(bucketApps).Get(scoped(tenant, id)) != nil {
-			return fmt.Errorf("application %s: %w", id, ErrExists)
+		if tx.Bucket(bucketApps).Get(scoped(tenant, s.ID)) != nil {
+			return fmt.Errorf("application %s: %w", s.ID, ErrExists)
 		}
-		return put(tx, bucketApps, scoped(tenant, id), a)
+		if s.Plugin != "" {
+			if _, err := pluginIn(tx, tenant, s.Plugin); err != nil {
+				return err
+			}
+		}
+		return put(tx, bucketApps, scoped(tenant, s.ID), a)
 	})
 	if err != nil {
 		return Application{}, fmt.Errorf("tenant: create application: %w", err)
@@ -77,11 +102,33 @@ func (r *Registry) ListApps(tenant string) ([]Application, error) {
 
 // UpdateApp replaces an application's name and webhook.
 func (r *Registry) UpdateApp(tenant, id, name, webhook string) (Application, error) {
-	if err := validName(name); err != nil {
-		return Application{}, err
+	return r.ChangeApp(tenant, id, AppChange{Name: &name, Webhook: &webhook})
+}
+
+// AppChange is what ChangeApp changes; nil fields are kept.
+type AppChange struct {
+	Name, Region, Webhook *string
+	// Plugin is assigned like AssignPlugin does; "" unassigns the current
+	// version (kept in the history for Rollback), so the webhook serves.
+	Plugin *string
+}
+
+// ChangeApp changes an application's fields in one transaction.
+func (r *Registry) ChangeApp(tenant, id string, c AppChange) (Application, error) {
+	if c.Name != nil {
+		if err := validName(*c.Name); err != nil {
+			return Application{}, err
+		}
 	}
-	if err := validWebhook(webhook); err != nil {
-		return Application{}, err
+	if c.Webhook != nil {
+		if err := validWebhook(*c.Webhook); err != nil {
+			return Application{}, err
+		}
+	}
+	if c.Plugin != nil && *c.Plugin != "" {
+		if err := validSHA(*c.Plugin); err != nil {
+			return Application{}, err
+		}
 	}
 	var a Application
 	err := r.update(func(tx *bolt.Tx, _ func()) error {
@@ -89,7 +136,21 @@ func (r *Registry) UpdateApp(tenant, id, name, webhook string) (Application, err
 		if a, err = appIn(tx, tenant, id); err != nil {
 			return err
 		}
-		a.Name, a.Webhook, a.Updated = name, webhook, r.now().UTC()
+		now := r.now().UTC()
+		if c.Plugin != nil {
+			if *c.Plugin != "" {
+				if _, err := pluginIn(tx, tenant, *c.Plugin); err != nil {
+					return err
+				}
+			}
+			a.assign(*c.Plugin, now)
+		}
+		for _, f := range []struct{ to, from *string }{{&a.Name, c.Name}, {&a.Region, c.Region}, {&a.Webhook, c.Webhook}} {
+			if f.from != nil {
+				*f.to = *f.from
+			}
+		}
+		a.Updated = now
 		return put(tx, bucketApps, scoped(tenant, id), a)
 	})
 	if err != nil {
@@ -98,16 +159,22 @@ func (r *Registry) UpdateApp(tenant, id, name, webhook string) (Application, err
 	return a, nil
 }
 
-// DeleteApp removes an application. It fails with ErrInUse while a number
-// still routes to it, so deleting never silently drops calls.
+// DeleteApp removes an application. It fails with ErrInUse while a SIP
+// rule still targets it, so deleting never silently drops calls.
 func (r *Registry) DeleteApp(tenant, id string) error {
 	err := r.update(func(tx *bolt.Tx, _ func()) error {
 		if _, err := appIn(tx, tenant, id); err != nil {
 			return err
 		}
-		err := scan(tx, bucketNumbers, nil, func(_ []byte, n Number) error {
-			if n.Tenant == tenant && n.App == id {
-				return fmt.Errorf("application %s: number %s routes to it: %w", id, n.Number, ErrInUse)
+		err := scan(tx, bucketRules, scoped(tenant, ""), func(_ []byte, rule Rule) error {
+			for _, t := range rule.Targets {
+				if t.App == id {
+					what := "number"
+					if rule.TriggerType == TriggerRequestURIHostname {
+						what = "hostname"
+					}
+					return fmt.Errorf("application %s: %s %s routes to it: %w", id, what, rule.TriggerValue, ErrInUse)
+				}
 			}
 			return nil
 		})
@@ -160,7 +227,7 @@ func numberIn(tx *bolt.Tx, tenant, number string) (Number, error) {
 	if !ok || n.Tenant != tenant {
 		return Number{}, fmt.Errorf("number %q: %w", number, ErrNotFound)
 	}
-	return n, nil
+	return withRuleApp(tx, n)
 }
 
 // GetNumber returns one of tenant's numbers.
@@ -182,10 +249,12 @@ func (r *Registry) ListNumbers(tenant string) ([]Number, error) {
 	var out []Number
 	err := r.view(func(tx *bolt.Tx) error {
 		return scan(tx, bucketNumbers, nil, func(_ []byte, n Number) error {
-			if n.Tenant == tenant {
-				out = append(out, n)
+			if n.Tenant != tenant {
+				return nil
 			}
-			return nil
+			n, err := withRuleApp(tx, n)
+			out = append(out, n)
+			return err
 		})
 	})
 	if err != nil {
@@ -200,6 +269,15 @@ func (r *Registry) RemoveNumber(tenant, number string) error {
 		if _, err := numberIn(tx, tenant, number); err != nil {
 			return err
 		}
+		rule, ok, err := numberRule(tx, tenant, number)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := deleteRuleIn(tx, rule); err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bucketNumbers).Delete([]byte(number))
 	})
 	if err != nil {
@@ -209,25 +287,39 @@ func (r *Registry) RemoveNumber(tenant, number string) error {
 }
 
 // SetRule routes calls to one of tenant's numbers to one of tenant's
-// applications; app "" removes the rule. Either one belonging to another
-// tenant is ErrNotFound.
+// applications; app "" removes the rule. It is the one-target shorthand of
+// the number's ToPhoneNumber SIP rule: it creates the rule (named after
+// the number), or makes an existing one enabled with app as its only
+// target. Either one belonging to another tenant is ErrNotFound.
 func (r *Registry) SetRule(tenant, number, app string) error {
 	err := r.update(func(tx *bolt.Tx, skip func()) error {
-		n, err := numberIn(tx, tenant, number)
+		if _, err := numberIn(tx, tenant, number); err != nil {
+			return err
+		}
+		rule, ok, err := numberRule(tx, tenant, number)
 		if err != nil {
 			return err
 		}
-		if app != "" {
-			if _, err := appIn(tx, tenant, app); err != nil {
-				return err
-			}
-		}
-		if n.App == app {
+		want := []RuleTarget{{App: app, Priority: 1}}
+		switch {
+		case app == "" && !ok:
 			skip()
 			return nil
+		case app == "":
+			return deleteRuleIn(tx, rule)
+		case ok && !rule.Disabled && slices.Equal(rule.Targets, want):
+			skip()
+			return nil
+		case ok:
+			if err := checkTargets(tx, tenant, want); err != nil {
+				return err
+			}
+			rule.Targets, rule.Disabled, rule.Updated = want, false, r.now().UTC()
+			return put(tx, bucketRules, scoped(tenant, rule.ID), rule)
 		}
-		n.App = app
-		return put(tx, bucketNumbers, []byte(number), n)
+		now := r.now().UTC()
+		return createRuleIn(tx, Rule{ID: NewID(), Tenant: tenant, Name: number, TriggerType: TriggerToPhoneNumber,
+			TriggerValue: number, Targets: want, Created: now, Updated: now})
 	})
 	if err != nil {
 		return fmt.Errorf("tenant: set rule: %w", err)

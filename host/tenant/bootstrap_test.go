@@ -71,7 +71,12 @@ func TestBootstrap(t *testing.T) {
 		{"+15550200", Route{Tenant: "globex", App: "conf", Plugin: shaOf(conf)}},
 	}
 	for _, rt := range routes {
-		if got, ok := e.reg.Route(rt.number); !ok || got != rt.want {
+		got, ok := e.reg.Route(rt.number)
+		if rule, err := e.reg.GetRule(rt.want.Tenant, got.Rule); err != nil || rule.TriggerValue != rt.number {
+			t.Fatalf("Route(%s): rule %q: %+v, %v", rt.number, got.Rule, rule, err)
+		}
+		got.Rule = ""
+		if !ok || got != rt.want {
 			t.Fatalf("Route(%s) = %+v, %v; want %+v", rt.number, got, ok, rt.want)
 		}
 	}

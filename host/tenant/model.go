@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -50,10 +51,13 @@ type Key struct {
 	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
-// keyRecord is a Key as stored: with the SHA-256 of its secret.
+// keyRecord is a Key as stored: with the SHA-256 of its secret, and the
+// secret itself sealed under the master key (AES-256-GCM: nonce then
+// ciphertext) for request signing, which needs the secret (see seal.go).
 type keyRecord struct {
 	Key
-	Hash []byte `json:"hash"`
+	Hash   []byte `json:"hash"`
+	Sealed []byte `json:"sealed,omitempty"`
 }
 
 // Application is a tenant's SIP media application: calls routed to it run
@@ -68,13 +72,18 @@ type Application struct {
 	// History holds the previous versions, most recent last.
 	History []string `json:"history,omitempty"`
 	// Webhook is an http(s) URL used when Plugin is empty.
-	Webhook string    `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty"`
+	// Region is Chime's AwsRegion of the application, as given ("" = the
+	// server's).
+	Region  string    `json:"region,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 }
 
-// Number is a phone number a tenant owns. App is its SIP rule: the
-// application calls to the number reach ("" = not routed).
+// Number is a phone number a tenant owns. App is where its SIP rule sends
+// calls now ("" = not routed): filled from the rule when read. Stored
+// records of earlier versions held the route here; Open moves it into a
+// rule.
 type Number struct {
 	Number  string    `json:"number"`
 	Tenant  string    `json:"tenant"`
@@ -93,6 +102,8 @@ type Version struct {
 type Route struct {
 	Tenant string
 	App    string
+	// Rule is the id of the SIP rule that routed the call.
+	Rule string
 	// Plugin is the SHA-256 of the version to run; "" means use Webhook.
 	Plugin  string
 	Webhook string
@@ -192,14 +203,15 @@ func hasPrefix(k, prefix []byte) bool {
 // snapshot is the read-only view the call path uses.
 type snapshot struct {
 	gen    uint64
-	routes map[string]Route
+	routes map[string]Route // by number
+	hosts  map[string]Route // by Request-URI hostname
 	quotas map[string]Quotas
 	// changed is closed when a newer snapshot replaces this one.
 	changed chan struct{}
 }
 
 func buildSnapshot(tx *bolt.Tx, gen uint64) (*snapshot, error) {
-	s := &snapshot{gen: gen, routes: map[string]Route{}, quotas: map[string]Quotas{}, changed: make(chan struct{})}
+	s := &snapshot{gen: gen, routes: map[string]Route{}, hosts: map[string]Route{}, quotas: map[string]Quotas{}, changed: make(chan struct{})}
 	err := scan(tx, bucketTenants, nil, func(_ []byte, t Tenant) error {
 		s.quotas[t.ID] = t.Quotas
 		return nil
@@ -207,20 +219,23 @@ func buildSnapshot(tx *bolt.Tx, gen uint64) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = scan(tx, bucketNumbers, nil, func(_ []byte, n Number) error {
-		if n.App == "" {
-			return nil
-		}
-		app, ok, err := get[Application](tx, bucketApps, scoped(n.Tenant, n.App))
+	err = scan(tx, bucketRules, nil, func(_ []byte, rule Rule) error {
+		app, ok, err := rule.target(tx)
 		if err != nil || !ok {
 			return err
 		}
-		s.routes[n.Number] = Route{
-			Tenant:  n.Tenant,
+		rt := Route{
+			Tenant:  rule.Tenant,
 			App:     app.ID,
+			Rule:    rule.ID,
 			Plugin:  app.Plugin,
 			Webhook: app.Webhook,
-			Quotas:  s.quotas[n.Tenant],
+			Quotas:  s.quotas[rule.Tenant],
+		}
+		if rule.TriggerType == TriggerRequestURIHostname {
+			s.hosts[rule.TriggerValue] = rt
+		} else {
+			s.routes[rule.TriggerValue] = rt
 		}
 		return nil
 	})
@@ -236,6 +251,17 @@ func buildSnapshot(tx *bolt.Tx, gen uint64) (*snapshot, error) {
 // nor a webhook.
 func (r *Registry) Route(number string) (Route, bool) {
 	rt, ok := r.snap.Load().routes[number]
+	if !ok || (rt.Plugin == "" && rt.Webhook == "") {
+		return Route{}, false
+	}
+	return rt, true
+}
+
+// RouteHost returns where a call whose Request-URI host is host goes, by
+// a RequestUriHostname rule (the server asks when no number matched). Like
+// Route it reads the in-memory snapshot only.
+func (r *Registry) RouteHost(host string) (Route, bool) {
+	rt, ok := r.snap.Load().hosts[strings.ToLower(strings.TrimSuffix(host, "."))]
 	if !ok || (rt.Plugin == "" && rt.Webhook == "") {
 		return Route{}, false
 	}

@@ -38,6 +38,7 @@ type env struct {
 	blobs *store.Folder
 	clock *fakeClock
 	reg   *Registry
+	opts  []Option // more options of open
 }
 
 func newEnv(t testing.TB) *env {
@@ -54,7 +55,7 @@ func newEnv(t testing.TB) *env {
 
 func (e *env) open(t testing.TB) {
 	t.Helper()
-	reg, err := Open(filepath.Join(e.dir, "registry.db"), e.blobs, WithClock(e.clock.Now))
+	reg, err := Open(filepath.Join(e.dir, "registry.db"), e.blobs, append([]Option{WithClock(e.clock.Now)}, e.opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +257,11 @@ func TestAppsNumbersRules(t *testing.T) {
 		})
 	}
 	rt, ok := r.Route("+15550100")
+	rules := must[[]Rule](t)(r.ListRules("acme", ""))
+	if len(rules) != 1 || rules[0].TriggerValue != "+15550100" || rt.Rule != rules[0].ID {
+		t.Fatalf("rules %+v, route's rule %q: want one ToPhoneNumber rule of +15550100", rules, rt.Rule)
+	}
+	rt.Rule = ""
 	want := Route{Tenant: "acme", App: "ivr", Webhook: "https://example.test/hook", Quotas: Quotas{MaxConcurrentCalls: 3}}
 	if !ok || rt != want {
 		t.Fatalf("Route = %+v, %v; want %+v", rt, ok, want)

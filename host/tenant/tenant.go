@@ -19,9 +19,11 @@
 package tenant
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -42,6 +44,10 @@ var (
 	bucketApps    = []byte("apps")
 	bucketNumbers = []byte("numbers")
 	bucketPlugins = []byte("plugins")
+	bucketRules   = []byte("rules")
+	// bucketTriggers indexes rules by "<trigger type>\x00<value>" (server-
+	// wide: a trigger value has one rule) to "<tenant>\x00<rule id>".
+	bucketTriggers = []byte("triggers")
 
 	keyGeneration = []byte("generation")
 )
@@ -61,6 +67,8 @@ type Registry struct {
 	now   func() time.Time
 
 	lastUsedEvery time.Duration
+	seal          *sealer // nil without a master key
+	rand          io.Reader
 	snap          atomic.Pointer[snapshot]
 }
 
@@ -71,6 +79,8 @@ type options struct {
 	now           func() time.Time
 	lockTimeout   time.Duration
 	lastUsedEvery time.Duration
+	masterKey     []byte
+	rand          io.Reader
 }
 
 // WithClock sets the clock used for Created and LastUsed times.
@@ -87,15 +97,34 @@ func WithLastUsedGranularity(d time.Duration) Option {
 	return func(o *options) { o.lastUsedEvery = d }
 }
 
+// WithRandom sets where key ids and secrets come from (default
+// crypto/rand.Reader). Tests use it for keys known in advance.
+func WithRandom(r io.Reader) Option { return func(o *options) { o.rand = r } }
+
+// WithMasterKey sets the AES-256 key (MasterKeySize bytes) that seals API
+// key secrets at rest so that signed requests (AWS Signature Version 4)
+// can be verified: see AuthenticateSigned. Without it, new keys work as
+// Bearer keys only.
+func WithMasterKey(key []byte) Option {
+	return func(o *options) { o.masterKey = append([]byte(nil), key...) }
+}
+
 // Open opens or creates the registry file at path (creating its
 // directory); plugin bytes go to blobs.
 func Open(path string, blobs store.Store, opts ...Option) (*Registry, error) {
-	o := options{now: time.Now, lockTimeout: time.Second, lastUsedEvery: time.Minute}
+	o := options{now: time.Now, lockTimeout: time.Second, lastUsedEvery: time.Minute, rand: rand.Reader}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if blobs == nil {
 		return nil, fmt.Errorf("tenant: open %s: nil blob store: %w", path, ErrInvalid)
+	}
+	var seal *sealer
+	if o.masterKey != nil {
+		var err error
+		if seal, err = newSealer(o.masterKey); err != nil {
+			return nil, fmt.Errorf("tenant: open %s: %w", path, err)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("tenant: open %s: %w", path, err)
@@ -104,13 +133,16 @@ func Open(path string, blobs store.Store, opts ...Option) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenant: open %s: %w", path, err)
 	}
-	r := &Registry{db: db, blobs: blobs, now: o.now, lastUsedEvery: o.lastUsedEvery}
+	r := &Registry{db: db, blobs: blobs, now: o.now, lastUsedEvery: o.lastUsedEvery, seal: seal, rand: o.rand}
 	var snap *snapshot
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketTenants, bucketKeys, bucketApps, bucketNumbers, bucketPlugins} {
+		for _, b := range [][]byte{bucketMeta, bucketTenants, bucketKeys, bucketApps, bucketNumbers, bucketPlugins, bucketRules, bucketTriggers} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if err := migrateNumberRules(tx, o.now().UTC()); err != nil {
+			return err
 		}
 		var err error
 		snap, err = buildSnapshot(tx, generation(tx))

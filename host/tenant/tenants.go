@@ -112,6 +112,12 @@ func (r *Registry) DeleteTenant(ctx context.Context, id string) error {
 		if err := deletePrefix(tx, bucketApps, prefix, func([]byte) {}); err != nil {
 			return err
 		}
+		if err := deletePrefix(tx, bucketRules, prefix, func([]byte) {}); err != nil {
+			return err
+		}
+		if err := deleteTriggersOf(tx, id); err != nil {
+			return err
+		}
 		if err := deletePrefix(tx, bucketPlugins, prefix, func(k []byte) {
 			shas = append(shas, string(k[len(prefix):]))
 		}); err != nil {
@@ -150,6 +156,24 @@ func deletePrefix(tx *bolt.Tx, bucket, prefix []byte, seen func(k []byte)) error
 	for _, k := range keys {
 		seen(k)
 		if err := tx.Bucket(bucket).Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteTriggersOf drops tenant's entries of the trigger index, whose
+// values (not keys) name the tenant.
+func deleteTriggersOf(tx *bolt.Tx, tenant string) error {
+	var keys [][]byte
+	c := tx.Bucket(bucketTriggers).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if tenantOf(v) == tenant {
+			keys = append(keys, append([]byte(nil), k...))
+		}
+	}
+	for _, k := range keys {
+		if err := tx.Bucket(bucketTriggers).Delete(k); err != nil {
 			return err
 		}
 	}

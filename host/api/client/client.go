@@ -70,13 +70,13 @@ func (e *Error) Is(target error) bool {
 	case ErrNotFound:
 		return e.Code == api.CodeNotFound
 	case ErrUnauthorized:
-		return e.Code == api.CodeUnauthorizedClient
+		return e.Code == api.CodeUnauthorized
 	case ErrForbidden:
 		return e.Code == api.CodeForbidden
 	case ErrConflict:
 		return e.Code == api.CodeConflict
 	case ErrThrottled:
-		return e.Code == api.CodeThrottledClient
+		return e.Code == api.CodeThrottled
 	case ErrBadRequest:
 		return e.Code == api.CodeBadRequest || e.Code == api.CodeResourceLimitExceeded
 	}
@@ -196,11 +196,21 @@ func (c *Client) Hangup(ctx context.Context, txID string) error {
 	return c.doJSON(ctx, "DELETE", "/calls/"+seg(txID), nil, nil)
 }
 
-// ListApps lists the tenant's applications.
+// ListApps lists the tenant's applications, following the pages.
 func (c *Client) ListApps(ctx context.Context) ([]api.SipMediaApplication, error) {
-	var out api.AppList
-	err := c.doJSON(ctx, "GET", "/sip-media-applications", nil, &out)
-	return out.SipMediaApplications, err
+	var all []api.SipMediaApplication
+	q := url.Values{}
+	for {
+		var out api.AppList
+		if err := c.do(ctx, "GET", "/sip-media-applications", q, nil, "", &out); err != nil {
+			return nil, err
+		}
+		all = append(all, out.SipMediaApplications...)
+		if out.NextToken == "" {
+			return all, nil
+		}
+		q.Set("next-token", out.NextToken)
+	}
 }
 
 // CreateApp creates an application (an empty id gets a generated one).
