@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/wasmvoice/mediaserver/abi"
 )
 
@@ -124,7 +125,7 @@ func newCall(e *Engine, app App, a *participant) *Call {
 	c := &Call{
 		e:      e,
 		app:    app,
-		txID:   newUUID(),
+		txID:   uuid.NewString(),
 		ctx:    ctx,
 		cancel: cancel,
 		done:   make(chan struct{}),

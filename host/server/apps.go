@@ -356,7 +356,7 @@ func (s *Server) webhook(tenantID, url string) plugin.Handler {
 	k := [2]string{tenantID, url}
 	h, ok := t.webhooks[k]
 	if !ok {
-		h = plugin.NewWebhook(url, s.opts.webhookTimeout, s.egress.Client(),
+		h = plugin.NewWebhook(url, DefaultWebhookTimeout, s.egress.Client(),
 			plugin.WithWebhookLogger(s.log.With("tenant", tenantID, "component", "webhook")))
 		t.webhooks[k] = h
 	}

@@ -349,9 +349,9 @@ func (l *leg) Record(req engine.RecordRequest, ev engine.RecordEvents) (func() e
 	if err != nil {
 		return nil, fmt.Errorf("record: %w", err)
 	}
-	var sil *silenceEdges
+	var sil *media.SilenceDetector
 	if req.SilenceThreshold > 0 && ev.Silence != nil {
-		sil = &silenceEdges{threshold: media.ThresholdDBFS(req.SilenceThreshold), report: ev.Silence}
+		sil = media.NewSilenceDetector(req.SilenceThreshold, ev.Silence)
 	}
 	l.mu.Lock()
 	if l.released {
@@ -418,30 +418,6 @@ func (l *leg) release() {
 		l.log.Debug("rtp stats", "rx", st.RxPackets, "tx", st.TxPackets, "foreign", st.RxForeign,
 			"malformed", st.RxMalformed, "unknown_pt", st.RxUnknownPT, "bad_size", st.RxBadSize)
 	}
-}
-
-// silenceEdges is a media.Sink reporting when the received audio goes
-// under the threshold and back above it, which is what the engine times
-// SilenceDurationInSeconds from.
-type silenceEdges struct {
-	threshold float64
-	report    func(silent bool)
-	started   bool
-	silent    bool
-}
-
-// WriteFrame runs on the clock goroutine.
-func (s *silenceEdges) WriteFrame(received, _ codec.PCM16) {
-	silent := media.FrameDBFS(received) < s.threshold
-	if s.started && silent == s.silent {
-		return
-	}
-	if !s.started && !silent {
-		s.started = true // audible from the start: nothing to report yet
-		return
-	}
-	s.started, s.silent = true, silent
-	s.report(silent)
 }
 
 // StartCallRecording records the leg in the background until Stop or the

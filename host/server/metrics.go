@@ -75,20 +75,12 @@ func newMetrics(s *Server) *metrics {
 	return m
 }
 
-// relabel recomputes which tenants get their own label: the allow-list,
-// or the first N tenant ids in order.
+// relabel recomputes which tenants get their own label: the first
+// defaultMetricsTenants tenant ids in order.
 func (m *metrics) relabel() {
-	o := m.s.opts.ten
 	labels := map[string]bool{}
-	if len(o.metricsAllow) > 0 {
-		for _, t := range o.metricsAllow {
-			labels[t] = true
-		}
-	} else if ts, err := m.s.ten.reg.ListTenants(); err == nil {
-		top := o.metricsTop
-		if top <= 0 {
-			top = defaultMetricsTenants
-		}
+	if ts, err := m.s.ten.reg.ListTenants(); err == nil {
+		top := defaultMetricsTenants
 		ids := make([]string, 0, len(ts))
 		for _, t := range ts {
 			ids = append(ids, t.ID)

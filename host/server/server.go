@@ -49,22 +49,17 @@ const promptCacheBytes = 64 << 20
 type Option func(*options)
 
 type options struct {
-	log            *slog.Logger
-	engineClock    engine.Clock
-	cacheDir       string
-	observer       func(Invocation)
-	webhookTimeout time.Duration
-	sipT1, sipT2   time.Duration
-	apiTimeouts    apiTimeouts
-	ringTimeout    time.Duration
-	ten            tenancyOptions // quota.go
+	log          *slog.Logger
+	cacheDir     string
+	observer     func(Invocation)
+	sipT1, sipT2 time.Duration
+	apiTimeouts  apiTimeouts
+	ringTimeout  time.Duration
+	ten          tenancyOptions // quota.go
 }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
-
-// WithEngineClock sets the call engine's clock (default: the wall clock).
-func WithEngineClock(c engine.Clock) Option { return func(o *options) { o.engineClock = c } }
 
 // WithCacheDir puts wazero's compilation cache in dir instead of
 // data/cache, so tests can share compiled plugins between servers.
@@ -74,10 +69,6 @@ func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = di
 // goroutine (it must not block for long): tests and tracing see what each
 // plugin was given and what it answered.
 func WithObserver(f func(Invocation)) Option { return func(o *options) { o.observer = f } }
-
-// WithWebhookTimeout sets the per-event timeout of webhook applications
-// (default DefaultWebhookTimeout).
-func WithWebhookTimeout(d time.Duration) Option { return func(o *options) { o.webhookTimeout = d } }
 
 // WithSIPTimers sets the RFC 3261 T1 and T2 timers (default 500 ms, 4 s).
 func WithSIPTimers(t1, t2 time.Duration) Option {
@@ -109,7 +100,6 @@ type Server struct {
 	kv       *kv.Store
 	store    *store.Folder
 	runtime  *plugin.Runtime
-	handlers []plugin.Handler
 	clock    *media.Clock
 	ports    *media.PortPool
 	targets  *media.Targets // where media may go: not multicast, broadcast or our own sockets
@@ -149,9 +139,6 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.egress = egress
-	if s.opts.webhookTimeout <= 0 {
-		s.opts.webhookTimeout = DefaultWebhookTimeout
-	}
 	if s.opts.apiTimeouts == (apiTimeouts{}) {
 		s.opts.apiTimeouts = defaultAPITimeouts()
 	}
@@ -223,7 +210,6 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.clock.Start()
 	s.prompts = media.NewPromptCache(promptCacheBytes)
 	s.engine = engine.New(engine.Config{
-		Clock:  s.opts.engineClock,
 		Logger: s.log.With("component", "engine"),
 		Region: s.cfg.Region,
 		Limits: engine.Limits{MaxActions: s.cfg.Limits.MaxActions, MaxInvocations: s.cfg.Limits.MaxInvocations},
@@ -514,11 +500,6 @@ func (s *Server) release() error {
 	}
 	if s.clock != nil {
 		s.clock.Stop()
-	}
-	for _, h := range s.handlers {
-		if err := h.Close(ctx); err != nil {
-			errs = append(errs, err)
-		}
 	}
 	if err := s.stopTenancy(ctx); err != nil { // apps.go: versions, registry
 		errs = append(errs, err)
