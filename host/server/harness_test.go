@@ -130,11 +130,13 @@ type testServer struct {
 	obs    *observer
 }
 
-// Test servers get disjoint RTP ranges of 100 ports, from a random start
-// per test binary: servers of parallel tests never share a port.
+// Test servers get disjoint RTP ranges of 400 ports (200 RTP sockets) in
+// 21000-31799, from a random start per test binary: servers of parallel
+// tests never share a port, and none is taken by a default-configured
+// server (which allocates from 20000 up) or by an ephemeral port.
 var (
 	rtpRanges     atomic.Int64
-	rtpRangeStart = 100 * rand.IntN(118)
+	rtpRangeStart = 400 * rand.IntN(27)
 )
 
 // testConfig returns a loopback configuration with ":0" SIP and API ports,
@@ -150,8 +152,8 @@ func testConfig(t testing.TB) *config.Config {
 	// ports another process holds are skipped by the pool. It lies below
 	// the kernel's ephemeral ports (32768 up), where the test's own peers
 	// bind: the server refuses to send media into its own RTP range.
-	base := 20000 + (rtpRangeStart+100*int(rtpRanges.Add(1)))%11800
-	cfg.RTP.PortMin, cfg.RTP.PortMax = base, base+98
+	base := 21000 + (rtpRangeStart+400*int(rtpRanges.Add(1)))%10800
+	cfg.RTP.PortMin, cfg.RTP.PortMax = base, base+398
 	// The range is small; TestTenantRTPShare tests the share.
 	cfg.RTP.TenantShare = 1
 	cfg.Plugins.Deadline = config.Duration{Duration: 2 * time.Second} // the race detector slows Go guests down
