@@ -213,7 +213,7 @@ func TestTenantRTPShare(t *testing.T) {
 	}
 	cfg := testConfig(t)
 	cfg.SIP.Trusted = []string{"127.0.0.0/8"}
-	cfg.RTP.TenantShare = 0.04 // 2 of the test range's 50 ports
+	cfg.RTP.TenantShare = 0.01 // 2 of the test range's 200 ports
 	cfg.Tenants = append(cfg.Tenants, config.Tenant{ID: "other", Applications: []config.Application{webhookApp(t, "other-app", "+15550131", pause)}})
 	ts := startTestServer(t, cfg, []config.Application{webhookApp(t, "greedy", "+15550130", pause)})
 	for i := range 2 {
