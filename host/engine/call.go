@@ -98,6 +98,7 @@ type participant struct {
 	inMedia  bool           // its media is a member of conn's MediaConnection
 	act      *running       // the action running on it
 	listener *digitListener // its ReceiveDigits listener
+	iotID    string         // its iotcomms participant id (iotcomms.go)
 }
 
 func (l *participant) id() string {
@@ -399,6 +400,13 @@ func (c *Call) invoke(ev *abi.Event) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event: %w", ev.InvocationEventType, err)
 	}
+	return c.invokeRaw(string(ev.InvocationEventType), b)
+}
+
+// invokeRaw runs the plugin on an encoded event (what is its name, for
+// logs), retrying a failed invocation once; an invalid response is not
+// retried.
+func (c *Call) invokeRaw(what string, b []byte) ([]byte, error) {
 	var lastErr error
 	for attempt := 1; attempt <= 2; attempt++ {
 		ctx, cancel := context.WithTimeout(withLogger(c.ctx, c.log), c.e.cfg.InvokeTimeout)
@@ -410,11 +418,11 @@ func (c *Call) invoke(ev *abi.Event) ([]byte, error) {
 		if errors.Is(err, ErrInvalidResponse) {
 			return nil, err
 		}
-		lastErr = fmt.Errorf("plugin failed on %s (attempt %d): %w", ev.InvocationEventType, attempt, err)
+		lastErr = fmt.Errorf("plugin failed on %s (attempt %d): %w", what, attempt, err)
 		if c.ctx.Err() != nil {
 			break
 		}
-		c.log.Warn("plugin invocation failed", "event", ev.InvocationEventType, "sequence", ev.Sequence, "attempt", attempt, "err", err)
+		c.log.Warn("plugin invocation failed", "event", what, "sequence", c.seq, "attempt", attempt, "err", err)
 	}
 	return nil, lastErr
 }
@@ -748,6 +756,10 @@ func (c *Call) legEnded(l *participant, code int) {
 
 // onLegGone handles a leg that hung up by itself (BYE, CANCEL).
 func (c *Call) onLegGone(l *participant, code int) {
+	if _, chime := c.model.(chimeModel); !chime {
+		c.participantGone(l, code)
+		return
+	}
 	if c.ended || l.gone || l.dialing {
 		return
 	}
@@ -836,6 +848,11 @@ func (c *Call) onInboundTimeout() {
 	if c.ended || a.gone || a.answered {
 		return
 	}
+	if m, ok := c.model.(*iotModel); ok {
+		c.log.Info("inbound call not answered by its application in time", "ring_timeout", c.e.cfg.RingTimeout)
+		m.reject(a, sipTemporarilyUnavailable)
+		return
+	}
 	c.log.Info("inbound call not answered by its plugin in time", "ring_timeout", c.e.cfg.RingTimeout)
 	c.stopMedia()
 	c.terminate(a, sipTemporarilyUnavailable)
@@ -864,6 +881,13 @@ func (c *Call) hangup(l *participant, code int) {
 // are ignored because the whole call is going away.
 func (c *Call) hangupAll() {
 	if c.ended {
+		return
+	}
+	if m, ok := c.model.(*iotModel); ok {
+		for _, p := range c.live() {
+			m.hangup(p)
+		}
+		m.finish()
 		return
 	}
 	c.stopMedia()

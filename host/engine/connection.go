@@ -67,6 +67,7 @@ type connection struct {
 	id      string
 	members []*participant
 	media   MediaConnection
+	replyID string // iotcomms: the token its callbacks carry
 }
 
 func (k *connection) has(p *participant) bool { return slices.Contains(k.members, p) }

@@ -319,7 +319,15 @@ type App struct {
 	SipMediaApplicationID string
 	SipRuleID             string
 	Handler               Invoker
+	// Model is ModelChime (the default) or ModelIotcomms.
+	Model string
 }
+
+// The programming models an application runs its calls with.
+const (
+	ModelChime    = "chime"
+	ModelIotcomms = "iotcomms"
+)
 
 // CallInfo describes an inbound call.
 type CallInfo struct {
@@ -416,11 +424,20 @@ func (e *Engine) Inbound(app App, leg Leg, info CallInfo) (*Call, error) {
 		headers:   info.SipHeaders,
 	})
 	c.init()
+	c.legs[0].kind = KindInbound
 	c.first = func() {
 		// A caller is not left ringing forever by a plugin that answers
 		// nothing: after RingTimeout the call is rejected with 480.
 		c.ringTimer.start(e.cfg.RingTimeout, c.onInboundTimeout)
 		c.deliver(c.newEvent(abi.EventNewInboundCall, nil), applyIdle)
+	}
+	if app.Model == ModelIotcomms {
+		m := newIotModel(c)
+		c.model = m
+		c.first = func() {
+			c.ringTimer.start(e.cfg.RingTimeout, c.onInboundTimeout)
+			m.start()
+		}
 	}
 	e.mu.Lock()
 	if e.closed {

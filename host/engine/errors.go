@@ -33,6 +33,10 @@ var (
 	ErrInvalidNumber = errors.New("invalid e.164 number")
 	// ErrInvalidHeader: an outbound call's SIP header is not allowed.
 	ErrInvalidHeader = errors.New("invalid sip header")
+	// ErrInvalidArgument: an operation's arguments do not fit the session
+	// (a replyId of another connection, a participant that cannot be
+	// connected).
+	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrNoConnector: a connection was asked for but Config.Connector is nil.
 	ErrNoConnector = errors.New("this server cannot connect calls")
 	// ErrNoMedia: an IVR participant acted while connected to no caller.

@@ -67,7 +67,38 @@ func (c *Call) dialParticipant(spec dialSpec) (*participant, error) {
 		TenantID:              c.app.TenantID,
 		SipMediaApplicationID: c.app.SipMediaApplicationID,
 		TransactionID:         c.txID,
-	}, DialEvents{
+	}, c.dialEvents(p, timer))
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", spec.To, err)
+	}
+	if leg == nil {
+		if cancel != nil {
+			cancel()
+		}
+		return nil, fmt.Errorf("dial %s: %w", spec.To, ErrInvalidCall)
+	}
+	p.leg, p.cancelDial = leg, cancel
+	c.legs = append(c.legs, p)
+	d := spec.Timeout
+	if d <= 0 {
+		d = c.e.cfg.RingTimeout
+	}
+	timer.start(d, func() {
+		if !p.dialing || c.ended {
+			return
+		}
+		c.log.Info("dialled participant not answered in time", "participant", p.tag, "timeout", d)
+		c.terminate(p, 0)
+		c.model.gone(p, sipRequestTimeout)
+	})
+	return p, nil
+}
+
+// dialEvents are the callbacks of a participant dialled with
+// dialParticipant (or PlaceIvrCall): its progress reaches the model;
+// timer is its ring timeout, stopped when it answers or fails.
+func (c *Call) dialEvents(p *participant, timer *callTimer) DialEvents {
+	return DialEvents{
 		Ringing: func() {
 			c.post(func() {
 				if p.dialing && !c.ended {
@@ -109,31 +140,7 @@ func (c *Call) dialParticipant(spec dialSpec) (*participant, error) {
 		},
 		Hangup:   func() { c.post(func() { c.participantGone(p, 0) }) },
 		Reinvite: func(apply func()) { c.post(func() { c.onReinvite(p, apply) }) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", spec.To, err)
 	}
-	if leg == nil {
-		if cancel != nil {
-			cancel()
-		}
-		return nil, fmt.Errorf("dial %s: %w", spec.To, ErrInvalidCall)
-	}
-	p.leg, p.cancelDial = leg, cancel
-	c.legs = append(c.legs, p)
-	d := spec.Timeout
-	if d <= 0 {
-		d = c.e.cfg.RingTimeout
-	}
-	timer.start(d, func() {
-		if !p.dialing || c.ended {
-			return
-		}
-		c.log.Info("dialled participant not answered in time", "participant", p.tag, "timeout", d)
-		c.terminate(p, 0)
-		c.model.gone(p, sipRequestTimeout)
-	})
-	return p, nil
 }
 
 // participantGone handles a participant that hung up by itself (BYE).
