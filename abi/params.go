@@ -8,11 +8,14 @@ import "encoding/json"
 // Defaults are applied by the engine (Int.Or), not here. The validation
 // rules are listed on ValidateResponse.
 
-// AudioSource is a prompt in the tenant's bucket store. Type is "S3".
+// AudioSource is a prompt: Type "S3" names an object in the tenant's
+// bucket store (BucketName, Key); Type "URL", an extension of this server,
+// names an http(s) URL (Uri) the server fetches, within its egress policy.
 type AudioSource struct {
 	Type       string `json:"Type"`
-	BucketName string `json:"BucketName"`
-	Key        string `json:"Key"`
+	BucketName string `json:"BucketName,omitempty"`
+	Key        string `json:"Key,omitempty"`
+	URI        string `json:"Uri,omitempty"`
 }
 
 // PlayAudioParameters: play AudioSource Repeat times (default 1).

@@ -51,6 +51,7 @@ const (
 	MaxSendDigits           = 50
 	MaxPrefixLength         = 979  // Chime's limit for RecordingDestination.Prefix
 	MaxKeyLength            = 1024 // S3's object key limit, in bytes
+	MaxURILength            = 2048 // an AudioSource's Uri, in bytes
 	MaxAttendees            = 100
 	MaxNumberOfDigits       = 128
 	MaxStringLength         = 1024 // any other free-form identifier
@@ -83,8 +84,9 @@ const (
 //     RecordingTerminators): at most 12 entries, each one of 0-9 * #.
 //   - Regexes (InputDigitsRegex): at most 1000 bytes, compile with Go's
 //     regexp (RE2 syntax, a subset of what Chime accepts).
-//   - AudioSource, FailureAudioSource, RingbackTone: Type "S3", BucketName
-//     and Key required, Key at most 1024 bytes.
+//   - AudioSource, FailureAudioSource, RingbackTone: Type "S3" with
+//     BucketName and Key (at most 1024 bytes), or Type "URL" with Uri, an
+//     http:// or https:// URL of at most 2048 bytes.
 //   - Durations in milliseconds: 1 to 86,400,000; in seconds: 1 to 86,400.
 //
 // Per action (required fields are MissingRequiredActionParameter, bad
@@ -484,7 +486,11 @@ func (c *checker) audioSource(field string, s *AudioSource, required bool) {
 		}
 		return
 	}
-	c.enum(field+".Type", s.Type, true, "S3")
+	c.enum(field+".Type", s.Type, true, "S3", "URL")
+	if s.Type == "URL" {
+		c.uri(field+".Uri", s.URI)
+		return
+	}
 	c.text(field+".BucketName", s.BucketName, true)
 	if s.Key == "" {
 		c.missing(field + ".Key")
@@ -496,6 +502,20 @@ func (c *checker) audioSource(field string, s *AudioSource, required bool) {
 	}
 	if hasControl(s.Key) {
 		c.invalid(field+".Key", "must not contain control characters")
+	}
+}
+
+// uri checks an AudioSource's Uri: an absolute http(s) URL.
+func (c *checker) uri(field, u string) {
+	switch {
+	case u == "":
+		c.missing(field)
+	case len(u) > MaxURILength:
+		c.invalid(field, fmt.Sprintf("must be at most %d bytes", MaxURILength))
+	case hasControl(u) || strings.ContainsAny(u, " \\"):
+		c.invalid(field, "must not contain spaces, backslashes or control characters")
+	case !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") || len(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")) == 0:
+		c.invalid(field, "must be an http:// or https:// URL")
 	}
 }
 

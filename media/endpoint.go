@@ -109,6 +109,7 @@ type Endpoint struct {
 	source    Source
 	newSource bool
 	sinks     []Sink
+	filter    Filter
 	digits    []dtmf.Received // found, not yet reported (deliverDigits)
 	onDigit   func(dtmf.Received)
 	pkt       rtp.Packet
@@ -792,6 +793,7 @@ func (e *Endpoint) receive(f *frame) bool {
 	}
 	e.rxCodec = e.codec
 	e.inValid = false
+	e.applyFilter()
 	e.rx.Tick()
 	if e.detector != nil && st != jitter.Empty {
 		e.detector.Process(e.inPCM())

@@ -33,6 +33,15 @@ func (p *Prompt) Duration() time.Duration {
 	return time.Duration(len(p.frames)) * codec.FrameDuration
 }
 
+// PCM returns a copy of the prompt's samples (padded to whole frames).
+func (p *Prompt) PCM() codec.PCM16 {
+	out := make(codec.PCM16, 0, len(p.frames)*codec.FrameSamples)
+	for _, f := range p.frames {
+		out = append(out, f...)
+	}
+	return out
+}
+
 // Size returns the memory held by the samples, in bytes.
 func (p *Prompt) Size() int64 { return int64(len(p.frames)) * codec.FrameSamples * 2 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wasmvoice/mediaserver/media/codec"
 	"github.com/wasmvoice/mediaserver/media/wav"
 )
 
@@ -42,7 +43,8 @@ func NewPromptCache(maxBytes int64) *PromptCache {
 	return &PromptCache{maxBytes: maxBytes, lru: list.New(), entries: make(map[cacheKey]*cacheEntry)}
 }
 
-// Load returns the prompt decoded from the WAV file at path.
+// Load returns the prompt decoded from the file at path: WAV or mp3
+// (DecodeAudio).
 func (c *PromptCache) Load(path string) (*Prompt, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -65,7 +67,7 @@ func (c *PromptCache) Load(path string) (*Prompt, error) {
 	c.entries[k] = e
 	c.mu.Unlock()
 
-	pcm, _, err := wav.ReadFile(path)
+	pcm, err := readAudioFile(path, st.Size())
 	if err == nil {
 		e.prompt = NewPrompt(pcm)
 	}
@@ -89,6 +91,22 @@ func (c *PromptCache) Load(path string) (*Prompt, error) {
 	c.mu.Unlock()
 	close(e.ready)
 	return e.prompt, e.err
+}
+
+// readAudioFile reads and decodes a prompt file of size bytes.
+func readAudioFile(path string, size int64) (codec.PCM16, error) {
+	if size > wav.MaxDataBytes+1<<20 {
+		return nil, fmt.Errorf("%s: %w", path, wav.ErrTooLarge)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pcm, err := DecodeAudio(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pcm, nil
 }
 
 // Stats returns the number of cached prompts and their decoded size.

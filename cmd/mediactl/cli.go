@@ -35,6 +35,7 @@ Local commands (no server needed):
   plugin check     validate a plugin module and print its facts
   plugin new       write a plugin folder (Go, C, Rust, AssemblyScript) that builds and passes its test
   plugin test      run a plugin folder's golden files against its modules
+  speak            speak a text into a WAV file, as a call would hear it
 
 Calls:
   call create      place an outbound call; prints its TransactionId
@@ -141,6 +142,9 @@ func (s *session) dispatch(args []string) int {
 	if isHelp(args[0]) {
 		fmt.Fprint(s.stdout, usageTop)
 		return exitOK
+	}
+	if args[0] == "speak" {
+		return s.exit(s.speak(args[1:]))
 	}
 	group, ok := serverCommands()[args[0]]
 	if !ok {

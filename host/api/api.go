@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,6 +68,9 @@ type options struct {
 	checkURL      func(string) error
 	regions       []string
 	region        string
+	uploadDir     string // plugins.go
+	uploadSlots   int
+	uploadWait    time.Duration
 }
 
 // WithLogger sets where server-side failures are logged (default: discarded).
@@ -132,6 +136,7 @@ type Handler struct {
 	o       options
 	mux     *http.ServeMux
 	limiter *limiter
+	uploads chan struct{} // plugins.go: one token per module being checked
 }
 
 // New returns the API handler over the registry. calls and plugins may be
@@ -141,11 +146,12 @@ func New(reg *tenant.Registry, calls Calls, plugins Plugins, opts ...Option) *Ha
 		log: slog.New(slog.DiscardHandler), now: time.Now,
 		maxBody: DefaultMaxBodyBytes, maxModule: DefaultMaxModuleBytes, maxObject: DefaultMaxObjectBytes,
 		rate: DefaultRate, burst: DefaultBurst, callerIDCheck: true, newID: tenant.NewID, region: "local",
+		uploadDir: os.TempDir(), uploadSlots: DefaultUploadSlots, uploadWait: defaultUploadWait,
 	}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	h := &Handler{reg: reg, calls: calls, plugins: plugins, o: o, mux: http.NewServeMux()}
+	h := &Handler{reg: reg, calls: calls, plugins: plugins, o: o, mux: http.NewServeMux(), uploads: make(chan struct{}, max(1, o.uploadSlots))}
 	if o.rate > 0 {
 		h.limiter = newLimiter(o.rate, o.burst, o.now)
 	}

@@ -122,6 +122,7 @@ func tenantJSON(t tenant.Tenant) Tenant {
 		MaxConcurrentCalls: q.MaxConcurrentCalls, MaxCallsPerSecond: q.MaxCallsPerSecond,
 		PluginMemoryMiB: q.PluginMemoryMiB, EventDeadlineMs: q.EventDeadline.Milliseconds(),
 		MaxModuleBytes: q.MaxModuleBytes, MaxStorageBytes: q.MaxStorageBytes,
+		MaxKVBytes: q.MaxKVBytes, MaxApps: q.MaxApps, MaxPluginVersions: q.MaxPluginVersions,
 	}}
 }
 
@@ -153,6 +154,7 @@ func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request, _ princip
 		MaxConcurrentCalls: q.MaxConcurrentCalls, MaxCallsPerSecond: q.MaxCallsPerSecond,
 		PluginMemoryMiB: q.PluginMemoryMiB, EventDeadline: time.Duration(q.EventDeadlineMs) * time.Millisecond,
 		MaxModuleBytes: q.MaxModuleBytes, MaxStorageBytes: q.MaxStorageBytes,
+		MaxKVBytes: q.MaxKVBytes, MaxApps: q.MaxApps, MaxPluginVersions: q.MaxPluginVersions,
 	})
 	if err != nil {
 		return err

@@ -8,7 +8,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
+	"time"
 
 	"github.com/wasmvoice/mediaserver/host/tenant"
 )
@@ -19,10 +21,37 @@ func pluginJSON(v tenant.Version) Plugin {
 	return Plugin{Sha256: v.SHA256, Size: v.Size, CreatedTimestamp: v.Created}
 }
 
-// uploadPlugin stores a module: size cap (the tenant's MaxModuleBytes
-// quota), Plugins.Check (validate and compile, so a broken module is
-// refused here and not at the first call), then the registry. 201 for a
-// new version, 200 when the same bytes were stored already.
+// DefaultUploadSlots is how many uploaded modules are checked at once by
+// default (WithUploadSlots).
+const DefaultUploadSlots = 2
+
+// defaultUploadWait bounds the wait for an upload slot; uploadRetry is the
+// Retry-After of an upload that found none.
+const (
+	defaultUploadWait = 10 * time.Second
+	uploadRetry       = 5 * time.Second
+)
+
+// WithUploadDir sets where plugin uploads are streamed while they arrive
+// (default: the system's temporary directory); it is created if missing.
+func WithUploadDir(dir string) Option { return func(o *options) { o.uploadDir = dir } }
+
+// WithUploadSlots bounds the uploaded modules checked at once (default
+// DefaultUploadSlots): each is held in memory, at most the module size
+// limit, while Plugins.Check compiles and starts it. An upload that finds
+// no slot within 10 s is refused with 503 and a Retry-After.
+func WithUploadSlots(n int) Option { return func(o *options) { o.uploadSlots = n } }
+
+// withUploadWait sets the wait for an upload slot (tests).
+func withUploadWait(d time.Duration) Option { return func(o *options) { o.uploadWait = d } }
+
+// uploadPlugin stores a module: streamed to a temporary file under the
+// size cap (the tenant's MaxModuleBytes quota), so an upload in progress
+// holds no memory however slow it is; then, in one of the upload slots,
+// read back, checked by Plugins.Check (validate, compile and start, so a
+// broken module is refused here and not at the first call), and stored
+// in the registry. 201 for a new version, 200 when the same bytes were
+// stored already.
 func (h *Handler) uploadPlugin(w http.ResponseWriter, r *http.Request, p principal) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (mt != "application/wasm" && mt != "application/octet-stream") {
 		return &Error{Status: http.StatusUnsupportedMediaType, Code: CodeBadRequest,
@@ -42,7 +71,18 @@ func (h *Handler) uploadPlugin(w http.ResponseWriter, r *http.Request, p princip
 	if r.ContentLength > limit {
 		return tooBig(strconv.FormatInt(r.ContentLength, 10))
 	}
-	wasm, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err := os.MkdirAll(h.o.uploadDir, 0o700); err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	f, err := os.CreateTemp(h.o.uploadDir, "upload-*.wasm")
+	if err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	defer func() {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}()
+	n, err := io.Copy(f, http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -50,8 +90,17 @@ func (h *Handler) uploadPlugin(w http.ResponseWriter, r *http.Request, p princip
 		}
 		return err
 	}
-	if len(wasm) == 0 {
+	if n == 0 {
 		return badRequest("empty body: send the module's bytes")
+	}
+	release, err := h.uploadSlot(r)
+	if err != nil {
+		return err
+	}
+	defer release()
+	wasm := make([]byte, n)
+	if _, err := f.ReadAt(wasm, 0); err != nil {
+		return fmt.Errorf("upload: %w", err)
 	}
 	info, err := h.plugins.Check(r.Context(), p.tenant, wasm)
 	if err != nil {
@@ -70,6 +119,27 @@ func (h *Handler) uploadPlugin(w http.ResponseWriter, r *http.Request, p princip
 	out.Info = &info
 	writeJSON(w, status, PluginResponse{out})
 	return nil
+}
+
+// uploadSlot waits for an upload slot, at most the upload wait.
+func (h *Handler) uploadSlot(r *http.Request) (release func(), err error) {
+	release = func() { <-h.uploads }
+	select {
+	case h.uploads <- struct{}{}:
+		return release, nil
+	default:
+	}
+	t := time.NewTimer(h.o.uploadWait)
+	defer t.Stop()
+	select {
+	case h.uploads <- struct{}{}:
+		return release, nil
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	case <-t.C:
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: CodeServiceUnavailable, RetryAfter: uploadRetry,
+			Message: fmt.Sprintf("the server is checking %d other plugin uploads; retry in a few seconds", cap(h.uploads))}
+	}
 }
 
 func (h *Handler) listPlugins(w http.ResponseWriter, _ *http.Request, p principal) error {

@@ -336,6 +336,9 @@ type Quotas struct {
 	EventDeadlineMs    int64 `json:",omitempty"`
 	MaxModuleBytes     int64 `json:",omitempty"`
 	MaxStorageBytes    int64 `json:",omitempty"`
+	MaxKVBytes         int64 `json:",omitempty"` // the plugins' key-value store
+	MaxApps            int   `json:",omitempty"`
+	MaxPluginVersions  int   `json:",omitempty"` // assigned across the applications at once
 }
 
 // Tenant is a customer.

@@ -27,16 +27,20 @@ type Config struct {
 	// and recordings.
 	DataDir string `toml:"data_dir"`
 	// Region fills CallDetails.AwsRegion (the server has no AWS region).
-	Region  string   `toml:"region"`
-	SIP     SIP      `toml:"sip"`
-	RTP     RTP      `toml:"rtp"`
-	API     API      `toml:"api"`
-	Plugins Plugins  `toml:"plugins"`
-	Storage Storage  `toml:"storage"`
-	Limits  Limits   `toml:"limits"`
-	Quotas  Quotas   `toml:"quotas"`
-	Egress  Egress   `toml:"egress"`
-	Tenants []Tenant `toml:"tenant"`
+	Region  string  `toml:"region"`
+	SIP     SIP     `toml:"sip"`
+	RTP     RTP     `toml:"rtp"`
+	API     API     `toml:"api"`
+	Plugins Plugins `toml:"plugins"`
+	Storage Storage `toml:"storage"`
+	Limits  Limits  `toml:"limits"`
+	Quotas  Quotas  `toml:"quotas"`
+	Egress  Egress  `toml:"egress"`
+	Speech  Speech  `toml:"speech"`
+	Prompts Prompts `toml:"prompts"`
+	// VoiceFocus is the noise suppression of the VoiceFocus action.
+	VoiceFocus VoiceFocus `toml:"voicefocus"`
+	Tenants    []Tenant   `toml:"tenant"`
 	// Trunks carry outbound calls (CreateSipMediaApplicationCall,
 	// CallAndBridge). The first trunk whose prefixes match the dialled
 	// number is used.
@@ -200,11 +204,16 @@ type Limits struct {
 // Quotas are the per-tenant defaults: a tenant whose own quota (set
 // through the API) is zero gets these. Zero here means the server's
 // built-in default (1000 concurrent calls, 100 calls per second, unlimited
-// storage); plugin memory, deadline and module size default to [plugins].
+// storage, a 16 MiB key-value store, 20 applications, 10 plugin versions
+// assigned at once); plugin memory, deadline and module size default to
+// [plugins].
 type Quotas struct {
 	MaxConcurrentCalls int `toml:"max_concurrent_calls"`
 	MaxCallsPerSecond  int `toml:"max_calls_per_second"`
 	MaxStorageMiB      int `toml:"max_storage_mib"`
+	MaxKVMiB           int `toml:"max_kv_mib"`
+	MaxApplications    int `toml:"max_applications"`
+	MaxPluginVersions  int `toml:"max_plugin_versions"`
 }
 
 // Egress limits where the server's own HTTP requests go: webhooks (and
@@ -216,6 +225,48 @@ type Egress struct {
 	// Allow lists networks (CIDR, or single addresses) that may be reached
 	// although they are special-purpose, e.g. ["127.0.0.0/8", "10.1.0.0/16"].
 	Allow []string `toml:"allow"`
+}
+
+// Speech configures Speak and SpeakAndGetDigits (host/speech).
+type Speech struct {
+	// Flite is the path of flite.wasm; empty finds third_party/wasm/flite.wasm
+	// from the working directory up (make assets fetches it).
+	Flite string `toml:"flite"`
+	// CacheMiB caps the synthesised prompts kept in memory (default 64).
+	CacheMiB int `toml:"cache_mib"`
+	// Timeout bounds one synthesis by the embedded engine (default 10s).
+	Timeout Duration `toml:"timeout"`
+	// HTTP, when its url is set, is asked first; the embedded voice speaks
+	// when it fails or is too slow.
+	HTTP SpeechHTTP `toml:"http"`
+}
+
+// SpeechHTTP is an OpenAI-compatible text-to-speech endpoint
+// (POST /v1/audio/speech). It is reached through the [egress] policy.
+type SpeechHTTP struct {
+	URL   string `toml:"url"`
+	Model string `toml:"model"` // default "tts-1"
+	// Voice is the endpoint's voice for every request; empty sends the
+	// Polly VoiceId in lower case unless Voices maps it.
+	Voice  string            `toml:"voice"`
+	Voices map[string]string `toml:"voices"`
+	// APIKeyEnv names the environment variable holding a bearer token.
+	APIKeyEnv string   `toml:"api_key_env"`
+	Timeout   Duration `toml:"timeout"` // default 5s
+}
+
+// Prompts configures prompts given by URL (AudioSource Type "URL").
+type Prompts struct {
+	MaxMiB   int      `toml:"max_mib"`   // per prompt (default 50, Chime's limit)
+	Timeout  Duration `toml:"timeout"`   // per fetch (default 5s)
+	CacheMiB int      `toml:"cache_mib"` // decoded URL prompts kept (default 64)
+}
+
+// VoiceFocus configures the noise suppressor (RNNoise as Wasm).
+type VoiceFocus struct {
+	// RNNoise is the path of rnnoise.wasm; empty finds
+	// third_party/wasm/rnnoise.wasm like [speech] flite.
+	RNNoise string `toml:"rnnoise"`
 }
 
 // Tenant is a customer with its applications.
@@ -422,7 +473,8 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxActions < 1 || c.Limits.MaxActions > 1000 {
 		add("limits.max_actions %d: want 1..1000", c.Limits.MaxActions)
 	}
-	if c.Quotas.MaxConcurrentCalls < 0 || c.Quotas.MaxCallsPerSecond < 0 || c.Quotas.MaxStorageMiB < 0 {
+	if q := c.Quotas; q.MaxConcurrentCalls < 0 || q.MaxCallsPerSecond < 0 || q.MaxStorageMiB < 0 ||
+		q.MaxKVMiB < 0 || q.MaxApplications < 0 || q.MaxPluginVersions < 0 {
 		add("quotas: values must be >= 0 (0 = built-in default)")
 	}
 	if c.Limits.MaxInvocations < 1 {
@@ -431,6 +483,17 @@ func (c *Config) Validate() error {
 	egress, err := netguard.New(c.Egress.Allow)
 	if err != nil {
 		add("%v: want a CIDR network or an IP address", err)
+	}
+	if c.Speech.CacheMiB < 0 || c.Speech.Timeout.Duration < 0 || c.Speech.HTTP.Timeout.Duration < 0 {
+		add("speech: cache_mib and timeouts must be >= 0")
+	}
+	if u := c.Speech.HTTP.URL; u != "" && egress != nil {
+		if err := egress.CheckURL(u); err != nil {
+			add("speech.http.url %q: %v", u, err)
+		}
+	}
+	if c.Prompts.MaxMiB < 0 || c.Prompts.CacheMiB < 0 || c.Prompts.Timeout.Duration < 0 {
+		add("prompts: values must be >= 0 (0 = default)")
 	}
 	tenants := map[string]bool{}
 	apps := map[string]bool{}

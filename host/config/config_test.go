@@ -194,14 +194,17 @@ func TestTrunkErrors(t *testing.T) {
 }
 
 func TestQuotas(t *testing.T) {
-	c, err := Parse("[quotas]\nmax_concurrent_calls = 5\nmax_calls_per_second = 2\nmax_storage_mib = 10")
+	c, err := Parse("[quotas]\nmax_concurrent_calls = 5\nmax_calls_per_second = 2\nmax_storage_mib = 10\n" +
+		"max_kv_mib = 3\nmax_applications = 4\nmax_plugin_versions = 2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Quotas != (Quotas{MaxConcurrentCalls: 5, MaxCallsPerSecond: 2, MaxStorageMiB: 10}) {
+	if c.Quotas != (Quotas{MaxConcurrentCalls: 5, MaxCallsPerSecond: 2, MaxStorageMiB: 10, MaxKVMiB: 3, MaxApplications: 4, MaxPluginVersions: 2}) {
 		t.Fatalf("quotas = %+v", c.Quotas)
 	}
-	if _, err := Parse("[quotas]\nmax_calls_per_second = -1"); err == nil || !strings.Contains(err.Error(), "quotas: values must be >= 0") {
-		t.Fatalf("negative quota: %v", err)
+	for _, bad := range []string{"max_calls_per_second", "max_kv_mib", "max_applications", "max_plugin_versions"} {
+		if _, err := Parse("[quotas]\n" + bad + " = -1"); err == nil || !strings.Contains(err.Error(), "quotas: values must be >= 0") {
+			t.Fatalf("negative %s: %v", bad, err)
+		}
 	}
 }

@@ -62,6 +62,9 @@ func defaultActions() map[abi.ActionType]actionHandler {
 		abi.ActionResumeCallRecording:         {needsMedia: false, start: resumeCallRecording},
 		abi.ActionJoinChimeMeeting:            {needsMedia: true, start: startJoinMeeting},
 		abi.ActionModifyChimeMeetingAttendees: {needsMedia: false, start: startModifyAttendees},
+		abi.ActionSpeak:                       {needsMedia: true, start: startSpeak},
+		abi.ActionSpeakAndGetDigits:           {needsMedia: true, start: startSpeakAndGetDigits},
+		abi.ActionVoiceFocus:                  {needsMedia: true, start: startVoiceFocus},
 	}
 }
 
@@ -154,21 +157,24 @@ func (p *playback) stop() {
 
 // PlayAudio.
 
+// playAudio also runs Speak (speech.go): source is what one round plays.
 type playAudio struct {
-	c    *Call
-	leg  Leg
-	p    *abi.PlayAudioParameters
-	left int
-	pb   *playback
+	c      *Call
+	action abi.ActionType
+	terms  []string
+	source func(onDone func(error)) (*playback, error)
+	left   int
+	pb     *playback
 }
 
 func startPlayAudio(c *Call, a abi.Action, params any) (runner, outcome) {
 	p := params.(*abi.PlayAudioParameters)
-	r := &playAudio{c: c, p: p, left: p.Repeat.Or(1)}
+	r := &playAudio{c: c, action: a.Type, terms: p.PlaybackTerminators, left: p.Repeat.Or(1)}
 	if r.left < 1 {
 		return nil, invalid(a.Type, "Repeat", "must be at least 1")
 	}
-	r.leg = c.target.leg
+	leg := c.target.leg
+	r.source = func(onDone func(error)) (*playback, error) { return c.play(leg, p.AudioSource, onDone) }
 	if err := r.next(); err != nil {
 		return nil, mediaFailure(a.Type, err)
 	}
@@ -176,14 +182,14 @@ func startPlayAudio(c *Call, a abi.Action, params any) (runner, outcome) {
 }
 
 func (r *playAudio) next() error {
-	pb, err := r.c.play(r.leg, r.p.AudioSource, r.done)
+	pb, err := r.source(r.done)
 	r.pb = pb
 	return err
 }
 
 func (r *playAudio) done(err error) {
 	if err != nil {
-		r.c.actionDone(r, mediaFailure(abi.ActionPlayAudio, err))
+		r.c.actionDone(r, mediaFailure(r.action, err))
 		return
 	}
 	r.left--
@@ -192,12 +198,12 @@ func (r *playAudio) done(err error) {
 		return
 	}
 	if err := r.next(); err != nil {
-		r.c.actionDone(r, mediaFailure(abi.ActionPlayAudio, err))
+		r.c.actionDone(r, mediaFailure(r.action, err))
 	}
 }
 
 func (r *playAudio) digit(d rune) bool {
-	if !isTerminator(r.p.PlaybackTerminators, d) {
+	if !isTerminator(r.terms, d) {
 		return false
 	}
 	r.pb.stop()
@@ -217,10 +223,14 @@ const (
 	phaseFailure                  // the failure prompt plays
 )
 
+// playAndGetDigits also runs SpeakAndGetDigits (speech.go): prompt and
+// failure (nil when there is none) start the main and the failure prompt.
 type playAndGetDigits struct {
 	c        *Call
+	action   abi.ActionType
 	leg      Leg
-	p        *abi.PlayAudioAndGetDigitsParameters
+	prompt   promptFunc
+	failure  promptFunc
 	re       *regexp.Regexp
 	min, max int
 	terms    []string
@@ -236,23 +246,52 @@ type playAndGetDigits struct {
 
 func startPlayAndGetDigits(c *Call, a abi.Action, params any) (runner, outcome) {
 	p := params.(*abi.PlayAudioAndGetDigitsParameters)
+	var failure promptFunc
+	if p.FailureAudioSource != nil {
+		failure = func(c *Call, leg Leg, onDone func(error)) (*playback, error) {
+			return c.play(leg, *p.FailureAudioSource, onDone)
+		}
+	}
+	return startGetDigits(c, a, getDigitsParams{
+		regex: p.InputDigitsRegex, min: p.MinNumberOfDigits, max: p.MaxNumberOfDigits,
+		terms: p.TerminatorDigits, between: p.InBetweenDigitsDurationInMilliseconds,
+		repeat: p.Repeat, repeatDuration: p.RepeatDurationInMilliseconds,
+	}, func(c *Call, leg Leg, onDone func(error)) (*playback, error) {
+		return c.play(leg, p.AudioSource, onDone)
+	}, failure)
+}
+
+// promptFunc starts one prompt of a get-digits action on leg.
+type promptFunc func(c *Call, leg Leg, onDone func(error)) (*playback, error)
+
+// getDigitsParams are the digit parameters PlayAudioAndGetDigits and
+// SpeakAndGetDigits share.
+type getDigitsParams struct {
+	regex                                     string
+	min, max, between, repeat, repeatDuration abi.Int
+	terms                                     []string
+}
+
+func startGetDigits(c *Call, a abi.Action, p getDigitsParams, prompt, failure promptFunc) (runner, outcome) {
 	r := &playAndGetDigits{
 		c:       c,
-		p:       p,
-		min:     p.MinNumberOfDigits.Or(0),
-		max:     p.MaxNumberOfDigits.Or(128),
-		terms:   p.TerminatorDigits,
-		between: ms(p.InBetweenDigitsDurationInMilliseconds.Or(3000)),
-		tries:   p.Repeat.Or(1),
+		action:  a.Type,
+		prompt:  prompt,
+		failure: failure,
+		min:     p.min.Or(0),
+		max:     p.max.Or(128),
+		terms:   p.terms,
+		between: ms(p.between.Or(3000)),
+		tries:   p.repeat.Or(1),
 		timer:   callTimer{c: c},
 	}
 	if r.terms == nil {
 		r.terms = []string{"#"}
 	}
-	if !p.RepeatDurationInMilliseconds.Set {
+	if !p.repeatDuration.Set {
 		return nil, missing(a.Type, "RepeatDurationInMilliseconds")
 	}
-	r.wait = ms(p.RepeatDurationInMilliseconds.Value)
+	r.wait = ms(p.repeatDuration.Value)
 	switch {
 	case r.tries < 1:
 		return nil, invalid(a.Type, "Repeat", "must be at least 1")
@@ -263,8 +302,8 @@ func startPlayAndGetDigits(c *Call, a abi.Action, params any) (runner, outcome) 
 	case r.between <= 0:
 		return nil, invalid(a.Type, "InBetweenDigitsDurationInMilliseconds", "must be positive")
 	}
-	if p.InputDigitsRegex != "" {
-		re, err := regexp.Compile(p.InputDigitsRegex)
+	if p.regex != "" {
+		re, err := regexp.Compile(p.regex)
 		if err != nil {
 			return nil, invalid(a.Type, "InputDigitsRegex", err.Error())
 		}
@@ -281,14 +320,14 @@ func (r *playAndGetDigits) startAttempt() error {
 	r.attempt++
 	r.digits = r.digits[:0]
 	r.phase = phasePrompt
-	pb, err := r.c.play(r.leg, r.p.AudioSource, r.promptDone)
+	pb, err := r.prompt(r.c, r.leg, r.promptDone)
 	r.pb = pb
 	return err
 }
 
 func (r *playAndGetDigits) promptDone(err error) {
 	if err != nil {
-		r.c.actionDone(r, mediaFailure(abi.ActionPlayAudioAndGetDigits, err))
+		r.c.actionDone(r, mediaFailure(r.action, err))
 		return
 	}
 	r.phase = phaseInput
@@ -330,15 +369,15 @@ func (r *playAndGetDigits) evaluate(terminator string) {
 	}
 	if r.attempt >= r.tries {
 		r.c.actionDone(r, failed(abi.InvalidActionParameter,
-			fmt.Sprintf("%s: no valid digits received after %d attempts", abi.ActionPlayAudioAndGetDigits, r.attempt)))
+			fmt.Sprintf("%s: no valid digits received after %d attempts", r.action, r.attempt)))
 		return
 	}
-	if r.p.FailureAudioSource != nil {
+	if r.failure != nil {
 		r.phase = phaseFailure
-		pb, err := r.c.play(r.leg, *r.p.FailureAudioSource, r.failureDone)
+		pb, err := r.failure(r.c, r.leg, r.failureDone)
 		r.pb = pb
 		if err != nil {
-			r.c.actionDone(r, mediaFailure(abi.ActionPlayAudioAndGetDigits, err))
+			r.c.actionDone(r, mediaFailure(r.action, err))
 		}
 		return
 	}
@@ -347,7 +386,7 @@ func (r *playAndGetDigits) evaluate(terminator string) {
 
 func (r *playAndGetDigits) failureDone(err error) {
 	if err != nil {
-		r.c.actionDone(r, mediaFailure(abi.ActionPlayAudioAndGetDigits, err))
+		r.c.actionDone(r, mediaFailure(r.action, err))
 		return
 	}
 	r.retry()
@@ -355,7 +394,7 @@ func (r *playAndGetDigits) failureDone(err error) {
 
 func (r *playAndGetDigits) retry() {
 	if err := r.startAttempt(); err != nil {
-		r.c.actionDone(r, mediaFailure(abi.ActionPlayAudioAndGetDigits, err))
+		r.c.actionDone(r, mediaFailure(r.action, err))
 	}
 }
 

@@ -212,6 +212,13 @@
 //     next try; after Repeat tries the action fails with
 //     InvalidActionParameter "no valid digits received after N attempts".
 //     Success carries ReceivedDigits.
+//   - Speak and SpeakAndGetDigits are PlayAudio (once, no terminators) and
+//     PlayAudioAndGetDigits with speech (SpeechParameters,
+//     FailureSpeechParameters) in place of the AudioSources, through the
+//     Leg's optional Speaker (speech.go); a Leg without it fails them with
+//     SystemException. Speak is not interruptible by an update, as in Chime.
+//   - VoiceFocus switches the Leg's noise suppression (VoiceFocuser) on or
+//     off and succeeds at once.
 //   - Pause waits DurationInMilliseconds on the engine's Clock.
 //   - SendDigits hands the digits to the Leg (default tone 250 ms) and
 //     succeeds when they have been sent.

@@ -10,4 +10,7 @@ var (
 	ErrValueTooLarge = errors.New("value too large")
 	ErrInvalidLimit  = errors.New("limit must be positive")
 	ErrClosed        = errors.New("store is closed")
+	// ErrQuotaExceeded: the write would take the tenant past its quota
+	// (see WithQuota); nothing was written.
+	ErrQuotaExceeded = errors.New("tenant's kv quota exceeded")
 )

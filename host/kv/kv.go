@@ -2,9 +2,15 @@
 // (the "MyMeetingService" state of the Chime examples). It sits on one bbolt
 // file; each tenant gets its own nested bucket, so one tenant can never read
 // or overwrite another's keys.
+//
+// Each tenant's usage (its keys and values, plus EntryOverhead bytes an
+// entry) is kept in the same file, updated in the transaction of every
+// write, and a write that would take it past the tenant's quota
+// (WithQuota) fails with ErrQuotaExceeded.
 package kv
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -21,15 +27,23 @@ const (
 	DefaultMaxTenantBytes = 256
 )
 
-// rootBucket holds one nested bucket per tenant. A root keeps room for other
-// top-level buckets (quotas, metadata) without a file-format change.
-var rootBucket = []byte("tenants")
+// EntryOverhead is what an entry counts against its tenant's quota beyond
+// its key and value: about what bbolt spends on it.
+const EntryOverhead = 32
+
+// rootBucket holds one nested bucket per tenant; usageBucket each
+// tenant's usage in bytes (8 bytes, big-endian).
+var (
+	rootBucket  = []byte("tenants")
+	usageBucket = []byte("usage")
+)
 
 // Store is a tenant-scoped key-value store. It is safe for concurrent use.
 type Store struct {
 	db       *bolt.DB
 	maxKey   int
 	maxValue int
+	quota    func(tenant string) int64
 }
 
 // Option configures Open.
@@ -39,6 +53,7 @@ type options struct {
 	maxKey      int
 	maxValue    int
 	lockTimeout time.Duration
+	quota       func(tenant string) int64
 }
 
 // WithMaxKeyBytes sets the largest accepted key (default 256 bytes).
@@ -46,6 +61,11 @@ func WithMaxKeyBytes(n int) Option { return func(o *options) { o.maxKey = n } }
 
 // WithMaxValueBytes sets the largest accepted value (default 64 KiB).
 func WithMaxValueBytes(n int) Option { return func(o *options) { o.maxValue = n } }
+
+// WithQuota sets each tenant's quota in bytes (see EntryOverhead); zero
+// or less is no quota. quota is called in every write transaction, so it
+// must be quick and must not use the store.
+func WithQuota(quota func(tenant string) int64) Option { return func(o *options) { o.quota = quota } }
 
 // WithLockTimeout bounds the wait for the file lock held by another process
 // (default 1 s): a second server on the same data directory fails fast
@@ -69,14 +89,70 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("kv: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(rootBucket)
-		return err
+		root, err := tx.CreateBucketIfNotExists(rootBucket)
+		if err != nil {
+			return err
+		}
+		if tx.Bucket(usageBucket) != nil {
+			return nil
+		}
+		// A file from before usage was kept: measure it once.
+		usage, err := tx.CreateBucket(usageBucket)
+		if err != nil {
+			return err
+		}
+		return root.ForEachBucket(func(tenant []byte) error {
+			var n int64
+			err := root.Bucket(tenant).ForEach(func(k, v []byte) error {
+				n += entrySize(k, v)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return usage.Put(tenant, binary.BigEndian.AppendUint64(nil, uint64(n)))
+		})
 	})
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("kv: open %s: %w", path, err)
 	}
-	return &Store{db: db, maxKey: o.maxKey, maxValue: o.maxValue}, nil
+	if o.quota == nil {
+		o.quota = func(string) int64 { return 0 }
+	}
+	return &Store{db: db, maxKey: o.maxKey, maxValue: o.maxValue, quota: o.quota}, nil
+}
+
+// MaxKeyBytes is the largest key accepted.
+func (s *Store) MaxKeyBytes() int { return s.maxKey }
+
+// MaxValueBytes is the largest value accepted.
+func (s *Store) MaxValueBytes() int { return s.maxValue }
+
+func entrySize(key, val []byte) int64 { return int64(len(key) + len(val) + EntryOverhead) }
+
+func usageOf(tx *bolt.Tx, tenant string) int64 {
+	if v := tx.Bucket(usageBucket).Get([]byte(tenant)); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
+
+func setUsage(tx *bolt.Tx, tenant string, n int64) error {
+	return tx.Bucket(usageBucket).Put([]byte(tenant), binary.BigEndian.AppendUint64(nil, uint64(max(n, 0))))
+}
+
+// Usage returns the bytes tenant's entries count against its quota.
+func (s *Store) Usage(tenant string) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = usageOf(tx, tenant)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("kv: usage: %w", mapErr(err))
+	}
+	return n, nil
 }
 
 // Close closes the file. Later calls fail with ErrClosed.
@@ -135,7 +211,19 @@ func (s *Store) Set(tenant, key string, val []byte) error {
 		if val == nil {
 			val = []byte{} // bbolt stores nil as "no value"; keep an empty value readable
 		}
-		return b.Put([]byte(key), val)
+		k := []byte(key)
+		delta := entrySize(k, val)
+		if old := b.Get(k); old != nil {
+			delta -= entrySize(k, old)
+		}
+		used := usageOf(tx, tenant)
+		if q := s.quota(tenant); delta > 0 && q > 0 && used+delta > q {
+			return fmt.Errorf("%w: %d of %d bytes used, the value needs %d more", ErrQuotaExceeded, used, q, delta)
+		}
+		if err := b.Put(k, val); err != nil {
+			return err
+		}
+		return setUsage(tx, tenant, used+delta)
 	})
 	if err != nil {
 		return fmt.Errorf("kv: set %q: %w", key, mapErr(err))
@@ -150,11 +238,20 @@ func (s *Store) Delete(tenant, key string) (existed bool, err error) {
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(rootBucket).Bucket([]byte(tenant))
-		if b == nil || b.Get([]byte(key)) == nil {
+		if b == nil {
+			return nil
+		}
+		k := []byte(key)
+		old := b.Get(k)
+		if old == nil {
 			return nil
 		}
 		existed = true
-		return b.Delete([]byte(key))
+		size := entrySize(k, old)
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+		return setUsage(tx, tenant, usageOf(tx, tenant)-size)
 	})
 	if err != nil {
 		return false, fmt.Errorf("kv: delete %q: %w", key, mapErr(err))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func openTemp(t *testing.T, opts ...Option) (*Store, string) {
@@ -216,4 +218,104 @@ func FuzzSetGet(f *testing.F) {
 			t.Fatalf("Get = %q, %v, %v; want %q", got, ok, err, val)
 		}
 	})
+}
+
+// TestQuota: a tenant's keys and values (plus EntryOverhead each) count
+// against its quota; a write past it fails and writes nothing, an
+// overwrite counts only its growth, a delete frees its entry, other
+// tenants are not affected, and the count survives a restart.
+func TestQuota(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kv.db")
+	quota := func(tenant string) int64 {
+		if tenant == "small" {
+			return 2 * (1 + 100 + EntryOverhead) // two entries of a 1-byte key and a 100-byte value
+		}
+		return 0
+	}
+	s, err := Open(path, WithQuota(quota))
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := bytes.Repeat([]byte("v"), 100)
+	for _, k := range []string{"a", "b"} {
+		if err := s.Set("small", k, val); err != nil {
+			t.Fatalf("Set %s: %v", k, err)
+		}
+	}
+	err = s.Set("small", "c", nil)
+	if !errors.Is(err, ErrQuotaExceeded) {
+		t.Fatalf("third entry: %v, want ErrQuotaExceeded", err)
+	}
+	if want := `kv: set "c": tenant's kv quota exceeded: 266 of 266 bytes used, the value needs 33 more`; err.Error() != want {
+		t.Fatalf("err %q, want %q", err, want)
+	}
+	if _, ok, _ := s.Get("small", "c"); ok {
+		t.Fatal("the refused entry was written")
+	}
+	if err := s.Set("small", "a", val[:50]); err != nil {
+		t.Fatalf("shrinking overwrite: %v", err)
+	}
+	if err := s.Set("small", "a", val[:51]); err != nil {
+		t.Fatalf("growing overwrite within the quota: %v", err)
+	}
+	// 49 bytes free: b cannot grow by 50.
+	if err := s.Set("small", "b", append(val, make([]byte, 50)...)); !errors.Is(err, ErrQuotaExceeded) {
+		t.Fatalf("growing overwrite past the quota: %v", err)
+	}
+	if err := s.Set("big", "k", make([]byte, DefaultMaxValueBytes)); err != nil {
+		t.Fatalf("tenant without a quota: %v", err)
+	}
+	if existed, err := s.Delete("small", "b"); err != nil || !existed {
+		t.Fatalf("Delete: %v %v", existed, err)
+	}
+	if err := s.Set("small", "c", val); err != nil {
+		t.Fatalf("after a delete: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path, WithQuota(quota))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := int64(2*(1+EntryOverhead) + 51 + 100)
+	if n, err := s.Usage("small"); err != nil || n != want {
+		t.Fatalf("usage after restart %d, %v; want %d", n, err, want)
+	}
+}
+
+// TestUsageOfAnOldFile: a store written before usage was kept is
+// measured once when opened.
+func TestUsageOfAnOldFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kv.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		root, err := tx.CreateBucket([]byte("tenants"))
+		if err != nil {
+			return err
+		}
+		b, err := root.CreateBucket([]byte("acme"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("room"), []byte("42"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, err := s.Usage("acme"); err != nil || n != 4+2+EntryOverhead {
+		t.Fatalf("usage %d, %v; want %d", n, err, 4+2+EntryOverhead)
+	}
 }

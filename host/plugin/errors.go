@@ -22,6 +22,7 @@ const (
 	KindClosed
 	KindWebhook
 	KindInvalidModule
+	KindBusy
 	numKinds
 )
 
@@ -38,6 +39,7 @@ var (
 	ErrClosed           = errors.New("plugin closed")
 	ErrWebhook          = errors.New("webhook failed")
 	ErrInvalidModule    = errors.New("invalid module")
+	ErrBusy             = errors.New("plugin runtime busy")
 )
 
 // errNoInstance stops guest code that runs without instance state, which
@@ -56,6 +58,7 @@ var kindNames = [numKinds]string{
 	KindClosed:           "closed",
 	KindWebhook:          "webhook",
 	KindInvalidModule:    "invalid module",
+	KindBusy:             "busy",
 }
 
 // String names the kind ("timeout", "memory limit", …).
@@ -91,6 +94,8 @@ func (k Kind) Sentinel() error {
 		return ErrWebhook
 	case KindInvalidModule:
 		return ErrInvalidModule
+	case KindBusy:
+		return ErrBusy
 	}
 	return nil
 }
@@ -105,6 +110,10 @@ type Error struct {
 	// Code is the value handle_event returned (KindHandler) or the exit
 	// code of a command module.
 	Code int32
+	// Logs are the lines an instance logged before it failed to start
+	// (its _initialize, say), for a load or a call that needed a new
+	// instance; a failed call carries its own in its Result.
+	Logs []LogLine
 }
 
 func (e *Error) Error() string {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/kv"
@@ -52,6 +54,26 @@ const fuelPerTick = 1 << 20
 // functions (a Go plugin has about 6,000).
 const maxTableElements = 1 << 18
 
+// Host calls are charged to the event too (see RATIONALE.md): each call
+// hostCallFuel, each byte it copies or scans 1/16 (as package meter
+// charges bulk memory), each iovec or poll subscription it walks more.
+// The charge comes out of a counter of the instance's own, which runs the
+// deadline check when it runs out, as tick does for guest code.
+const (
+	hostCallFuel     = 1024
+	hostByteShift    = 4
+	iovecFuel        = 16
+	subscriptionFuel = 64
+)
+
+// maxIovecs bounds the iovecs of one fd_read/fd_write (POSIX's IOV_MAX),
+// and maxSubscriptions the subscriptions of one poll_oneoff: more get
+// EINVAL, so one call's work stays small.
+const (
+	maxIovecs        = 1024
+	maxSubscriptions = 1024
+)
+
 // tick is called by instrumented code when its fuel runs out: it stops the
 // call (a panic becomes the call's error) if the call is past its deadline,
 // canceled, or the plugin closed, and otherwise refuels.
@@ -64,18 +86,45 @@ func (h hostFuncs) tick(ctx context.Context, mod api.Module, stack []uint64) {
 	if !ok {
 		panic(errNoInstance)
 	}
-	inst := v.(*instance)
+	v.(*instance).check(ctx)
+}
+
+// check stops the running guest call (panics) if it is past its
+// deadline, canceled, or the plugin closed.
+func (inst *instance) check(ctx context.Context) {
 	if e := inst.overdue(ctx); e != nil {
 		inst.stopped = e
 		panic(e)
 	}
 }
 
+// charge takes n units of host-call work from the instance's counter and
+// runs check when it runs out.
+func (inst *instance) charge(ctx context.Context, n int64) {
+	if inst.p.rt.noHostCharge {
+		return
+	}
+	inst.hostFuel -= n
+	if inst.hostFuel < 0 {
+		inst.hostFuel = fuelPerTick
+		inst.check(ctx)
+	}
+}
+
+// chargeIO is charge for the writers and readers wazero calls, which get
+// no context: the running call's is used. inst may be nil (tests).
+func (inst *instance) chargeIO(n int64) {
+	if inst != nil {
+		inst.charge(inst.ctx, n)
+	}
+}
+
 func status(c abi.ErrCode) uint64 { return api.EncodeI32(int32(c)) }
 
-// instance finds the per-instance state bound to the calling module's name
-// at instantiation; nil outside an event.
-func (h hostFuncs) instance(mod api.Module) *instance {
+// caller finds the per-instance state bound to the calling module's name
+// at instantiation, and charges the call to it; nil in the runtime that
+// only checks modules.
+func (h hostFuncs) caller(ctx context.Context, mod api.Module, fuel int64) *instance {
 	if h.p == nil {
 		return nil
 	}
@@ -84,30 +133,41 @@ func (h hostFuncs) instance(mod api.Module) *instance {
 		return nil
 	}
 	inst := v.(*instance)
-	if !inst.active {
+	inst.charge(ctx, hostCallFuel+fuel)
+	return inst
+}
+
+// instance is caller for the functions allowed only inside handle_event:
+// nil outside an event.
+func (h hostFuncs) instance(ctx context.Context, mod api.Module, fuel int64) *instance {
+	inst := h.caller(ctx, mod, fuel)
+	if inst == nil || !inst.active {
 		return nil
 	}
 	return inst
 }
 
-func (h hostFuncs) eventRead(_ context.Context, mod api.Module, stack []uint64) {
+func (h hostFuncs) eventRead(ctx context.Context, mod api.Module, stack []uint64) {
 	buf, bufLen := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
-	inst := h.instance(mod)
+	inst := h.instance(ctx, mod, 0)
 	if inst == nil {
 		stack[0] = status(abi.ErrCodeUnavailable)
 		return
 	}
 	n := len(inst.event)
-	if uint64(n) <= uint64(bufLen) && !mod.Memory().Write(buf, inst.event) {
-		stack[0] = status(abi.ErrCodeBadPointer)
-		return
+	if uint64(n) <= uint64(bufLen) {
+		inst.charge(ctx, int64(n)>>hostByteShift)
+		if !mod.Memory().Write(buf, inst.event) {
+			stack[0] = status(abi.ErrCodeBadPointer)
+			return
+		}
 	}
 	stack[0] = api.EncodeI32(int32(n))
 }
 
-func (h hostFuncs) responseWrite(_ context.Context, mod api.Module, stack []uint64) {
+func (h hostFuncs) responseWrite(ctx context.Context, mod api.Module, stack []uint64) {
 	ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
-	inst := h.instance(mod)
+	inst := h.instance(ctx, mod, 0)
 	switch {
 	case inst == nil:
 		stack[0] = status(abi.ErrCodeUnavailable)
@@ -125,16 +185,19 @@ func (h hostFuncs) responseWrite(_ context.Context, mod api.Module, stack []uint
 		stack[0] = status(abi.ErrCodeBadPointer)
 		return
 	}
+	inst.charge(ctx, int64(n)>>hostByteShift)
 	// Copy out at once: the guest may reuse the buffer right after.
 	inst.resp = bytes.Clone(data)
 	inst.respWritten = true
 	stack[0] = 0
 }
 
-func (h hostFuncs) log(_ context.Context, mod api.Module, stack []uint64) {
+// log works in handle_event and while the instance starts (_initialize):
+// the lines of the start reach the log with the instance's first event.
+func (h hostFuncs) log(ctx context.Context, mod api.Module, stack []uint64) {
 	level, ptr, n := api.DecodeI32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
-	inst := h.instance(mod)
-	if inst == nil {
+	inst := h.caller(ctx, mod, 0)
+	if inst == nil || !(inst.active || inst.initing) {
 		return
 	}
 	data, ok := mod.Memory().Read(ptr, n)
@@ -142,39 +205,55 @@ func (h hostFuncs) log(_ context.Context, mod api.Module, stack []uint64) {
 		inst.logs.add(abi.LogError, StreamLog, []byte("(log called with a bad pointer)"))
 		return
 	}
+	// Only what fits in the log's budget is copied (add truncates).
+	inst.charge(ctx, int64(min(len(data), inst.lim.LogMaxBytes))>>hostByteShift)
 	inst.logs.add(min(max(level, abi.LogDebug), abi.LogError), StreamLog, data)
 }
 
-// kvKey reads a key; the returned code is 0 on success.
 // kvBegin is the common start of the kv_* host functions: the call must
-// come from a live instance of a plugin that has a store, and stack[0:2]
-// must be a key in guest memory. On failure it has written the status to
-// stack[0] and returns false.
-func (h hostFuncs) kvBegin(mod api.Module, stack []uint64) (string, bool) {
-	if h.instance(mod) == nil || h.p.rt.cfg.KV == nil {
+// come from a live instance of a plugin that has a store, the event must
+// not be past its deadline (a store call takes a disk write), and
+// stack[0:2] must be a key of an acceptable size in guest memory. On
+// failure it has written the status to stack[0] and returns false.
+func (h hostFuncs) kvBegin(ctx context.Context, mod api.Module, stack []uint64) (*instance, string, bool) {
+	inst := h.instance(ctx, mod, 0)
+	if inst == nil || h.p.rt.cfg.KV == nil {
 		stack[0] = status(abi.ErrCodeUnavailable)
-		return "", false
+		return nil, "", false
 	}
-	key, ok := mod.Memory().Read(api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+	if !h.p.rt.noHostCharge {
+		inst.check(ctx)
+	}
+	keyPtr, keyLen := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	if keyLen == 0 || uint64(keyLen) > uint64(h.p.rt.kvMaxKey) {
+		stack[0] = status(abi.ErrCodeTooLarge)
+		return nil, "", false
+	}
+	key, ok := mod.Memory().Read(keyPtr, keyLen)
 	if !ok {
 		stack[0] = status(abi.ErrCodeBadPointer)
-		return "", false
+		return nil, "", false
 	}
-	return string(key), true
+	return inst, string(key), true
 }
 
+// kvErr maps a store error to a status: sizes to ErrCodeTooLarge, the
+// tenant's quota to ErrCodeQuota, anything else to ErrCodeInternal
+// (logged).
 func (h hostFuncs) kvErr(err error) uint64 {
 	switch {
 	case errors.Is(err, kv.ErrKeyTooLarge), errors.Is(err, kv.ErrValueTooLarge), errors.Is(err, kv.ErrEmptyKey):
+		return status(abi.ErrCodeTooLarge)
+	case errors.Is(err, kv.ErrQuotaExceeded):
 		return status(abi.ErrCodeQuota)
 	}
 	h.p.rt.log.Warn("plugin kv store failed", "tenant", h.p.tenant, "plugin", h.p.name, "err", err)
 	return status(abi.ErrCodeInternal)
 }
 
-func (h hostFuncs) kvGet(_ context.Context, mod api.Module, stack []uint64) {
+func (h hostFuncs) kvGet(ctx context.Context, mod api.Module, stack []uint64) {
 	buf, bufLen := api.DecodeU32(stack[2]), api.DecodeU32(stack[3])
-	k, ok := h.kvBegin(mod, stack)
+	inst, k, ok := h.kvBegin(ctx, mod, stack)
 	if !ok {
 		return
 	}
@@ -187,17 +266,24 @@ func (h hostFuncs) kvGet(_ context.Context, mod api.Module, stack []uint64) {
 		stack[0] = status(abi.ErrCodeNotFound)
 		return
 	}
-	if uint64(len(val)) <= uint64(bufLen) && !mod.Memory().Write(buf, val) {
-		stack[0] = status(abi.ErrCodeBadPointer)
-		return
+	if uint64(len(val)) <= uint64(bufLen) {
+		inst.charge(ctx, int64(len(val))>>hostByteShift)
+		if !mod.Memory().Write(buf, val) {
+			stack[0] = status(abi.ErrCodeBadPointer)
+			return
+		}
 	}
 	stack[0] = api.EncodeI32(int32(len(val)))
 }
 
-func (h hostFuncs) kvSet(_ context.Context, mod api.Module, stack []uint64) {
+func (h hostFuncs) kvSet(ctx context.Context, mod api.Module, stack []uint64) {
 	val, valLen := api.DecodeU32(stack[2]), api.DecodeU32(stack[3])
-	k, ok := h.kvBegin(mod, stack)
+	inst, k, ok := h.kvBegin(ctx, mod, stack)
 	if !ok {
+		return
+	}
+	if uint64(valLen) > uint64(h.p.rt.kvMaxValue) {
+		stack[0] = status(abi.ErrCodeTooLarge)
 		return
 	}
 	data, ok := mod.Memory().Read(val, valLen)
@@ -205,6 +291,7 @@ func (h hostFuncs) kvSet(_ context.Context, mod api.Module, stack []uint64) {
 		stack[0] = status(abi.ErrCodeBadPointer)
 		return
 	}
+	inst.charge(ctx, int64(valLen)>>hostByteShift)
 	// Clone: a store may keep the slice, and guest memory changes under it.
 	if err := h.p.rt.cfg.KV.Set(h.p.tenant, k, bytes.Clone(data)); err != nil {
 		stack[0] = h.kvErr(err)
@@ -213,8 +300,8 @@ func (h hostFuncs) kvSet(_ context.Context, mod api.Module, stack []uint64) {
 	stack[0] = 0
 }
 
-func (h hostFuncs) kvDelete(_ context.Context, mod api.Module, stack []uint64) {
-	k, ok := h.kvBegin(mod, stack)
+func (h hostFuncs) kvDelete(ctx context.Context, mod api.Module, stack []uint64) {
+	_, k, ok := h.kvBegin(ctx, mod, stack)
 	if !ok {
 		return
 	}
@@ -227,4 +314,54 @@ func (h hostFuncs) kvDelete(_ context.Context, mod api.Module, stack []uint64) {
 	default:
 		stack[0] = 0
 	}
+}
+
+// wasiErrnoInval is WASI preview 1's EINVAL.
+// See https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-errno-variant
+const wasiErrnoInval = 28
+
+// instantiateWASI registers WASI preview 1 in rt: wazero's functions
+// (orig, from a runtime that has them), each charged to the event as a
+// host call; fd_read, fd_write and their p- forms refuse more than
+// maxIovecs iovecs and poll_oneoff more than maxSubscriptions, and charge
+// by the count. What the functions copy is charged by the instance's
+// stdout, stderr and random source.
+func instantiateWASI(ctx context.Context, rt wazero.Runtime, p *Plugin, orig map[string]api.FunctionDefinition) error {
+	if p.rt.noHostCharge {
+		_, err := wasi_snapshot_preview1.Instantiate(ctx, rt)
+		return err
+	}
+	b := rt.NewHostModuleBuilder(abi.WASIModule)
+	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
+	h := hostFuncs{p: p}
+	for name, def := range orig {
+		fn, ok := def.GoFunction().(api.GoModuleFunction)
+		if !ok {
+			return fmt.Errorf("wasi %s: not a Go function", name)
+		}
+		count, limit, fuel := -1, 0, int64(0)
+		switch name {
+		case "fd_read", "fd_write", "fd_pread", "fd_pwrite":
+			count, limit, fuel = 2, maxIovecs, iovecFuel
+		case "poll_oneoff":
+			count, limit, fuel = 2, maxSubscriptions, subscriptionFuel
+		}
+		wrapped := api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			n := int64(0)
+			if count >= 0 {
+				n = int64(api.DecodeU32(stack[count]))
+				if n > int64(limit) {
+					h.caller(ctx, mod, 0)
+					stack[0] = wasiErrnoInval
+					return
+				}
+			}
+			h.caller(ctx, mod, n*fuel)
+			fn.Call(ctx, mod, stack)
+		})
+		b.NewFunctionBuilder().WithGoModuleFunction(wrapped, def.ParamTypes(), def.ResultTypes()).
+			WithParameterNames(def.ParamNames()...).WithResultNames(def.ResultNames()...).Export(name)
+	}
+	_, err := b.Instantiate(ctx)
+	return err
 }

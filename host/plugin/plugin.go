@@ -27,6 +27,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmvoice/mediaserver/abi"
+	"github.com/wasmvoice/mediaserver/host/kv"
 	"github.com/wasmvoice/mediaserver/host/plugin/meter"
 )
 
@@ -120,11 +121,20 @@ func (l Limits) withDefaults(d Limits) Limits {
 }
 
 // KVStore is the tenant-scoped store behind the kv_* host functions;
-// *kv.Store satisfies it.
+// *kv.Store satisfies it. Errors wrapping kv.ErrKeyTooLarge,
+// kv.ErrValueTooLarge or kv.ErrEmptyKey become ErrCodeTooLarge, and
+// kv.ErrQuotaExceeded ErrCodeQuota.
 type KVStore interface {
 	Get(tenant, key string) ([]byte, bool, error)
 	Set(tenant, key string, val []byte) error
 	Delete(tenant, key string) (bool, error)
+}
+
+// kvLimits is implemented by a KVStore (*kv.Store) that says its largest
+// key and value; otherwise kv's defaults are assumed.
+type kvLimits interface {
+	MaxKeyBytes() int
+	MaxValueBytes() int
 }
 
 // Config configures a Runtime.
@@ -136,6 +146,13 @@ type Config struct {
 	KV       KVStore      // nil: kv_* return ErrCodeUnavailable
 	Logger   *slog.Logger // nil: discard
 	Defaults Limits       // zero fields take DefaultLimits
+	// MaxCompiles bounds the modules compiled at once, by Check and Load
+	// together: compiling the largest module the limits allow takes a
+	// core for seconds and a few hundred MiB. Default max(1, GOMAXPROCS/2).
+	MaxCompiles int
+	// CompileQueueTimeout bounds the wait for a compile slot (default
+	// 10 s); past it Check and Load fail with ErrBusy.
+	CompileQueueTimeout time.Duration
 }
 
 // Runtime compiles and loads plugins. It is safe for concurrent use.
@@ -144,6 +161,17 @@ type Runtime struct {
 	defaults Limits
 	log      *slog.Logger
 	cache    wazero.CompilationCache
+
+	// compiles holds a token per module being compiled (MaxCompiles).
+	compiles     chan struct{}
+	compileQueue time.Duration
+
+	// kvMaxKey and kvMaxValue are the store's limits, checked before a
+	// key or value is read from guest memory.
+	kvMaxKey, kvMaxValue int
+	// noHostCharge turns off the charging and checks of host calls (and
+	// the WASI wrappers), for the benchmark that measures their cost.
+	noHostCharge bool
 
 	// check is a runtime without a memory cap of its own, used by Check.
 	check    wazero.Runtime
@@ -165,6 +193,19 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
+	}
+	n := cfg.MaxCompiles
+	if n <= 0 {
+		n = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	r.compiles = make(chan struct{}, n)
+	r.compileQueue = cfg.CompileQueueTimeout
+	if r.compileQueue <= 0 {
+		r.compileQueue = 10 * time.Second
+	}
+	r.kvMaxKey, r.kvMaxValue = kv.DefaultMaxKeyBytes, kv.DefaultMaxValueBytes
+	if l, ok := cfg.KV.(kvLimits); ok {
+		r.kvMaxKey, r.kvMaxValue = l.MaxKeyBytes(), l.MaxValueBytes()
 	}
 	if cfg.CacheDir != "" {
 		if err := os.MkdirAll(cfg.CacheDir, 0o700); err != nil {
@@ -263,6 +304,10 @@ func (r *Runtime) compile(ctx context.Context, rt wazero.Runtime, tenant, name s
 	if len(wasm) > lim.ModuleMaxBytes {
 		return nil, nil, bad("module is %d bytes, over the limit of %d", len(wasm), lim.ModuleMaxBytes)
 	}
+	if err := r.acquireCompile(ctx, tenant, name); err != nil {
+		return nil, nil, err
+	}
+	defer func() { <-r.compiles }()
 	// Deadlines are enforced by instrumentation, not by wazero's
 	// WithCloseOnContextDone (see RATIONALE.md).
 	metered, err := r.metered(wasm)
@@ -281,12 +326,43 @@ func (r *Runtime) compile(ctx context.Context, rt wazero.Runtime, tenant, name s
 	return info, compiled, nil
 }
 
-// meterOptions are the instrumentation's settings; meterKey names them
-// in the cache, with the rewrite's version.
+// acquireCompile waits for a compile slot, at most CompileQueueTimeout.
+// A caller already gone gets none.
+func (r *Runtime) acquireCompile(ctx context.Context, tenant, name string) error {
+	if ctx.Err() != nil {
+		return newError(KindTimeout, tenant, name, " waiting to compile: %v", context.Cause(ctx))
+	}
+	select {
+	case r.compiles <- struct{}{}:
+		return nil
+	default:
+	}
+	timer := time.NewTimer(r.compileQueue)
+	defer timer.Stop()
+	select {
+	case r.compiles <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return newError(KindTimeout, tenant, name, " waiting to compile: %v", context.Cause(ctx))
+	case <-timer.C:
+		return newError(KindBusy, tenant, name, ": %d modules are being compiled and none finished within %v; retry later",
+			cap(r.compiles), r.compileQueue)
+	}
+}
+
+// meterOptions are the instrumentation's settings, the compile limits
+// included; meterKey names them in the cache, with the rewrite's version,
+// so a module cached under other limits is measured again.
 var (
-	meterOptions = meter.Options{Fuel: fuelPerTick, MaxTableElements: maxTableElements}
-	meterKey     = fmt.Sprintf("v%d-f%d-t%d", meter.Version, meterOptions.Fuel, meterOptions.MaxTableElements)
+	meterOptions = meter.Options{Fuel: fuelPerTick, MaxTableElements: maxTableElements, Limits: meter.DefaultLimits()}
+	meterKey     = fmt.Sprintf("v%d-f%d-t%d-l%s", meter.Version, meterOptions.Fuel, meterOptions.MaxTableElements, limitsKey(meterOptions.Limits))
 )
+
+// limitsKey is a short digest of the compile limits.
+func limitsKey(l meter.Limits) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%+v", l))
+	return hex.EncodeToString(sum[:4])
+}
 
 // metered instruments wasm (package meter), through a cache beside
 // wazero's when the runtime has a cache directory: the rewrite of a Go

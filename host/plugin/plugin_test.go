@@ -463,7 +463,7 @@ func TestKV(t *testing.T) {
 		{name: "delete again", p: acme, event: "del room", want: `{"code":-4,"value":""}`},
 		{name: "gone", p: acme, event: "get room", want: `{"code":-4,"value":""}`},
 		{name: "other kept", p: globex, event: "get room", want: `{"code":1,"value":"7"}`},
-		{name: "key too large", p: acme, event: "set " + long + " v", want: `{"code":-5,"value":""}`},
+		{name: "key too large", p: acme, event: "set " + long + " v", want: `{"code":-1,"value":""}`},
 		{name: "bad pointer", p: acme, event: "badptr", want: `{"code":-3,"value":""}`},
 	}
 	for _, tc := range tests {
@@ -624,6 +624,7 @@ func TestKindString(t *testing.T) {
 		{name: "timeout", kind: KindTimeout, want: "timeout"},
 		{name: "memory", kind: KindMemoryLimit, want: "memory limit"},
 		{name: "invalid module", kind: KindInvalidModule, want: "invalid module"},
+		{name: "busy", kind: KindBusy, want: "busy"},
 		{name: "unknown", kind: 99, want: "kind(99)"},
 	}
 	for _, tc := range tests {

@@ -3,7 +3,6 @@ package plugin
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmvoice/mediaserver/abi"
@@ -64,6 +62,14 @@ type instance struct {
 	budget   time.Duration // the call's allowance, for the error message
 	initing  bool          // the call instantiates the module or runs _initialize
 	stopped  *Error        // set by tick when it stops the call
+	// The host calls' own fuel (see charge) and the running call's
+	// context, for the checks of host calls that get none (stdout,
+	// stderr, the random source).
+	hostFuel int64
+	ctx      context.Context
+	// initLogs are the lines the instance logged while it started; they
+	// go out with its first event.
+	initLogs []LogLine
 
 	active       bool // inside handle_event: host functions are allowed
 	event        []byte
@@ -100,7 +106,7 @@ func (r *Runtime) Load(ctx context.Context, tenant, name string, wasm []byte, li
 		slots:  make(chan struct{}, l.PoolSize),
 	}
 	p.wrt = wazero.NewRuntimeWithConfig(ctx, r.runtimeConfig(l.MemoryMaxPages))
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, p.wrt); err != nil {
+	if err := instantiateWASI(ctx, p.wrt, p, r.wasiDefs); err != nil {
 		_ = p.wrt.Close(ctx)
 		return nil, newError(KindInvalidModule, tenant, name, ": wasi: %v", err)
 	}
@@ -190,6 +196,10 @@ func (p *Plugin) Invoke(ctx context.Context, event []byte) (*Result, error) {
 	}
 	inst, err := p.lease(ctx)
 	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && len(e.Logs) > 0 {
+			return &Result{Logs: e.Logs}, err
+		}
 		return nil, err
 	}
 	inst.begin(event)
@@ -208,16 +218,18 @@ func (p *Plugin) Invoke(ctx context.Context, event []byte) (*Result, error) {
 
 // call runs handle_event under the plugin's deadline and the caller's ctx.
 func (inst *instance) call(ctx context.Context, eventLen int) error {
-	inst.arm(inst.p.lim.Deadline, false)
+	inst.arm(ctx, inst.p.lim.Deadline, false)
 	inst.stack[0] = uint64(eventLen)
 	return inst.handle.CallWithStack(ctx, inst.stack)
 }
 
 // arm sets the deadline of the guest call about to start.
-func (inst *instance) arm(d time.Duration, initing bool) {
+func (inst *instance) arm(ctx context.Context, d time.Duration, initing bool) {
 	inst.deadline = time.Since(inst.p.base) + d
 	inst.budget, inst.initing = d, initing
 	inst.stopped = nil
+	inst.hostFuel = fuelPerTick
+	inst.ctx = ctx
 }
 
 // overdue is tick's test: whether the running guest call must stop, and
@@ -252,7 +264,12 @@ func (inst *instance) end() (*Result, []byte) {
 	inst.stderr.flush()
 	resp := inst.resp
 	inst.event, inst.resp = nil, nil
-	return &Result{Logs: inst.logs.take()}, resp
+	logs := inst.logs.take()
+	if inst.initLogs != nil {
+		logs = append(inst.initLogs, logs...)
+		inst.initLogs = nil
+	}
+	return &Result{Logs: logs}, resp
 }
 
 // outcome classifies the end of one handle_event (or _start) call.
@@ -429,17 +446,19 @@ func (p *Plugin) newState() (*instance, wazero.ModuleConfig) {
 		stack: make([]uint64, 1),
 		logs:  logCollector{maxLines: p.lim.LogMaxLines, maxBytes: p.lim.LogMaxBytes},
 	}
-	inst.stdout = lineWriter{c: &inst.logs, stream: StreamStdout, level: abi.LogInfo}
-	inst.stderr = lineWriter{c: &inst.logs, stream: StreamStderr, level: abi.LogError}
-	// No preopens, no env, no args: the sandbox sees only the event.
+	inst.stdout = lineWriter{c: &inst.logs, inst: inst, stream: StreamStdout, level: abi.LogInfo}
+	inst.stderr = lineWriter{c: &inst.logs, inst: inst, stream: StreamStderr, level: abi.LogError}
+	// No preopens, no env, argv is the plugin's name: the sandbox sees
+	// only the event.
 	cfg := wazero.NewModuleConfig().
 		WithName(inst.name).
+		WithArgs(p.name).
 		WithStartFunctions().
 		WithStdout(&inst.stdout).
 		WithStderr(&inst.stderr).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithRandSource(rand.Reader)
+		WithRandSource(randSource{inst})
 	p.instances.Store(inst.name, inst)
 	return inst, cfg
 }
@@ -448,7 +467,7 @@ func (p *Plugin) newState() (*instance, wazero.ModuleConfig) {
 // caller holds a slot, which is freed on failure.
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	inst, cfg := p.newState()
-	inst.arm(p.lim.InitDeadline, true) // covers a start function too
+	inst.arm(ctx, p.lim.InitDeadline, true) // covers a start function too
 	mod, err := p.wrt.InstantiateModule(ctx, p.compiled, cfg)
 	if err == nil {
 		inst.mod = mod
@@ -456,17 +475,21 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 			_, err = init.Call(ctx)
 		}
 	}
+	inst.stdout.flush()
+	inst.stderr.flush()
+	logs := inst.logs.take()
 	if err != nil {
 		if inst.mod != nil {
 			_ = inst.mod.Close(context.Background())
 		}
 		p.instances.Delete(inst.name)
 		<-p.slots
-		inst.logs.take()
-		return nil, p.outcome(ctx, inst, err, 0, nil)
+		e := p.outcome(ctx, inst, err, 0, nil)
+		e.Logs = logs
+		return nil, e
 	}
 	inst.handle = mod.ExportedFunction(abi.ExportHandleEvent)
-	inst.logs.take() // output of _initialize belongs to no event
+	inst.initLogs = logs // they go out with the first event
 	p.live.Add(1)
 	return inst, nil
 }
@@ -482,11 +505,11 @@ func (p *Plugin) invokeCommand(ctx context.Context, event []byte) (*Result, erro
 
 	inst, cfg := p.newState()
 	defer p.instances.Delete(inst.name)
-	stdout := &cappedBuffer{max: p.lim.ResponseMaxBytes}
+	stdout := &cappedBuffer{max: p.lim.ResponseMaxBytes, inst: inst}
 	cfg = cfg.WithStdin(bytes.NewReader(event)).WithStdout(stdout)
 	inst.begin(event)
 
-	inst.arm(p.lim.Deadline, false)
+	inst.arm(ctx, p.lim.Deadline, false)
 	mod, err := p.wrt.InstantiateModule(ctx, p.compiled, cfg)
 	if err == nil {
 		inst.mod = mod

@@ -37,6 +37,7 @@ type tenancy struct {
 	current     map[versionKey]bool          // versions some application routes to, under its tenant's limits now
 	webhooks    map[[2]string]plugin.Handler // (tenant, url)
 	unavailable map[string]error             // configured number → why its application is down
+	stopped     bool                         // stopTenancy began: no more background loads
 
 	demoKeyFile, adminKeyFile, demoAWSFile string
 	afterRead                              func() // tests: runs once refreshVersions has read the registry
@@ -66,12 +67,39 @@ type versionKey struct {
 }
 
 // version is a loaded plugin version. refs counts the calls holding it.
+// A load that failed for a passing reason (transient) is tried again by
+// the next call that wants the version and, while the version is
+// current, in the background after retryBackoff; failures counts the
+// attempts that failed in a row.
 type version struct {
-	key   versionKey
-	ready chan struct{} // closed when p or err is set
-	p     *plugin.Plugin
-	err   error
-	refs  int
+	key      versionKey
+	ready    chan struct{} // closed when p or err is set
+	p        *plugin.Plugin
+	err      error
+	refs     int
+	failures int
+}
+
+// transient tells whether a load failure may pass: a timeout (a busy
+// machine starting a Go plugin past its init deadline), no compile slot,
+// the tenant's loaded versions, a storage error. A module that is invalid,
+// traps or hits its memory limit while it starts fails again.
+func transient(err error) bool {
+	var pe *plugin.Error
+	if errors.As(err, &pe) {
+		switch pe.Kind {
+		case plugin.KindTimeout, plugin.KindBusy:
+			return true
+		}
+		return false
+	}
+	return true
+}
+
+// retryBackoff is the wait before the background retry of a load that
+// failed failures times in a row: 1 s, doubling, at most a minute.
+func retryBackoff(failures int) time.Duration {
+	return min(time.Second<<min(failures-1, 6), time.Minute)
 }
 
 // startTenancy opens the registry, applies the configuration (Bootstrap),
@@ -83,7 +111,9 @@ func (s *Server) startTenancy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	reg, err := tenant.Open(filepath.Join(s.cfg.DataDir, "registry.db"), t.blobs.remote, tenant.WithMasterKey(master))
+	dq := s.effectiveQuotas(tenant.Quotas{})
+	reg, err := tenant.Open(filepath.Join(s.cfg.DataDir, "registry.db"), t.blobs.remote, tenant.WithMasterKey(master),
+		tenant.WithDefaultQuotas(tenant.Quotas{MaxApps: dq.MaxApps, MaxPluginVersions: dq.MaxPluginVersions}))
 	clear(master)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -137,6 +167,9 @@ func (s *Server) startTenancy(ctx context.Context) error {
 // stopTenancy stops the watchers, closes every version and the registry.
 func (s *Server) stopTenancy(ctx context.Context) error {
 	t := s.ten
+	t.mu.Lock()
+	t.stopped = true
+	t.mu.Unlock()
 	if t.stop != nil {
 		t.stop()
 		t.done.Wait()
@@ -267,21 +300,40 @@ func (s *Server) refreshVersions(ctx context.Context, startup bool) {
 }
 
 // acquireVersion returns the loaded version (loading it if needed) and
-// counts a holder; releaseVersion must follow.
+// counts a holder; releaseVersion must follow. A version whose last load
+// failed for a passing reason is loaded again.
 func (s *Server) acquireVersion(ctx context.Context, tenantID, sha string, q tenant.Quotas) (*version, error) {
 	eq := s.effectiveQuotas(q)
 	key := s.versionKey(tenantID, sha, q)
 	t := s.ten
 	t.mu.Lock()
 	v, ok := t.versions[key]
+	if ok && v.failed() && transient(v.err) {
+		ok = false // try again; holders of the failed one release it as usual
+	}
 	if !ok {
-		v = &version{key: key, ready: make(chan struct{})}
+		if n := t.loadedVersions(tenantID); n >= 2*eq.MaxPluginVersions {
+			t.mu.Unlock()
+			return nil, fmt.Errorf("%w: tenant %s has %d, the most its quota of %d assigned versions allows (with as many ending their calls)",
+				ErrTooManyVersions, tenantID, n, eq.MaxPluginVersions)
+		}
+		failures := 0
+		if v != nil {
+			failures = v.failures
+		}
+		v = &version{key: key, ready: make(chan struct{}), failures: failures}
 		t.versions[key] = v
 	}
 	v.refs++
 	t.mu.Unlock()
 	if !ok {
 		v.p, v.err = s.loadVersion(ctx, key, eq)
+		if v.err != nil {
+			v.failures++
+			if transient(v.err) {
+				s.scheduleRetry(key, q, v.failures)
+			}
+		}
 		close(v.ready)
 	}
 	select {
@@ -295,6 +347,55 @@ func (s *Server) acquireVersion(ctx context.Context, tenantID, sha string, q ten
 		return nil, v.err
 	}
 	return v, nil
+}
+
+// failed tells whether the version's load is over and failed.
+func (v *version) failed() bool {
+	select {
+	case <-v.ready:
+		return v.err != nil
+	default:
+		return false
+	}
+}
+
+// loadedVersions counts the tenant's versions loaded or loading. The
+// caller holds t.mu.
+func (t *tenancy) loadedVersions(tenantID string) int {
+	n := 0
+	for k, v := range t.versions {
+		if k.tenant == tenantID && !v.failed() {
+			n++
+		}
+	}
+	return n
+}
+
+// scheduleRetry loads a version again after retryBackoff(failures), if it
+// is still current and still failed then (a call may have loaded it
+// meanwhile).
+func (s *Server) scheduleRetry(key versionKey, q tenant.Quotas, failures int) {
+	t := s.ten
+	time.AfterFunc(retryBackoff(failures), func() {
+		t.mu.Lock()
+		v := t.versions[key]
+		if t.stopped || !t.current[key] || v == nil || !v.failed() {
+			t.mu.Unlock()
+			return
+		}
+		t.done.Add(1)
+		t.mu.Unlock()
+		defer t.done.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		v, err := s.acquireVersion(ctx, key.tenant, key.sha, q)
+		if err != nil {
+			s.log.Warn("plugin version failed to load again", "tenant", key.tenant, "plugin", key.sha, "failures", failures+1, "err", err)
+			return
+		}
+		s.log.Info("plugin version loaded after a failure", "tenant", key.tenant, "plugin", key.sha)
+		s.releaseVersion(v)
+	})
 }
 
 // versionKey is the key of a tenant's version under its quotas q.
@@ -374,8 +475,9 @@ type rejection struct {
 
 type admission struct {
 	tenant, app, number string
-	rule                string // the SIP rule that routed the call
-	sha                 string // "" for a webhook
+	rule                string        // the SIP rule that routed the call
+	sha                 string        // "" for a webhook
+	reserve             time.Duration // CPU budget taken for each event while it runs: the plugin's deadline
 	handler             plugin.Handler
 	release             func()
 }
@@ -443,7 +545,7 @@ func (s *Server) admit(c *sip.Call, log *slog.Logger) (*admission, rejection) {
 		t.m.rejected(rt.Tenant, "unavailable")
 		return nil, rejection{code: 503, reason: "Service Unavailable"}
 	}
-	a.handler = v.p
+	a.handler, a.reserve = v.p, q.EventDeadline
 	a.release = func() {
 		s.releaseVersion(v)
 		st.releaseCall()
@@ -462,14 +564,17 @@ func (s *Server) invoker(a *admission) engine.Invoker {
 	st := s.tenantState(a.tenant)
 	book := s.ten.logs.app(a.tenant, a.app)
 	m := s.ten.m
+	noted := 0 // the Sequence of the last failure noted (failures.go)
 	return engine.InvokerFunc(func(ctx context.Context, event []byte) ([]byte, error) {
-		if err := st.acquireCPU(ctx); err != nil {
+		noted = noteFailure(ctx, log, book, event, noted)
+		reserved, err := st.acquireCPU(ctx, a.reserve)
+		if err != nil {
 			return nil, err
 		}
 		start := time.Now()
 		res, err := a.handler.Invoke(ctx, event)
 		took := time.Since(start)
-		st.releaseCPU(took)
+		st.releaseCPU(reserved, took)
 		book.observe(took, err)
 		m.invoked(a.tenant, event, took, err)
 		if res != nil && len(res.Logs) > 0 {
@@ -505,6 +610,7 @@ type appHandler struct {
 
 func (h *appHandler) Invoke(ctx context.Context, event []byte) (*plugin.Result, error) {
 	s := h.s
+	noteFailure(ctx, s.log.With("tenant", h.tenant, "app", h.app), s.ten.logs.app(h.tenant, h.app), event, 0)
 	a, err := s.ten.reg.GetApp(h.tenant, h.app)
 	if err != nil {
 		return nil, err

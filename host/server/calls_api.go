@@ -34,7 +34,9 @@ func (s *Server) appRoute(tenant, appID string) (*admission, error) {
 		}
 		return nil, err
 	}
-	r := &admission{tenant: tenant, app: appID, number: appID, handler: &appHandler{s, tenant, appID}}
+	q, _ := s.ten.reg.Quotas(tenant)
+	r := &admission{tenant: tenant, app: appID, number: appID, handler: &appHandler{s, tenant, appID},
+		reserve: s.effectiveQuotas(q).EventDeadline}
 	nums, err := s.ten.reg.ListNumbers(tenant)
 	if err != nil {
 		return nil, err

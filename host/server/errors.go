@@ -34,4 +34,8 @@ var (
 	// ErrMasterKey is returned by Start when the master key (MasterKeyEnv
 	// or MasterKeyFile) is malformed or its file is readable by others.
 	ErrMasterKey = errors.New("unusable master key")
+	// ErrTooManyVersions fails the load of a plugin version when the
+	// tenant has as many loaded as its MaxPluginVersions quota allows
+	// (twice the quota: the assigned ones and as many still ending calls).
+	ErrTooManyVersions = errors.New("too many plugin versions loaded")
 )

@@ -14,8 +14,10 @@ import (
 
 	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/engine"
+	"github.com/wasmvoice/mediaserver/host/speech"
 	"github.com/wasmvoice/mediaserver/media"
 	"github.com/wasmvoice/mediaserver/media/codec"
+	"github.com/wasmvoice/mediaserver/media/denoise"
 	"github.com/wasmvoice/mediaserver/media/dtmf"
 	"github.com/wasmvoice/mediaserver/sip"
 )
@@ -42,6 +44,7 @@ type leg struct {
 	onHold   bool
 	players  map[*media.Player]struct{}
 	records  map[*media.Recorder]struct{}
+	focus    *denoise.Stage // VoiceFocus, when on
 	released bool
 }
 
@@ -278,6 +281,15 @@ func (l *leg) Play(src abi.AudioSource, done func(err error)) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if src.Type == "URL" { // an extension: fetched in the background (host/audio, speech.go)
+		return l.playAsync(func(ctx context.Context) (*media.Prompt, error) {
+			p, err := l.srv.audio.URLPrompt(ctx, src.URI)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", engine.ErrAudioSource, err)
+			}
+			return p, nil
+		}, done)
+	}
 	if src.Type != "S3" {
 		return nil, fmt.Errorf("%w: %w %q", engine.ErrAudioSource, ErrUnsupportedSource, src.Type)
 	}
@@ -292,6 +304,11 @@ func (l *leg) Play(src abi.AudioSource, done func(err error)) (func(), error) {
 		}
 		return nil, fmt.Errorf("%w: %s/%s: %w", engine.ErrAudioSource, src.BucketName, src.Key, err)
 	}
+	return l.attach(ep, prompt, done)
+}
+
+// attach plays prompt once on ep.
+func (l *leg) attach(ep *media.Endpoint, prompt *media.Prompt, done func(err error)) (func(), error) {
 	var p *media.Player
 	p = media.NewPlayer(prompt, 1, func(r media.PlayResult) {
 		l.mu.Lock()
@@ -402,6 +419,7 @@ func (l *leg) release() {
 	for p := range players {
 		p.Stop()
 	}
+	l.stopFocus(ep)
 	for r := range records {
 		r.Stop()
 		res := r.Wait()
@@ -497,3 +515,109 @@ func (c *callRecording) Stop() error {
 }
 
 var _ engine.CallRecorder = (*leg)(nil)
+
+// Speak synthesises req in the background (host/audio: cached by provider,
+// voice and text) and plays it (engine.Speaker).
+func (l *leg) Speak(req engine.SpeechRequest, done func(err error)) (func(), error) {
+	return l.playAsync(func(ctx context.Context) (*media.Prompt, error) {
+		return l.srv.audio.Speak(ctx, speech.Request{Text: req.Text, TextType: req.TextType, Engine: req.Engine,
+			LanguageCode: req.LanguageCode, VoiceID: req.VoiceID})
+	}, done)
+}
+
+// playAsync plays the prompt load returns. load runs on its own goroutine
+// (a synthesis or a fetch never blocks the call's goroutine or the media
+// clock); stop cancels it, or stops the player once it plays.
+func (l *leg) playAsync(load func(ctx context.Context) (*media.Prompt, error), done func(err error)) (func(), error) {
+	ep, err := l.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	stopped := false
+	var stopPlayer func()
+	go func() {
+		p, err := load(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		if err == nil {
+			stopPlayer, err = l.attach(ep, p, done)
+		}
+		if err != nil {
+			done(err)
+		}
+	}()
+	return func() {
+		mu.Lock()
+		stopped = true
+		sp := stopPlayer
+		mu.Unlock()
+		cancel()
+		if sp != nil {
+			sp()
+		}
+	}, nil
+}
+
+// SetVoiceFocus switches noise suppression of the caller's audio on or
+// off (engine.VoiceFocuser): a media/denoise stage running RNNoise as Wasm,
+// the endpoint's first receive stage.
+func (l *leg) SetVoiceFocus(on bool) error {
+	ep, err := l.endpoint()
+	if err != nil {
+		return err
+	}
+	if !on {
+		l.stopFocus(ep)
+		return nil
+	}
+	l.mu.Lock()
+	has := l.focus != nil
+	l.mu.Unlock()
+	if has {
+		return nil
+	}
+	st, err := l.srv.audio.NewFocus()
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	if l.released || l.focus != nil {
+		l.mu.Unlock()
+		st.Close()
+		return nil
+	}
+	l.focus = st
+	l.mu.Unlock()
+	ep.SetFilter(st)
+	l.log.Info("voicefocus on")
+	return nil
+}
+
+// stopFocus removes and frees the VoiceFocus stage, if any.
+func (l *leg) stopFocus(ep *media.Endpoint) {
+	l.mu.Lock()
+	st := l.focus
+	l.focus = nil
+	l.mu.Unlock()
+	if st == nil {
+		return
+	}
+	if ep != nil {
+		ep.SetFilter(nil) // no FilterFrame runs after this returns
+	}
+	if err := st.Err(); err != nil {
+		l.log.Warn("voicefocus failed during the call; audio passed unfiltered", "err", err)
+	}
+	st.Close()
+	l.log.Info("voicefocus off")
+}
+
+var (
+	_ engine.Speaker      = (*leg)(nil)
+	_ engine.VoiceFocuser = (*leg)(nil)
+)

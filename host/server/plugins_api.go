@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -150,8 +152,10 @@ type pluginsAPI struct{ s *Server }
 var _ api.Plugins = pluginsAPI{}
 
 // Check validates and compiles a module (which warms the compilation
-// cache, so assigning it later loads fast) and applies the tenant's
-// quotas: module size and plugin memory.
+// cache, so assigning it later loads fast), applies the tenant's quotas
+// (module size and plugin memory) and starts one instance under the
+// tenant's limits, so a module whose _initialize traps or never ends is
+// refused here rather than leaving its numbers answering 503.
 func (p pluginsAPI) Check(ctx context.Context, tenantID string, wasm []byte) (api.PluginInfo, error) {
 	s := p.s
 	q, _ := s.ten.reg.Quotas(tenantID)
@@ -161,13 +165,7 @@ func (p pluginsAPI) Check(ctx context.Context, tenantID string, wasm []byte) (ap
 	}
 	info, err := s.runtime.Check(ctx, wasm)
 	if err != nil {
-		// The detail without the "plugin <name>:" prefix: a module being
-		// checked has no name yet.
-		var pe *plugin.Error
-		if errors.As(err, &pe) && pe.Err != nil {
-			err = pe.Err
-		}
-		return api.PluginInfo{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+		return api.PluginInfo{}, uploadError(err, "")
 	}
 	pages := uint32(eq.PluginMemoryMiB) * 16
 	if info.MemoryMinPages > pages {
@@ -178,10 +176,47 @@ func (p pluginsAPI) Check(ctx context.Context, tenantID string, wasm []byte) (ap
 		return api.PluginInfo{}, fmt.Errorf("%w: the module declares a memory maximum of %d KiB, over the tenant's limit of %d MiB",
 			api.ErrLimitExceeded, info.MemoryMaxPages*64, eq.PluginMemoryMiB)
 	}
+	lim := plugin.Limits{Deadline: eq.EventDeadline, MemoryMaxPages: pages, ModuleMaxBytes: int(eq.MaxModuleBytes), PoolSize: 1}
+	pl, err := s.runtime.Load(ctx, tenantID, shortSHA(info.SHA256), wasm, &lim)
+	if err != nil {
+		return api.PluginInfo{}, uploadError(err, "the module failed to start: ")
+	}
+	_ = pl.Close(ctx)
 	return api.PluginInfo{
 		Mode: string(info.Mode), ABIVersion: info.ABIVersion, Exports: info.Exports, Imports: info.Imports,
 		MemoryMinPages: info.MemoryMinPages, MemoryMaxPages: info.MemoryMaxPages,
 	}, nil
+}
+
+// busyRetry is the Retry-After of an upload refused because every compile
+// slot stayed busy.
+const busyRetry = 5 * time.Second
+
+// uploadError maps a Check or Load failure to the API: busy compiles to
+// 503 with a Retry-After, a closed runtime to 503, anything else (an
+// invalid module, one over a compile limit, one whose start fails) to 400
+// with the detail, prefix and the lines the module logged while starting.
+func uploadError(err error, prefix string) error {
+	var pe *plugin.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	// The detail without the "plugin <tenant>/<name>:" prefix: the module
+	// has no name yet.
+	msg := prefix + err.Error()
+	if pe.Err != nil {
+		msg = prefix + pe.Err.Error()
+	}
+	switch pe.Kind {
+	case plugin.KindBusy:
+		return &api.Error{Status: http.StatusServiceUnavailable, Code: api.CodeServiceUnavailable, Message: msg, RetryAfter: busyRetry}
+	case plugin.KindClosed:
+		return fmt.Errorf("%w: %s", api.ErrUnavailable, msg)
+	}
+	for _, l := range pe.Logs {
+		msg += "\n" + l.Stream + ": " + l.Text
+	}
+	return fmt.Errorf("%w: %s", api.ErrInvalid, msg)
 }
 
 // Logs implements api.Plugins.
@@ -238,6 +273,11 @@ func (p pluginsAPI) Stats(tenantID, appID string) api.PluginStats {
 // (calls_api.go), the plugins (this file) and the tenants' buckets (the
 // quota-checked store).
 func (s *Server) controlAPI() http.Handler {
+	// Uploads arrive in data/uploads; what a crash left there is dropped.
+	uploads := filepath.Join(s.cfg.DataDir, "uploads")
+	if err := os.RemoveAll(uploads); err != nil {
+		s.log.Warn("cleaning the upload directory", "dir", uploads, "err", err)
+	}
 	return api.New(s.ten.reg, s.CallsAPI(), pluginsAPI{s},
 		api.WithLogger(s.log.With("component", "api")),
 		api.WithStore(s.ten.blobs.remote),
@@ -245,5 +285,6 @@ func (s *Server) controlAPI() http.Handler {
 		api.WithURLCheck(s.egress.CheckURL),
 		api.WithRegion(s.cfg.Region),
 		api.WithSigV4Regions(s.cfg.API.Regions...),
+		api.WithUploadDir(uploads),
 	)
 }

@@ -24,13 +24,17 @@ type tenancyOptions struct {
 const (
 	DefaultMaxConcurrentCalls = 1000
 	DefaultMaxCallsPerSecond  = 100
+	DefaultMaxKVBytes         = 16 << 20
+	DefaultMaxApps            = 20
+	DefaultMaxPluginVersions  = 10
 )
 
 // WithDefaultQuotas sets the server-wide quotas a tenant gets where its
 // own are zero. Memory, deadline and module size default to the
 // [plugins] section of the configuration; concurrent calls to
-// DefaultMaxConcurrentCalls, calls per second to DefaultMaxCallsPerSecond;
-// storage is unlimited.
+// DefaultMaxConcurrentCalls, calls per second to DefaultMaxCallsPerSecond,
+// the key-value store, applications and plugin versions to their
+// Default…; storage is unlimited.
 func WithDefaultQuotas(q tenant.Quotas) Option { return func(o *options) { o.ten.defaults = q } }
 
 // WithTenantCPU caps the plugin invocations one tenant runs at the same
@@ -82,7 +86,24 @@ func (s *Server) effectiveQuotas(q tenant.Quotas) tenant.Quotas {
 	if q.MaxStorageBytes <= 0 {
 		q.MaxStorageBytes = s.defaultStorageBytes()
 	}
+	if q.MaxKVBytes <= 0 {
+		q.MaxKVBytes = d.MaxKVBytes
+		if q.MaxKVBytes <= 0 {
+			q.MaxKVBytes = int64(pick(cq.MaxKVMiB, 0, DefaultMaxKVBytes>>20)) << 20
+		}
+	}
+	q.MaxApps = pick(q.MaxApps, d.MaxApps, pick(cq.MaxApplications, 0, DefaultMaxApps))
+	q.MaxPluginVersions = pick(q.MaxPluginVersions, d.MaxPluginVersions, pick(cq.MaxPluginVersions, 0, DefaultMaxPluginVersions))
 	return q
+}
+
+// kvQuota is a tenant's key-value store quota in bytes.
+func (s *Server) kvQuota(tenantID string) int64 {
+	var q tenant.Quotas
+	if s.ten.reg != nil {
+		q, _ = s.ten.reg.Quotas(tenantID)
+	}
+	return s.effectiveQuotas(q).MaxKVBytes
 }
 
 // defaultStorageBytes is the storage quota of a tenant without its own:
@@ -161,8 +182,11 @@ func (st *tenantState) releaseCall() {
 const cpuQueueTimeout = 2 * time.Second
 
 // acquireCPU waits for one of the tenant's invocation slots, and while
-// the tenant's plugin-time budget is spent; at most cpuQueueTimeout.
-func (st *tenantState) acquireCPU(ctx context.Context) error {
+// the tenant's plugin-time budget is spent; at most cpuQueueTimeout. It
+// then takes reserve (what the invocation may take, at most the budget of
+// one slot) from the budget at once, so invocations in progress count
+// before they end; releaseCPU settles the difference.
+func (st *tenantState) acquireCPU(ctx context.Context, reserve time.Duration) (time.Duration, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, cpuQueueTimeout, ErrTenantCPU)
 	defer cancel()
 	select {
@@ -171,13 +195,14 @@ func (st *tenantState) acquireCPU(ctx context.Context) error {
 		select {
 		case st.cpu <- struct{}{}:
 		case <-ctx.Done():
-			return context.Cause(ctx)
+			return 0, context.Cause(ctx)
 		}
 	}
+	reserve = min(reserve, st.budgetMax/time.Duration(cap(st.cpu)))
 	for {
-		wait := st.budgetWait(time.Now())
+		wait := st.budgetWait(time.Now(), reserve)
 		if wait <= 0 {
-			return nil
+			return reserve, nil
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -185,14 +210,14 @@ func (st *tenantState) acquireCPU(ctx context.Context) error {
 		case <-ctx.Done():
 			t.Stop()
 			<-st.cpu
-			return context.Cause(ctx)
+			return 0, context.Cause(ctx)
 		}
 	}
 }
 
 // budgetWait refills the budget and returns how long until it is no
-// longer negative.
-func (st *tenantState) budgetWait(now time.Time) time.Duration {
+// longer negative; when it is not, it takes reserve from it.
+func (st *tenantState) budgetWait(now time.Time, reserve time.Duration) time.Duration {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if !st.budgetAt.IsZero() {
@@ -200,15 +225,17 @@ func (st *tenantState) budgetWait(now time.Time) time.Duration {
 	}
 	st.budgetAt = now
 	if st.budget >= 0 {
+		st.budget -= reserve
 		return 0
 	}
 	return time.Duration(float64(-st.budget) / st.budgetRate)
 }
 
-// releaseCPU frees the slot and charges the invocation's time.
-func (st *tenantState) releaseCPU(took time.Duration) {
+// releaseCPU frees the slot and charges the invocation's time, less what
+// acquireCPU reserved for it.
+func (st *tenantState) releaseCPU(reserved, took time.Duration) {
 	st.mu.Lock()
-	st.budget -= took
+	st.budget += reserved - took
 	st.mu.Unlock()
 	<-st.cpu
 }

@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wasmvoice/mediaserver/host/audio"
 	"github.com/wasmvoice/mediaserver/host/config"
 	"github.com/wasmvoice/mediaserver/host/engine"
 	"github.com/wasmvoice/mediaserver/host/kv"
@@ -105,6 +106,7 @@ type Server struct {
 	targets  *media.Targets // where media may go: not multicast, broadcast or our own sockets
 	egress   *netguard.Policy
 	prompts  *media.PromptCache
+	audio    *audio.Services // speech, URL prompts, VoiceFocus (host/audio)
 	engine   *engine.Engine
 	sip      *sip.Server
 	sipStop  context.CancelFunc
@@ -167,7 +169,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		return fmt.Errorf("server: data dir: %w", err)
 	}
-	if s.kv, err = kv.Open(filepath.Join(data, "kv.db")); err != nil {
+	if s.kv, err = kv.Open(filepath.Join(data, "kv.db"), kv.WithQuota(s.kvQuota)); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
 	if err := s.openStorage(ctx); err != nil { // storage.go: folder or S3
@@ -209,6 +211,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.clock = media.NewClock(media.WithShards(runtime.GOMAXPROCS(0)))
 	s.clock.Start()
 	s.prompts = media.NewPromptCache(promptCacheBytes)
+	s.audio = audio.New(audio.Config{Speech: s.cfg.Speech, Prompts: s.cfg.Prompts, VoiceFocus: s.cfg.VoiceFocus,
+		Egress: s.egress, CacheDir: cacheDir, Logger: s.log.With("component", "audio")})
 	s.engine = engine.New(engine.Config{
 		Logger: s.log.With("component", "engine"),
 		Region: s.cfg.Region,
@@ -500,6 +504,11 @@ func (s *Server) release() error {
 	}
 	if s.clock != nil {
 		s.clock.Stop()
+	}
+	if s.audio != nil {
+		if err := s.audio.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := s.stopTenancy(ctx); err != nil { // apps.go: versions, registry
 		errs = append(errs, err)

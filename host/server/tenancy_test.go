@@ -575,10 +575,10 @@ func TestTenantBudget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &tenantState{cpu: make(chan struct{}, 1), budgetRate: 0.5, budgetMax: 250 * time.Millisecond, budget: 250 * time.Millisecond}
-			st.budgetWait(t0)
+			st.budgetWait(t0, 0)
 			st.cpu <- struct{}{}
-			st.releaseCPU(tt.spent)
-			if got := st.budgetWait(t0.Add(tt.at)); got != tt.wantWait {
+			st.releaseCPU(0, tt.spent)
+			if got := st.budgetWait(t0.Add(tt.at), 0); got != tt.wantWait {
 				t.Fatalf("wait = %v, want %v", got, tt.wantWait)
 			}
 		})

@@ -41,11 +41,25 @@ func (r *Registry) NewApp(tenant string, s AppSpec) (Application, error) {
 	now := r.now().UTC()
 	a := Application{ID: s.ID, Tenant: tenant, Name: s.Name, Region: s.Region, Webhook: s.Webhook, Plugin: s.Plugin, Created: now, Updated: now}
 	err := r.update(func(tx *bolt.Tx, _ func()) error {
-		if _, err := tenantIn(tx, tenant); err != nil {
+		t, err := tenantIn(tx, tenant)
+		if err != nil {
 			return err
 		}
 		if tx.Bucket(bucketApps).Get(scoped(tenant, s.ID)) != nil {
 			return fmt.Errorf("application %s: %w", s.ID, ErrExists)
+		}
+		if limit := r.quota(t.Quotas.MaxApps, r.defaults.MaxApps); limit > 0 {
+			n := 0
+			err := scan(tx, bucketApps, scoped(tenant, ""), func(_ []byte, _ Application) error {
+				n++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if n >= limit {
+				return fmt.Errorf("application %s: the tenant already has %d applications, its limit: %w", s.ID, n, ErrQuotaExceeded)
+			}
 		}
 		if s.Plugin != "" {
 			if _, err := pluginIn(tx, tenant, s.Plugin); err != nil {

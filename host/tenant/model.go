@@ -21,11 +21,21 @@ type Quotas struct {
 	EventDeadline      time.Duration `json:"event_deadline,omitempty"`
 	MaxModuleBytes     int64         `json:"max_module_bytes,omitempty"`
 	MaxStorageBytes    int64         `json:"max_storage_bytes,omitempty"`
+	// MaxKVBytes bounds the tenant's key-value store (keys, values and
+	// kv.EntryOverhead an entry).
+	MaxKVBytes int64 `json:"max_kv_bytes,omitempty"`
+	// MaxApps bounds the tenant's applications.
+	MaxApps int `json:"max_apps,omitempty"`
+	// MaxPluginVersions bounds the plugin versions the tenant's
+	// applications have assigned at once (each is loaded, with its warm
+	// instances).
+	MaxPluginVersions int `json:"max_plugin_versions,omitempty"`
 }
 
 func (q Quotas) validate() error {
 	if q.MaxConcurrentCalls < 0 || q.MaxCallsPerSecond < 0 || q.PluginMemoryMiB < 0 ||
-		q.EventDeadline < 0 || q.MaxModuleBytes < 0 || q.MaxStorageBytes < 0 {
+		q.EventDeadline < 0 || q.MaxModuleBytes < 0 || q.MaxStorageBytes < 0 ||
+		q.MaxKVBytes < 0 || q.MaxApps < 0 || q.MaxPluginVersions < 0 {
 		return fmt.Errorf("%w: quotas must not be negative", ErrInvalid)
 	}
 	return nil

@@ -149,6 +149,9 @@ func (r *Registry) AssignPlugin(tenant, app, sha string) error {
 		if _, err := pluginIn(tx, tenant, sha); err != nil {
 			return err
 		}
+		if err := r.checkVersions(tx, tenant, app, sha); err != nil {
+			return err
+		}
 		if !a.assign(sha, r.now()) {
 			skip()
 			return nil
@@ -157,6 +160,34 @@ func (r *Registry) AssignPlugin(tenant, app, sha string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("tenant: assign plugin: %w", err)
+	}
+	return nil
+}
+
+// checkVersions fails with ErrQuotaExceeded when making sha the current
+// version of app would give tenant's applications more distinct versions
+// than its MaxPluginVersions.
+func (r *Registry) checkVersions(tx *bolt.Tx, tenant, app, sha string) error {
+	t, err := tenantIn(tx, tenant)
+	if err != nil {
+		return err
+	}
+	limit := r.quota(t.Quotas.MaxPluginVersions, r.defaults.MaxPluginVersions)
+	if limit <= 0 {
+		return nil
+	}
+	versions := map[string]bool{sha: true}
+	err = scan(tx, bucketApps, scoped(tenant, ""), func(_ []byte, a Application) error {
+		if a.ID != app && a.Plugin != "" {
+			versions[a.Plugin] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(versions) > limit {
+		return fmt.Errorf("the tenant's applications would run %d plugin versions, over its limit of %d: %w", len(versions), limit, ErrQuotaExceeded)
 	}
 	return nil
 }
@@ -175,6 +206,9 @@ func (r *Registry) Rollback(tenant, app string) (string, error) {
 			return fmt.Errorf("application %s: %w", app, ErrNoHistory)
 		}
 		sha = a.History[len(a.History)-1]
+		if err := r.checkVersions(tx, tenant, app, sha); err != nil {
+			return err
+		}
 		a.Plugin, a.History, a.Updated = sha, a.History[:len(a.History)-1], r.now().UTC()
 		return put(tx, bucketApps, scoped(tenant, app), a)
 	})

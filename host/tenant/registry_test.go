@@ -584,3 +584,63 @@ func TestClosed(t *testing.T) {
 		t.Fatalf("ListTenants after Close = %v, want ErrClosed", err)
 	}
 }
+
+// TestAppAndVersionQuotas: a tenant's applications and the distinct plugin
+// versions they run are bounded by its quotas, or by the registry's
+// defaults when its own are zero.
+func TestAppAndVersionQuotas(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	blobs, err := store.NewFolder(filepath.Join(dir, "buckets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(filepath.Join(dir, "registry.db"), blobs, WithDefaultQuotas(Quotas{MaxApps: 2, MaxPluginVersions: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	must[Tenant](t)(r.CreateTenant("small", "", Quotas{}))
+	must[Tenant](t)(r.CreateTenant("big", "", Quotas{MaxApps: 3, MaxPluginVersions: 2}))
+	for _, tn := range []string{"small", "big"} {
+		must[Application](t)(r.CreateApp(tn, "a", "", ""))
+		must[Application](t)(r.CreateApp(tn, "b", "", ""))
+	}
+	_, err = r.CreateApp("small", "c", "", "")
+	if !errors.Is(err, ErrQuotaExceeded) || err.Error() != "tenant: create application: application c: the tenant already has 2 applications, its limit: quota exceeded" {
+		t.Fatalf("third application of small: %v", err)
+	}
+	must[Application](t)(r.CreateApp("big", "c", "", ""))
+	if _, err := r.CreateApp("big", "d", "", ""); !errors.Is(err, ErrQuotaExceeded) {
+		t.Fatalf("fourth application of big: %v", err)
+	}
+	check(t, r.DeleteApp("small", "b"))
+	must[Application](t)(r.CreateApp("small", "c", "", ""))
+
+	v1 := must[Version](t)(r.PutPlugin(ctx, "small", wasmOf("one"))).SHA256
+	v2 := must[Version](t)(r.PutPlugin(ctx, "small", wasmOf("two"))).SHA256
+	check(t, r.AssignPlugin("small", "a", v1))
+	check(t, r.AssignPlugin("small", "c", v1)) // the same version: still one
+	err = r.AssignPlugin("small", "c", v2)
+	if !errors.Is(err, ErrQuotaExceeded) || err.Error() != "tenant: assign plugin: the tenant's applications would run 2 plugin versions, over its limit of 1: quota exceeded" {
+		t.Fatalf("a second version: %v", err)
+	}
+	// big runs two versions at most, rollbacks included.
+	var b [3]string
+	for i, w := range []string{"one", "two", "three"} {
+		b[i] = must[Version](t)(r.PutPlugin(ctx, "big", wasmOf(w))).SHA256
+	}
+	check(t, r.AssignPlugin("big", "a", b[0]))
+	check(t, r.AssignPlugin("big", "b", b[1]))
+	if err := r.AssignPlugin("big", "c", b[2]); !errors.Is(err, ErrQuotaExceeded) {
+		t.Fatalf("a third version: %v", err)
+	}
+	check(t, r.AssignPlugin("big", "a", b[1])) // a hot swap to b's version
+	check(t, r.AssignPlugin("big", "c", b[2]))
+	if _, err := r.Rollback("big", "a"); !errors.Is(err, ErrQuotaExceeded) {
+		t.Fatalf("rollback to a third version: %v", err)
+	}
+	if app := must[Application](t)(r.GetApp("big", "a")); app.Plugin != b[1] {
+		t.Fatalf("a refused rollback changed the version to %s", app.Plugin)
+	}
+}

@@ -69,6 +69,7 @@ type Registry struct {
 	lastUsedEvery time.Duration
 	seal          *sealer // nil without a master key
 	rand          io.Reader
+	defaults      Quotas
 	snap          atomic.Pointer[snapshot]
 }
 
@@ -81,6 +82,7 @@ type options struct {
 	lastUsedEvery time.Duration
 	masterKey     []byte
 	rand          io.Reader
+	defaults      Quotas
 }
 
 // WithClock sets the clock used for Created and LastUsed times.
@@ -89,6 +91,11 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithLockTimeout bounds the wait for the file lock held by another process
 // (default 1 s): a second server on the same data directory fails fast.
 func WithLockTimeout(d time.Duration) Option { return func(o *options) { o.lockTimeout = d } }
+
+// WithDefaultQuotas sets the quotas the registry enforces itself (MaxApps,
+// MaxPluginVersions) for tenants whose own are zero; zero here too is no
+// limit.
+func WithDefaultQuotas(q Quotas) Option { return func(o *options) { o.defaults = q } }
 
 // WithLastUsedGranularity sets how stale a key's LastUsed may get before
 // Authenticate writes it again (default 1 minute). Writing it on every
@@ -133,7 +140,7 @@ func Open(path string, blobs store.Store, opts ...Option) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenant: open %s: %w", path, err)
 	}
-	r := &Registry{db: db, blobs: blobs, now: o.now, lastUsedEvery: o.lastUsedEvery, seal: seal, rand: o.rand}
+	r := &Registry{db: db, blobs: blobs, now: o.now, lastUsedEvery: o.lastUsedEvery, seal: seal, rand: o.rand, defaults: o.defaults}
 	var snap *snapshot
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketTenants, bucketKeys, bucketApps, bucketNumbers, bucketPlugins, bucketRules, bucketTriggers} {
@@ -154,6 +161,14 @@ func Open(path string, blobs store.Store, opts ...Option) (*Registry, error) {
 	}
 	r.snap.Store(snap)
 	return r, nil
+}
+
+// quota is a tenant's own quota, or the default when its own is zero.
+func (r *Registry) quota(own, def int) int {
+	if own > 0 {
+		return own
+	}
+	return def
 }
 
 // Close closes the database file. The blob store is the caller's.

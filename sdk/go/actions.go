@@ -6,16 +6,25 @@ package mediaserver
 // host applies Chime's defaults; numbers are written as JSON numbers.
 // See https://docs.aws.amazon.com/chime-sdk/latest/dg/specify-actions.html
 
-// AudioSource is a prompt in the tenant's bucket store; Type defaults to "S3".
+// AudioSource is a prompt: in the tenant's bucket store (Type "S3", the
+// default), or, an extension of this server, fetched from an http(s) URL
+// (Type "URL", URI).
 type AudioSource struct {
 	Type       string
 	BucketName string
 	Key        string
+	URI        string
 }
 
 // S3Audio returns the AudioSource of key in bucket.
 func S3Audio(bucket, key string) AudioSource {
 	return AudioSource{Type: "S3", BucketName: bucket, Key: key}
+}
+
+// URLAudio returns the AudioSource of a prompt at an http(s) URL (WAV or
+// mp3), which the server fetches within its egress policy.
+func URLAudio(uri string) AudioSource {
+	return AudioSource{Type: "URL", URI: uri}
 }
 
 // AppendJSON implements Parameters.
@@ -26,6 +35,10 @@ func (a *AudioSource) AppendJSON(dst []byte) []byte {
 	}
 	o := beginObject(dst)
 	o.strAlways("Type", t)
+	if t == "URL" {
+		o.strAlways("Uri", a.URI)
+		return o.end()
+	}
 	o.strAlways("BucketName", a.BucketName)
 	o.strAlways("Key", a.Key)
 	return o.end()

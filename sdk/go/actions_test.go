@@ -26,6 +26,11 @@ func TestActionJSON(t *testing.T) {
 			want:   `{"Type":"PlayAudio","Parameters":{"AudioSource":{"Type":"S3","BucketName":"b","Key":"k"}}}`,
 		},
 		{
+			name:   "PlayAudio from a URL",
+			action: PlayAudio(PlayAudioParams{AudioSource: URLAudio("https://prompts.example.com/menu.mp3")}),
+			want:   `{"Type":"PlayAudio","Parameters":{"AudioSource":{"Type":"URL","Uri":"https://prompts.example.com/menu.mp3"}}}`,
+		},
+		{
 			name: "PlayAudioAndGetDigits",
 			action: PlayAudioAndGetDigits(PlayAudioAndGetDigitsParams{
 				CallID: "c1", InputDigitsRegex: "^\\d{2}#$", AudioSource: S3Audio("b", "p.wav"), FailureAudioSource: &failure,

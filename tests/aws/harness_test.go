@@ -200,6 +200,8 @@ port_min = %d
 port_max = %d
 [api]
 listen = "127.0.0.1:0"
+[egress]
+allow = ["127.0.0.0/8"]
 [[trunk]]
 name = "sipp"
 address = "127.0.0.1:%d"

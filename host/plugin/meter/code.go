@@ -24,25 +24,45 @@ type instr struct {
 }
 
 // funcDecoder walks a function body's instructions and checks every index
-// the rewrite could make valid by adding to the module.
+// the rewrite could make valid by adding to the module. It also measures
+// the body against the Limits (fnSize).
 type funcDecoder struct {
 	ed      *editor
 	r       reader
 	nLocals uint64
+	size    fnSize
+	// preds counts, per open frame (the function's first), the branch
+	// labels aimed at it; nil when not measuring (the second pass).
+	preds []int
 }
 
-// function rewrites one function body (locals and expression).
-func (ed *editor) function(body []byte, params int, st *Stats) []byte {
-	d := funcDecoder{ed: ed, r: reader{b: body}, nLocals: uint64(params)}
+// maxLocals bounds a function's locals whatever the Limits: the rewrite
+// numbers its scratch local after them.
+const maxLocals = 50000
+
+// function rewrites the body of the i-th defined function (locals and
+// expression).
+func (ed *editor) function(i uint32, body []byte, st *Stats) []byte {
+	m := ed.m
+	typ := m.funcs[i]
+	d := funcDecoder{ed: ed, r: reader{b: body}, nLocals: uint64(m.types[typ])}
+	d.size = fnSize{index: m.nFuncImp + i, arity: m.arity[typ]}
+	over(len(body), m.lim.FunctionBytes, "function %d: body of %d bytes", d.size.index, len(body))
+	m.size.MaxFunctionBytes = max(m.size.MaxFunctionBytes, len(body))
 	nDecl := d.r.count()
 	declStart := d.r.off
 	for range nDecl {
 		d.nLocals += uint64(d.r.u32())
 		d.r.valtype()
-		if d.nLocals > 50000 {
-			fail("function has over 50000 locals")
+		if d.nLocals > maxLocals {
+			fail("function %d has over %d locals", d.size.index, maxLocals)
 		}
 	}
+	d.size.locals = int(d.nLocals)
+	over(d.size.locals, m.lim.FunctionLocals, "function %d: %d parameters and locals", d.size.index, d.size.locals)
+	m.size.MaxFunctionLocals = max(m.size.MaxFunctionLocals, d.size.locals)
+	m.size.Locals += d.size.locals
+	over(m.size.Locals, m.lim.Locals, "%d parameters and locals in all functions", m.size.Locals)
 	exprStart := d.r.off
 
 	// Pass 1: the cost of each region (the function outside loops, each
@@ -63,6 +83,7 @@ func (ed *editor) function(body []byte, params int, st *Stats) []byte {
 	needScratch := false
 	firstIsLoop := false
 	stack = append(stack, -1)
+	d.preds = append(d.preds, 0)
 	for n := 0; len(stack) > 0; n++ {
 		if d.r.eof() {
 			fail("function body ends inside a block")
@@ -72,12 +93,19 @@ func (ed *editor) function(body []byte, params int, st *Stats) []byte {
 		switch in.kind {
 		case kBlock:
 			stack = append(stack, stack[len(stack)-1])
+			d.preds = append(d.preds, 0)
+			d.size.depths += int64(len(stack) - 1)
 		case kLoop:
 			firstIsLoop = firstIsLoop || n == 0
 			stack = append(stack, len(loopCost))
 			loopCost = append(loopCost, 0)
+			d.preds = append(d.preds, 0)
+			d.size.depths += int64(len(stack) - 1)
 		case kEnd:
 			stack = stack[:len(stack)-1]
+			p := int64(d.preds[len(d.preds)-1])
+			d.size.preds2 += p * p
+			d.preds = d.preds[:len(d.preds)-1]
 		case kBulk, kGrow:
 			needScratch = true
 		}
@@ -85,6 +113,8 @@ func (ed *editor) function(body []byte, params int, st *Stats) []byte {
 	if !d.r.eof() {
 		fail("bytes after the end of a function body")
 	}
+	m.addFunction(&d.size)
+	d.preds = nil
 
 	// Pass 2: emit.
 	w := make([]byte, 0, len(body)+len(body)/4+32)
@@ -179,16 +209,23 @@ func (d *funcDecoder) next() instr {
 	case op == opBlock || op == opIf:
 		d.blockType()
 		in.kind = kBlock
+		if op == opIf {
+			d.size.targets++ // to the else or the end
+		}
 	case op == opLoop:
 		d.blockType()
 		in.kind = kLoop
 	case op == 0x0C || op == 0x0D: // br, br_if
-		r.u32()
+		d.branch(r.u32())
+		d.size.targets++
 	case op == 0x0E: // br_table
-		for range r.count() {
-			r.u32()
+		n := r.count()
+		over(n+1, d.ed.m.lim.BrTableTargets, "function %d: br_table of %d labels", d.size.index, n+1)
+		for range n + 1 {
+			d.branch(r.u32())
 		}
-		r.u32()
+		d.size.targets += int64(n) + 1
+		d.ed.m.size.MaxBrTableTargets = max(d.ed.m.size.MaxBrTableTargets, n+1)
 	case op == opCall:
 		in.kind, in.fn = kCall, r.u32()
 		d.ed.fn(in.fn)
@@ -297,12 +334,17 @@ func (d *funcDecoder) memarg() {
 	d.r.u32()
 }
 
+// blockType reads a block type and notes its signature's width.
 func (d *funcDecoder) blockType() {
 	r := &d.r
 	b := r.peek()
 	switch b {
-	case blockTypeEmpty, valI32, valI64, 0x7D, 0x7C, 0x7B, 0x70, 0x6F:
+	case blockTypeEmpty:
 		r.byte1()
+		return
+	case valI32, valI64, 0x7D, 0x7C, 0x7B, 0x70, 0x6F:
+		r.byte1()
+		d.size.arity = max(d.size.arity, 1)
 		return
 	}
 	v := r.s33()
@@ -310,6 +352,19 @@ func (d *funcDecoder) blockType() {
 		fail("block type %d is not supported", v)
 	}
 	d.typeIndex(uint32(v))
+	d.size.arity = max(d.size.arity, d.ed.m.arity[v])
+}
+
+// branch notes a branch to label.
+func (d *funcDecoder) branch(label uint32) {
+	if d.preds == nil {
+		return
+	}
+	i := len(d.preds) - 1 - int(label)
+	if i < 0 {
+		fail("function %d: branch label %d out of range", d.size.index, label)
+	}
+	d.preds[i]++
 }
 
 func (d *funcDecoder) typeIndex(t uint32) {

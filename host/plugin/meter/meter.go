@@ -27,6 +27,10 @@
 // function: Instrument refuses code that names a global, function, type or
 // local index the original module does not have (indices that would
 // otherwise land on the additions), and imports from ImportModule.
+//
+// While it reads the module, Instrument also measures what compiling it
+// will cost and refuses a module over Options.Limits (see Limits), so a
+// small module cannot make the compiler take gigabytes or minutes.
 package meter
 
 import (
@@ -55,11 +59,12 @@ const (
 // ErrInvalid is wrapped by every error about the input module.
 var ErrInvalid = errors.New("meter: cannot instrument module")
 
-// Stats counts what Instrument inserted.
+// Stats counts what Instrument inserted, and measured.
 type Stats struct {
-	Functions int // functions charged on entry
-	Loops     int // loop headers charged
-	Bulk      int // bulk operations charged
+	Functions int  // functions charged on entry
+	Loops     int  // loop headers charged
+	Bulk      int  // bulk operations charged
+	Size      Size // the input, in the terms of Limits
 }
 
 // Options configure Instrument.
@@ -73,30 +78,38 @@ type Options struct {
 	// memory cap, and a runtime allocates a table's elements at once.
 	// Zero: no cap.
 	MaxTableElements uint32
+	// Limits bound what the module may cost the compiler; a module over
+	// one is refused with an error wrapping ErrLimit.
+	Limits Limits
 }
 
 // Instrument returns a copy of the binary module wasm with fuel metering
 // inserted. It supports the WebAssembly 2.0 core features wazero enables
-// by default and refuses anything else with an error wrapping ErrInvalid.
+// by default and refuses anything else with an error wrapping ErrInvalid,
+// and a module over opt.Limits with one wrapping ErrLimit.
 // Every vector length it reads is checked against the bytes left, so the
 // output is safe to hand to a decoder that preallocates by declared length.
 func Instrument(wasm []byte, opt Options) (out []byte, st Stats, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if de, ok := r.(decodeError); ok {
-				out, st, err = nil, Stats{}, fmt.Errorf("%w: %s", ErrInvalid, string(de))
-				return
+			switch e := r.(type) {
+			case decodeError:
+				out, st, err = nil, Stats{}, fmt.Errorf("%w: %s", ErrInvalid, string(e))
+			case limitError:
+				out, st, err = nil, Stats{}, fmt.Errorf("%w: %s", ErrLimit, string(e))
+			default:
+				panic(r)
 			}
-			panic(r)
 		}
 	}()
-	m := parse(wasm)
+	m := parse(wasm, opt.Limits)
 	out = m.write(opt, &st)
+	st.Size = m.size
 	return out, st, nil
 }
 
 // decodeError is raised (panicked) by the decoder and turned into an error
-// by Instrument; nothing else is recovered.
+// by Instrument; nothing else is recovered but a limitError.
 type decodeError string
 
 func fail(format string, args ...any) {
@@ -135,20 +148,24 @@ type section struct {
 type module struct {
 	sections []section
 	types    []int    // parameter count of each type
+	arity    []int    // parameters plus results of each type
 	funcs    []uint32 // type index of each defined function
 	nTypes   uint32
 	nFuncImp uint32 // imported functions; defined ones follow
 	nFuncs   uint32 // imported + defined
 	nGlobals uint32 // imported + defined
+
+	lim  Limits
+	size Size
 }
 
 var header = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
 
-func parse(wasm []byte) *module {
+func parse(wasm []byte, lim Limits) *module {
 	if len(wasm) < 8 || string(wasm[:8]) != string(header) {
 		fail("not a WebAssembly 1.0 binary module")
 	}
-	m := &module{}
+	m := &module{lim: lim}
 	r := &reader{b: wasm, off: 8}
 	lastRank := 0
 	for !r.eof() {
@@ -180,15 +197,20 @@ func parse(wasm []byte) *module {
 				for range params {
 					r.valtype()
 				}
-				for range r.count() {
+				results := r.count()
+				for range results {
 					r.valtype()
 				}
 				m.types = append(m.types, params)
+				m.arity = append(m.arity, params+results)
+				m.size.Declarations += 1 + params + results
 			}
 			r.end("type section")
 			m.nTypes = uint32(len(m.types))
 		case secImport:
-			for range r.count() {
+			n := r.count()
+			m.size.Declarations += n
+			for range n {
 				mod := r.name()
 				r.name()
 				if mod == ImportModule {
@@ -207,6 +229,7 @@ func parse(wasm []byte) *module {
 					r.valtype()
 					r.byte1()
 					m.nGlobals++
+					m.size.Declarations += globalWeight - 1
 				default:
 					fail("import kind %d is not supported", kind)
 				}
@@ -222,7 +245,11 @@ func parse(wasm []byte) *module {
 			}
 			r.end("function section")
 		case secGlobal:
-			m.nGlobals += uint32(r.count())
+			n := r.count()
+			m.size.Declarations += globalWeight * n
+			m.nGlobals += uint32(n)
+		case secExport, secData:
+			m.size.Declarations += r.count()
 		case secMemory:
 			for range r.count() {
 				r.limits()
@@ -233,6 +260,9 @@ func parse(wasm []byte) *module {
 		}
 	}
 	m.nFuncs = m.nFuncImp + uint32(len(m.funcs))
+	m.size.Functions = int(m.nFuncs)
+	over(m.size.Functions, m.lim.Functions, "%d functions", m.size.Functions)
+	m.declare(0)
 	return m
 }
 
@@ -429,7 +459,7 @@ func (ed *editor) section(id byte, body []byte, st *Stats) []byte {
 		w = appendU32(w, uint32(n))
 		for i := range n {
 			size := r.u32()
-			fb := ed.function(r.bytes(int(size)), ed.m.types[ed.m.funcs[i]], st)
+			fb := ed.function(uint32(i), r.bytes(int(size)), st)
 			w = appendU32(w, uint32(len(fb)))
 			w = append(w, fb...)
 		}
@@ -474,6 +504,7 @@ func (ed *editor) tables(r *reader) []byte {
 // elements rewrites the element section's function references.
 func (ed *editor) elements(r *reader) []byte {
 	n := r.count()
+	ed.m.declare(n)
 	w := appendU32(nil, uint32(n))
 	for range n {
 		flags := r.u32()
@@ -492,6 +523,7 @@ func (ed *editor) elements(r *reader) []byte {
 			w = append(w, r.byte1())
 		}
 		k := r.count()
+		ed.m.declare(k)
 		w = appendU32(w, uint32(k))
 		for range k {
 			if exprs {

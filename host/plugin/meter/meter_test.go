@@ -1,6 +1,7 @@
 package meter
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -120,9 +121,16 @@ func TestSemanticsPreserved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Stats{Functions: 7, Loops: 2, Bulk: 2}); st != want {
-		// No function starts with a loop, so all seven charge on entry;
-		// two loops; fill and grow are bulk.
+	// No function starts with a loop, so all seven charge on entry; two
+	// loops; fill and grow are bulk. Size, counted by hand: 4 types of 5
+	// parameters and results in all, an import, a global (4), 8 exports,
+	// a data segment and an element segment of one item; sum has a parameter and a local; sum and fill branch
+	// twice (once to their block, once to their loop) in a signature of
+	// two values, rec has an if: cost 2×(2+2) + 1×(1+2) + 2×(1+2); work
+	// 2×(2+2+4)+8×(1+2) + 8×1 + 2×(1+2+4)+8×(1+2).
+	want := Stats{Functions: 7, Loops: 2, Bulk: 2, Size: Size{Functions: 8, Declarations: 4 + 5 + 1 + 4 + 8 + 1 + 2, MaxFunctionLocals: 2,
+		Locals: 7, MaxFunctionBytes: 39, MaxFunctionCost: 8, Cost: 17, Work: 86}}
+	if st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}
 	a, _ := instantiate(t, orig, func(int) int64 { return 1000 })
@@ -290,6 +298,142 @@ func TestRejects(t *testing.T) {
 	}
 }
 
+// bombs are small modules that cost wazero's compiler gigabytes or
+// minutes (measured without the limits: see limits.go), each with the
+// limit that stops it.
+func bombs() []struct {
+	name string
+	wasm []byte
+	want string
+} {
+	noop := FuncType{}
+	// loopBomb: a loop that reads and writes each of its locals, left
+	// by branches labels times (br_table, or one br_if each).
+	loopBomb := func(locals uint32, labels int, brTable bool) []byte {
+		body := Loop
+		for i := range locals {
+			body = Ops(body, LocalGet(i), I32Const(1), I32Add, LocalSet(i))
+		}
+		if brTable {
+			body = Ops(body, I32Const(0), BrTable(0, make([]uint32, labels-1)...))
+		} else {
+			for range labels {
+				body = Ops(body, I32Const(0), BrIf(0))
+			}
+		}
+		return (&Module{Types: []FuncType{noop}, Funcs: []Func{{I32Locals: locals, Body: Ops(body, End)}}}).Encode()
+	}
+	many := func(n int, f Func) []Func {
+		fs := make([]Func, n)
+		for i := range fs {
+			fs[i] = f
+		}
+		return fs
+	}
+	nest := func(depth int) []byte {
+		body := []byte{}
+		for range depth {
+			body = Ops(body, Block)
+		}
+		for range depth {
+			body = Ops(body, End)
+		}
+		return (&Module{Types: []FuncType{noop}, Funcs: []Func{{Body: body}}}).Encode()
+	}
+	// wide: a block of 4000 results left by a br_table of 4001 labels.
+	wide := func() []byte {
+		results := make([]byte, 4000)
+		for i := range results {
+			results[i] = I32
+		}
+		body := []byte{0x02, 0x01} // block of type 1
+		for range results {
+			body = Ops(body, I32Const(0))
+		}
+		body = Ops(body, I32Const(0), BrTable(0, make([]uint32, 4000)...), End)
+		for range results {
+			body = Ops(body, Drop)
+		}
+		return (&Module{Types: []FuncType{noop, {Results: results}}, Funcs: []Func{{Body: body}}}).Encode()
+	}
+	types := make([]FuncType, 500_001)
+	return []struct {
+		name string
+		wasm []byte
+		want string
+	}{
+		// The audit's: 3,000 functions of 50,000 locals in 24 KB took
+		// 1.2 GB and 14 s.
+		{name: "locals", wasm: (&Module{Types: []FuncType{noop}, Funcs: many(3000, Func{I32Locals: 50_000})}).Encode(),
+			want: "1050000 parameters and locals in all functions, over the limit of 1000000"},
+		// 13 KB: 1.5 GB and 9 s.
+		{name: "br_table to a loop", wasm: loopBomb(1000, 4001, true),
+			want: "function 0: branch cost 4001000 (4001 branch labels × (1000 locals + 0 block values)), over the limit of 500000"},
+		{name: "long br_table", wasm: loopBomb(1, 16_385, true),
+			want: "function 0: br_table of 16385 labels, over the limit of 16384"},
+		// 64 KB: 4 s.
+		{name: "br_if to a loop", wasm: loopBomb(1, 16_000, false),
+			want: "compile work 1280000008 in all functions (function 0: branches to the same block, nesting), over the limit of 1000000000"},
+		// 20 KB: 51 s (with 4000 block values).
+		{name: "wide block", wasm: wide(),
+			want: "function 0: branch cost 16004000 (4001 branch labels × (0 locals + 4000 block values)), over the limit of 500000"},
+		// 98 KB: 10 s.
+		{name: "nesting", wasm: nest(16_384),
+			want: "compile work 1073807360 in all functions (function 0: branches to the same block, nesting), over the limit of 1000000000"},
+		// 1.5 MB; a million types of 4 values took 694 MiB in 7 MB.
+		{name: "types", wasm: (&Module{Types: types}).Encode(),
+			want: "500001 declarations (types by their width, imports, globals, exports, segments, element items), over the limit of 500000"},
+		{name: "functions", wasm: (&Module{Types: []FuncType{noop}, Funcs: many(100_001, Func{})}).Encode(),
+			want: "100001 functions, over the limit of 100000"},
+		{name: "long function", wasm: (&Module{Types: []FuncType{noop},
+			Funcs: []Func{{Body: bytes.Repeat(Ops(I32Const(0), Drop), 1<<20/3+1)}}}).Encode(),
+			want: "function 0: body of 1048580 bytes, over the limit of 1048576"},
+	}
+}
+
+// alternate returns n labels, 0 and 1 in turn.
+func alternate(n int) []uint32 {
+	l := make([]uint32, n)
+	for i := range l {
+		l[i] = uint32(i % 2)
+	}
+	return l
+}
+
+// TestLimits: each bomb is refused with an error naming the limit, and a
+// module just inside the limit that stopped it is accepted.
+func TestLimits(t *testing.T) {
+	for _, tc := range bombs() {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := Instrument(tc.wasm, Options{Fuel: 1000, Limits: DefaultLimits()})
+			if !errors.Is(err, ErrLimit) {
+				t.Fatalf("err %v, want ErrLimit", err)
+			}
+			if want := "over a compile limit: " + tc.want; err.Error() != want {
+				t.Errorf("err %q\nwant %q", err, want)
+			}
+			if _, _, err := Instrument(tc.wasm, Options{Fuel: 1000}); err != nil {
+				t.Fatalf("without limits: %v", err)
+			}
+		})
+	}
+	t.Run("at the limits", func(t *testing.T) {
+		lim := DefaultLimits()
+		for _, tc := range []struct {
+			name string
+			wasm []byte
+		}{
+			{name: "locals", wasm: (&Module{Types: []FuncType{{}}, Funcs: []Func{{I32Locals: 50_000}, {I32Locals: 50_000}}}).Encode()},
+			{name: "br_table", wasm: (&Module{Types: []FuncType{{}}, Funcs: []Func{{Body: Ops(Block, I32Const(0),
+				BrTable(0, alternate(lim.BrTableTargets-1)...), End)}}}).Encode()},
+		} {
+			if _, st, err := Instrument(tc.wasm, Options{Fuel: 1000, Limits: lim}); err != nil {
+				t.Errorf("%s: %v (%+v)", tc.name, err, st.Size)
+			}
+		}
+	})
+}
+
 // TestTableCap: a table without a maximum gets the cap as its maximum, so
 // table.grow past it fails as the spec allows; a larger minimum is refused.
 func TestTableCap(t *testing.T) {
@@ -337,7 +481,8 @@ func realModules(t testing.TB) []string {
 }
 
 // TestRealModules instruments every module Go and clang produce for this
-// project; wazero must accept each result.
+// project under the default limits, which each stays far below; wazero
+// must accept each result.
 func TestRealModules(t *testing.T) {
 	ctx := context.Background()
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
@@ -347,13 +492,34 @@ func TestRealModules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, st, err := Instrument(wasm, Options{Fuel: 1 << 20})
+		lim := DefaultLimits()
+		out, st, err := Instrument(wasm, Options{Fuel: 1 << 20, Limits: lim})
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
 		if st.Functions+st.Loops == 0 {
 			t.Errorf("%s: nothing instrumented", f)
+		}
+		// Far below every limit: a quarter at most.
+		sz := st.Size
+		for _, q := range []struct {
+			what     string
+			got, lim int64
+		}{
+			{"functions", int64(sz.Functions), int64(lim.Functions)},
+			{"declarations", int64(sz.Declarations), int64(lim.Declarations)},
+			{"function locals", int64(sz.MaxFunctionLocals), int64(lim.FunctionLocals)},
+			{"locals", int64(sz.Locals), int64(lim.Locals)},
+			{"function bytes", int64(sz.MaxFunctionBytes), int64(lim.FunctionBytes)},
+			{"br_table labels", int64(sz.MaxBrTableTargets), int64(lim.BrTableTargets)},
+			{"function cost", sz.MaxFunctionCost, lim.FunctionCost},
+			{"cost", sz.Cost, lim.Cost},
+			{"work", sz.Work, lim.Work},
+		} {
+			if q.got > q.lim/4 {
+				t.Errorf("%s: %s %d, over a quarter of the limit %d", f, q.what, q.got, q.lim)
+			}
 		}
 		c, err := rt.CompileModule(ctx, out)
 		if err != nil {
@@ -365,7 +531,7 @@ func TestRealModules(t *testing.T) {
 }
 
 // FuzzInstrument: no input makes Instrument panic, and a module wazero
-// accepts stays acceptable once instrumented.
+// accepts stays acceptable once instrumented (unless over a limit).
 func FuzzInstrument(f *testing.F) {
 	f.Add(sample())
 	f.Add((&Module{}).Encode())
@@ -381,10 +547,10 @@ func FuzzInstrument(f *testing.F) {
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
 	defer rt.Close(ctx)
 	f.Fuzz(func(t *testing.T, wasm []byte) {
-		out, _, err := Instrument(wasm, Options{Fuel: 1000})
+		out, _, err := Instrument(wasm, Options{Fuel: 1000, Limits: DefaultLimits()})
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrLimit) {
+				t.Fatalf("error %v wraps neither ErrInvalid nor ErrLimit", err)
 			}
 			return
 		}
@@ -410,7 +576,7 @@ func FuzzInstrument(f *testing.F) {
 // section.
 func withoutNames(wasm []byte) []byte {
 	out := append([]byte(nil), header...)
-	for _, sec := range parse(wasm).sections {
+	for _, sec := range parse(wasm, Limits{}).sections {
 		if sec.id == secCustom {
 			r := &reader{b: sec.body}
 			if r.name() == "name" {

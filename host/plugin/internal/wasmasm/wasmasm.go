@@ -29,8 +29,11 @@ type Import struct {
 type Func struct {
 	Type   uint32
 	Locals []byte // one value type per local
-	Body   []byte
-	Name   string // for the name section; empty: unnamed
+	// I32Locals adds that many i32 locals after Locals, in one
+	// declaration (a module asking for many locals in a few bytes).
+	I32Locals uint32
+	Body      []byte
+	Name      string // for the name section; empty: unnamed
 }
 
 // Global is a defined global; Init is its constant expression without end.
@@ -136,9 +139,16 @@ func (m *Module) Encode() []byte {
 	if len(m.Funcs) > 0 {
 		b := U32(nil, uint32(len(m.Funcs)))
 		for _, f := range m.Funcs {
-			body := U32(nil, uint32(len(f.Locals)))
+			decls := uint32(len(f.Locals))
+			if f.I32Locals > 0 {
+				decls++
+			}
+			body := U32(nil, decls)
 			for _, l := range f.Locals {
 				body = append(body, 0x01, l)
+			}
+			if f.I32Locals > 0 {
+				body = append(U32(body, f.I32Locals), I32)
 			}
 			body = append(append(body, f.Body...), 0x0B)
 			b = append(U32(b, uint32(len(body))), body...)
@@ -210,6 +220,18 @@ func Call(f uint32) []byte      { return U32([]byte{0x10}, f) }
 func RefFunc(f uint32) []byte   { return U32([]byte{0xD2}, f) }
 func Br(l uint32) []byte        { return U32([]byte{0x0C}, l) }
 func BrIf(l uint32) []byte      { return U32([]byte{0x0D}, l) }
+
+// BrTable branches to labels[i] for i < len(labels), else to def.
+func BrTable(def uint32, labels ...uint32) []byte {
+	b := U32([]byte{0x0E}, uint32(len(labels)))
+	for _, l := range labels {
+		b = U32(b, l)
+	}
+	return U32(b, def)
+}
+
+// I32Store stores an i32 (address, value on the stack) at offset.
+func I32Store(offset uint32) []byte { return U32([]byte{0x36, 0x02}, offset) }
 
 // CallIndirect calls through table 0 with type t.
 func CallIndirect(t uint32) []byte { return append(U32([]byte{0x11}, t), 0x00) }
