@@ -75,6 +75,10 @@ type iotModel struct {
 	recs      []iotRecording
 	connected bool // a first connection was made (recording, monitor)
 	done      bool
+	// silent > 0 while the model itself takes a participant out (an IVR
+	// whose caller moves on): the core's shrunk is then not a drop to
+	// report.
+	silent int
 }
 
 type iotRecording struct {
@@ -293,11 +297,11 @@ func (m *iotModel) startIVR(p *participant) {
 	c := m.c
 	ivr := c.addIVR()
 	m.iotID(ivr)
-	m.ivrs[ivr] = &ivrState{caller: p, wait: callTimer{c: c}}
-	k := m.connectPair(p, ivr)
+	k := m.connectPair(p, ivr) // ends the IVRs that served p before
 	if k == nil {
 		return
 	}
+	m.ivrs[ivr] = &ivrState{caller: p, wait: callTimer{c: c}}
 	m.nextCommand(ivr, nil)
 }
 
@@ -386,8 +390,14 @@ func (m *iotModel) stopRecordings(p *participant) {
 	}
 }
 
-// dissolve ends a session connection and forgets it.
+// dissolve ends a session connection and forgets it; a monitor of it
+// is hung up.
 func (m *iotModel) dissolve(k *connection) {
+	for _, x := range slices.Clone(k.members) {
+		if x.hidden && !x.gone {
+			m.c.drop(x)
+		}
+	}
 	delete(m.conns, k.id)
 	delete(m.conf, k)
 	delete(m.replies, k.replyID)
@@ -580,7 +590,9 @@ func (m *iotModel) hangupIVRSilently(ivr *participant) {
 		m.stopIVR(ivr, st)
 	}
 	if !ivr.gone {
+		m.silent++
 		m.c.drop(ivr)
+		m.silent--
 	}
 }
 
@@ -646,15 +658,21 @@ func (m *iotModel) split(p *participant) {
 // callEvent (which side dropped); an IVR left alone leaves too; a
 // conference goes on.
 func (m *iotModel) shrunk(k *connection) {
-	if m.conf[k] {
+	if m.conf[k] || m.silent > 0 {
 		return
 	}
-	if len(k.members) >= 2 {
+	var members []*participant
+	for _, x := range k.members {
+		if !x.hidden {
+			members = append(members, x)
+		}
+	}
+	if len(members) >= 2 {
 		return
 	}
 	var rest *participant
-	if len(k.members) == 1 {
-		rest = k.members[0]
+	if len(members) == 1 {
+		rest = members[0]
 	}
 	gone := sideCallee
 	if rest != nil && m.side[rest] == sideCallee {

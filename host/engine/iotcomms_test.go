@@ -202,9 +202,11 @@ func TestIotAttendedTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.settle()
-	wantLegOps(t, b.leg, "bye")
-	// A: the hold music stops, A and C are bridged.
-	h.wantOps("answer", "bridge dial-1", "unbridge", "play holdmusic.wav", "stop play holdmusic.wav", "bridge dial-2")
+	wantLegOps(t, b.leg, "bridge dial-2", "unbridge", "bye")
+	// A: the hold music stops; C (the caller side of the answer) and A
+	// are bridged.
+	h.wantOps("answer", "bridge dial-1", "unbridge", "play holdmusic.wav", "stop play holdmusic.wav")
+	wantLegOps(t, c.leg, "bridge leg-1")
 	ac := h.app.last(t, abi.CallbackCallAnswered)
 	if ac.CallerParticipantID != c2id(h, c) || ac.CalleeParticipantID != a {
 		t.Fatalf("final connection %+v (C %s, A %s)", ac, c2id(h, c), a)
