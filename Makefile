@@ -3,7 +3,7 @@ GO        ?= go
 BIN       := bin
 GOFLAGS_T ?= -race -count=1 -timeout 15m
 
-.PHONY: all build plugins assets fixtures run test vet fmt-check bench soak generate clean
+.PHONY: all build plugins assets fixtures run test vet fmt-check bench bench-compare soak generate clean
 
 all: build plugins assets
 
@@ -59,6 +59,15 @@ test: plugins assets fmt-check vet
 # -p 1: one package at a time, so load benchmarks never overlap.
 bench: plugins assets
 	MEDIASERVER_BENCH=1 $(GO) test -p 1 -run '^$$' -bench . -benchtime 2s -count 1 -timeout 60m ./...
+
+# The same benchmarks in this tree and in BASE (a revision built in a
+# temporary worktree), alternately, compared by benchstat:
+#   make bench-compare BASE=<rev> BENCH='BenchmarkLoadConcurrentCalls' PKG=./host/server/
+BASE  ?= HEAD~1
+BENCH ?= BenchmarkLoadConcurrentCalls|BenchmarkLoadCallRate|BenchmarkBridgedCalls|BenchmarkUpdateToNewAudio
+PKG   ?= ./host/server/
+bench-compare:
+	.ci/bench-compare '$(BASE)' '$(BENCH)' '$(PKG)' $(ROUNDS)
 
 # Long runs that look for leaks: MEDIASERVER_SOAK_MINUTES (default 10),
 # MEDIASERVER_SOAK_CPS (default 50).

@@ -24,6 +24,10 @@ var (
 	ErrUnknownActionType = errors.New("unknown action type")
 	// ErrInvalidParameters: Parameters is not a JSON object or a field has the wrong type.
 	ErrInvalidParameters = errors.New("invalid parameters")
+	// ErrInvalidEvent: an iotcomms callback body does not parse.
+	ErrInvalidEvent = errors.New("invalid callback body")
+	// ErrInvalidResponse: an iotcomms answer does not parse or breaks a rule.
+	ErrInvalidResponse = errors.New("invalid answer")
 )
 
 // ErrorType is Chime's ErrorType string, sent in ActionData (ACTION_FAILED)

@@ -44,18 +44,6 @@ func (t EventType) Valid() bool {
 	return false
 }
 
-// ResponseUsed reports whether the host executes the actions a handler
-// returns for this event. NEW_OUTBOUND_CALL, RINGING and ACTION_INTERRUPTED
-// responses are ignored; HANGUP responses are used only when another leg is
-// still up (the engine decides that), so HANGUP reports true here.
-func (t EventType) ResponseUsed() bool {
-	switch t {
-	case EventNewOutboundCall, EventRinging, EventActionInterrupted:
-		return false
-	}
-	return t.Valid()
-}
-
 // Leg tags.
 const (
 	LegA = "LEG-A"

@@ -168,15 +168,6 @@ func ValidateResponse(r *Response, lim Limits, participants []Participant) error
 	return nil
 }
 
-// ValidateAction checks one action with the rules of ValidateResponse; the
-// error's Index is 0.
-func ValidateAction(a Action, participants []Participant) error {
-	if err := validateAction(0, a, participants); err != nil {
-		return err
-	}
-	return nil
-}
-
 // checker records the first problem of one action.
 type checker struct {
 	action       ActionType

@@ -348,3 +348,11 @@ func TestErrorFields(t *testing.T) {
 		})
 	}
 }
+
+// validateOne checks one action with the rules of ValidateResponse.
+func validateOne(a Action, participants []Participant) error {
+	if err := validateAction(0, a, participants); err != nil {
+		return err
+	}
+	return nil
+}

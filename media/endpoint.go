@@ -27,6 +27,10 @@ type EndpointConfig struct {
 	// "" counts against no share.
 	Owner string
 	Codec codec.Codec // negotiated audio codec (PCMU = 0 by default)
+	// PayloadType is the audio's negotiated RTP payload type: 0 means the
+	// codec's static one (PCMU 0, PCMA 8); a dynamic 96-127 when the
+	// offer mapped the codec there. Received and sent with it.
+	PayloadType uint8
 	// TelephoneEvent is the negotiated RFC 4733 payload type (96-127); 0
 	// means none: digits are then detected and sent in-band.
 	TelephoneEvent uint8
@@ -88,6 +92,7 @@ type Endpoint struct {
 	mu        sync.Mutex
 	closed    bool
 	codec     codec.Codec
+	pt        uint8 // the audio's payload type, received and sent
 	tevent    uint8
 	remote    netip.AddrPort // where we send: the SDP's address or the latched source
 	sdp       netip.AddrPort // the SDP's address
@@ -152,6 +157,7 @@ type Endpoint struct {
 	txAcc    []byte // encoded audio waiting for a full packet (ptime > 20 ms)
 	txAccTS  uint32
 	txCodec  codec.Codec
+	txPT     uint8
 	txMarker bool
 	fwd      forwarded
 
@@ -169,6 +175,9 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		return nil, fmt.Errorf("%w: clock and ports are required", ErrConfig)
 	}
 	if _, err := codec.ForPayloadType(cfg.Codec.PayloadType()); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err := checkPayloadTypes(cfg.Codec, cfg.PayloadType, cfg.TelephoneEvent); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	ptime, err := packetSamples(cfg.PacketTime)
@@ -218,7 +227,7 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		e.now = time.Now
 	}
 	e.rx = dtmf.NewReceiver(e.addDigit)
-	e.setCodecLocked(cfg.Codec, cfg.TelephoneEvent)
+	e.setCodecLocked(cfg.Codec, cfg.PayloadType, cfg.TelephoneEvent)
 	go e.read()
 	e.clock.Register(e)
 	return e, nil
@@ -332,18 +341,42 @@ func (e *Endpoint) Remote() netip.AddrPort {
 }
 
 // SetCodec changes the negotiated codec and telephone-event payload type.
-func (e *Endpoint) SetCodec(c codec.Codec, telephoneEvent uint8) error {
+// pt is the audio's payload type (0: the codec's static one).
+func (e *Endpoint) SetCodec(c codec.Codec, pt, telephoneEvent uint8) error {
 	if _, err := codec.ForPayloadType(c.PayloadType()); err != nil {
 		return err
 	}
+	if err := checkPayloadTypes(c, pt, telephoneEvent); err != nil {
+		return err
+	}
 	e.mu.Lock()
-	e.setCodecLocked(c, telephoneEvent)
+	e.setCodecLocked(c, pt, telephoneEvent)
 	e.mu.Unlock()
 	return nil
 }
 
-func (e *Endpoint) setCodecLocked(c codec.Codec, tevent uint8) {
+// checkPayloadTypes accepts the codec's static payload type (given as 0
+// or itself) or a dynamic one (96-127) for the audio, distinct from the
+// telephone-event's.
+func checkPayloadTypes(c codec.Codec, pt, tevent uint8) error {
+	if pt != 0 && pt != c.PayloadType() && (pt < 96 || pt > 127) {
+		return fmt.Errorf("%w: payload type %d for %s: want %d or 96-127", ErrPayloadType, pt, c, c.PayloadType())
+	}
+	if tevent != 0 && (tevent < 96 || tevent > 127) {
+		return fmt.Errorf("%w: telephone-event payload type %d: want 96-127", ErrPayloadType, tevent)
+	}
+	if pt != 0 && pt == tevent {
+		return fmt.Errorf("%w: audio and telephone-event share payload type %d", ErrPayloadType, pt)
+	}
+	return nil
+}
+
+func (e *Endpoint) setCodecLocked(c codec.Codec, pt, tevent uint8) {
+	if pt == 0 {
+		pt = c.PayloadType()
+	}
 	e.codec = c
+	e.pt = pt
 	e.tevent = tevent
 	if tevent == 0 {
 		if e.detector == nil {
@@ -454,7 +487,7 @@ func (e *Endpoint) sendEarly() {
 		return
 	}
 	e.newSource = false
-	c, ptime := e.codec, e.ptime
+	c, pt, ptime := e.codec, e.pt, e.ptime
 	e.mu.Unlock()
 	if !src.ReadFrame(e.out) {
 		e.mu.Lock()
@@ -464,12 +497,12 @@ func (e *Endpoint) sendEarly() {
 		e.mu.Unlock()
 		return // an empty source: the next tick sends silence as usual
 	}
-	if c != e.txCodec {
+	if c != e.txCodec || pt != e.txPT {
 		e.flushAudio(remote, true)
-		e.txCodec = c
+		e.txCodec, e.txPT = c, pt
 	}
 	c.Encode(e.encBuf, e.out)
-	e.emitAudio(remote, c, e.encBuf, true, ptime)
+	e.emitAudio(remote, pt, e.encBuf, true, ptime)
 	e.spurt = false
 	e.started = true
 	e.ts += codec.FrameSamples
@@ -642,7 +675,7 @@ func (e *Endpoint) handlePacketLocked(b []byte, from netip.AddrPort) (digit bool
 	if latching {
 		// Latch only on a packet of a negotiated payload type, so neither
 		// garbage nor a stray stream moves the remote.
-		if p.PayloadType != e.codec.PayloadType() && (e.tevent == 0 || p.PayloadType != e.tevent) {
+		if p.PayloadType != e.pt && (e.tevent == 0 || p.PayloadType != e.tevent) {
 			e.rxUnknownPT.Add(1)
 			return false
 		}
@@ -658,7 +691,7 @@ func (e *Endpoint) handlePacketLocked(b []byte, from netip.AddrPort) (digit bool
 	// A packet from where we send proves the peer is there.
 	e.confirmed = true
 	switch {
-	case p.PayloadType == e.codec.PayloadType():
+	case p.PayloadType == e.pt:
 		if !e.dir.Receives() {
 			e.rxInactive.Add(1)
 			return false
@@ -810,16 +843,16 @@ func (e *Endpoint) transmit(peer *frame, mix codec.PCM16) {
 	} else {
 		e.newSource = false
 	}
-	c := e.codec
+	c, pt := e.codec, e.pt
 	tevent := e.tevent
 	ptime := e.ptime
 	e.sinkSnap = append(e.sinkSnap[:0], e.sinks...)
 	digits := len(e.digits) > 0
 	e.mu.Unlock()
 
-	if c != e.txCodec || !sending {
+	if c != e.txCodec || pt != e.txPT || !sending {
 		e.flushAudio(remote, sending)
-		e.txCodec = c
+		e.txCodec, e.txPT = c, pt
 	}
 	// Outside the lock: sources, sinks and callbacks may call back into
 	// the endpoint.
@@ -910,7 +943,7 @@ func (e *Endpoint) transmit(peer *frame, mix codec.PCM16) {
 				c.Encode(e.encBuf, e.out)
 				relay = e.encBuf
 			}
-			e.emitAudio(remote, c, relay, marker || e.spurt, ptime)
+			e.emitAudio(remote, pt, relay, marker || e.spurt, ptime)
 			e.spurt = false
 		} else {
 			e.spurt = true // resume (after hold) with a marker
@@ -981,9 +1014,9 @@ func (e *Endpoint) header(pt uint8, marker bool, ts uint32) {
 
 // emitAudio sends one encoded 20 ms frame, or gathers frames until a
 // packet of ptime samples is full (the timestamp is the first sample's).
-func (e *Endpoint) emitAudio(remote netip.AddrPort, c codec.Codec, payload []byte, marker bool, ptime int) {
+func (e *Endpoint) emitAudio(remote netip.AddrPort, pt uint8, payload []byte, marker bool, ptime int) {
 	if ptime == codec.FrameSamples && len(e.txAcc) == 0 {
-		e.header(c.PayloadType(), marker, e.ts)
+		e.header(pt, marker, e.ts)
 		n := copy(e.txBuf[12:], payload)
 		e.write(e.txBuf[:12+n], remote)
 		return
@@ -995,7 +1028,7 @@ func (e *Endpoint) emitAudio(remote netip.AddrPort, c codec.Codec, payload []byt
 	e.txMarker = e.txMarker || marker
 	e.txAcc = append(e.txAcc, payload...)
 	for len(e.txAcc) >= ptime {
-		e.header(c.PayloadType(), e.txMarker, e.txAccTS)
+		e.header(pt, e.txMarker, e.txAccTS)
 		n := copy(e.txBuf[12:], e.txAcc[:ptime])
 		e.write(e.txBuf[:12+n], remote)
 		e.txMarker = false
@@ -1011,7 +1044,7 @@ func (e *Endpoint) flushAudio(remote netip.AddrPort, send bool) {
 		return
 	}
 	if send {
-		e.header(e.txCodec.PayloadType(), e.txMarker, e.txAccTS)
+		e.header(e.txPT, e.txMarker, e.txAccTS)
 		n := copy(e.txBuf[12:], e.txAcc)
 		e.write(e.txBuf[:12+n], remote)
 	}

@@ -21,6 +21,8 @@ var (
 var (
 	// ErrDirection is returned for an unknown SDP direction.
 	ErrDirection = errors.New("invalid media direction")
+	// ErrPayloadType is returned for a payload type the codec cannot take.
+	ErrPayloadType = errors.New("invalid payload type")
 	// ErrPacketTime is returned for a packet time other than 10..60 ms in
 	// steps of 10 ms.
 	ErrPacketTime = errors.New("invalid packet time")

@@ -2,8 +2,6 @@ package media
 
 import (
 	"math"
-	"sync/atomic"
-	"time"
 
 	"github.com/wasmvoice/mediaserver/media/codec"
 )
@@ -40,46 +38,38 @@ func FrameDBFS(f codec.PCM16) float64 {
 	return max(-120, 20*math.Log10(rms/32767))
 }
 
-// SilenceDetector is a Sink that watches the received audio and calls
-// onSilence once each time the caller has been silent for After (it
-// re-arms when sound returns). onSilence runs on the clock goroutine and
+// SilenceDetector is a Sink that reports when the received audio goes
+// under the threshold (report(true)) and back above it (report(false)).
+// Whoever listens times the silence (the call engine, for RecordAudio's
+// SilenceDurationInSeconds, on its own clock). Audio that is silent from
+// the start is reported at once; audible audio from the start is not
+// reported until it falls silent. report runs on the clock goroutine and
 // must not block.
 type SilenceDetector struct {
 	threshold float64
-	afterFr   int64
-	run       atomic.Int64 // consecutive silent frames
-	fired     bool
-	onSilence func(time.Duration)
+	report    func(silent bool)
+	started   bool
+	silent    bool
 }
 
-// NewSilenceDetector watches for after of audio under the Chime-scale threshold.
-func NewSilenceDetector(threshold int, after time.Duration, onSilence func(time.Duration)) *SilenceDetector {
-	return &SilenceDetector{
-		threshold: ThresholdDBFS(threshold),
-		afterFr:   max(1, int64(after/codec.FrameDuration)),
-		onSilence: onSilence,
-	}
+// NewSilenceDetector reports silence at the Chime-scale threshold (see
+// ThresholdDBFS).
+func NewSilenceDetector(threshold int, report func(silent bool)) *SilenceDetector {
+	return &SilenceDetector{threshold: ThresholdDBFS(threshold), report: report}
 }
 
 // WriteFrame implements Sink; only the received frame matters.
 func (s *SilenceDetector) WriteFrame(received, _ codec.PCM16) {
-	if FrameDBFS(received) >= s.threshold {
-		s.run.Store(0)
-		s.fired = false
+	silent := FrameDBFS(received) < s.threshold
+	if s.started && silent == s.silent {
 		return
 	}
-	n := s.run.Add(1)
-	if n >= s.afterFr && !s.fired {
-		s.fired = true
-		if s.onSilence != nil {
-			s.onSilence(time.Duration(n) * codec.FrameDuration)
-		}
+	if !s.started && !silent {
+		s.started = true // audible from the start: nothing to report yet
+		return
 	}
-}
-
-// SilentFor returns how long the received audio has been silent.
-func (s *SilenceDetector) SilentFor() time.Duration {
-	return time.Duration(s.run.Load()) * codec.FrameDuration
+	s.started, s.silent = true, silent
+	s.report(silent)
 }
 
 // String describes the stage.

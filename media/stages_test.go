@@ -2,6 +2,7 @@ package media
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -138,23 +139,27 @@ func TestFrameDBFS(t *testing.T) {
 }
 
 func TestSilenceDetector(t *testing.T) {
-	var reports []time.Duration
 	// threshold 200 ≈ -41 dBFS: 100 (≈ -50 dBFS) is silence, 1000 (≈ -30) is not.
-	s := NewSilenceDetector(200, 100*time.Millisecond, func(d time.Duration) { reports = append(reports, d) })
 	quiet, loud := constFrame(100), constFrame(1000)
-	seq := []codec.PCM16{quiet, quiet, quiet, quiet, quiet, quiet, quiet, loud, quiet, quiet, quiet, quiet, quiet}
-	for _, f := range seq {
-		s.WriteFrame(f, nil)
-	}
-	if len(reports) != 2 || reports[0] != 100*time.Millisecond || reports[1] != 100*time.Millisecond {
-		t.Fatalf("reports %v", reports)
-	}
-	if s.SilentFor() != 100*time.Millisecond {
-		t.Fatalf("silent for %v", s.SilentFor())
-	}
-	s.WriteFrame(loud, nil)
-	if s.SilentFor() != 0 {
-		t.Fatalf("silent for %v after sound", s.SilentFor())
+	for _, tt := range []struct {
+		name string
+		seq  []codec.PCM16
+		want []bool
+	}{
+		{name: "silent from the start", seq: []codec.PCM16{quiet, quiet, loud, loud, quiet}, want: []bool{true, false, true}},
+		{name: "audible from the start", seq: []codec.PCM16{loud, loud, quiet, quiet, loud}, want: []bool{true, false}},
+		{name: "no change", seq: []codec.PCM16{loud, loud, loud}, want: nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []bool
+			s := NewSilenceDetector(200, func(silent bool) { got = append(got, silent) })
+			for _, f := range tt.seq {
+				s.WriteFrame(f, nil)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("edges %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/wasmvoice/mediaserver/media/codec"
 )
 
 func TestTargetsCheck(t *testing.T) {
@@ -157,5 +159,42 @@ func TestRefusedRemote(t *testing.T) {
 	waitFor(t, "spoofed packet", func() bool { return handled(e) == 1 })
 	if s := e.Stats(); s.RxRefused != 1 || e.Remote().IsValid() {
 		t.Fatalf("stats %+v remote %v", s, e.Remote())
+	}
+}
+
+// A codec negotiated at a dynamic payload type is received and sent with
+// it; its static number is then unknown.
+func TestDynamicPayloadType(t *testing.T) {
+	h := newHarness(t)
+	peer, peerAddr := udpPeer(t)
+	e := h.endpoint(EndpointConfig{Remote: peerAddr, PayloadType: 96, TelephoneEvent: 101})
+	frame := make([]byte, 160)
+	peer.WriteToUDPAddrPort(rtpPacket(96, 1, 160, 5, frame), e.LocalAddr())
+	peer.WriteToUDPAddrPort(rtpPacket(0, 2, 320, 5, frame), e.LocalAddr())
+	waitFor(t, "packets", func() bool { return handled(e) == 2 })
+	if s := e.Stats(); s.RxPackets != 1 || s.RxUnknownPT != 1 {
+		t.Fatalf("stats %+v: want PT 96 accepted and PT 0 unknown", s)
+	}
+	e.Tick(h.now)
+	if p := readRTP(t, peer); p.PayloadType != 96 {
+		t.Fatalf("sent with payload type %d, want 96", p.PayloadType)
+	}
+	// A re-INVITE may move it.
+	if err := e.SetCodec(codec.PCMA, 110, 101); err != nil {
+		t.Fatal(err)
+	}
+	e.Tick(h.now)
+	if p := readRTP(t, peer); p.PayloadType != 110 {
+		t.Fatalf("after SetCodec: payload type %d, want 110", p.PayloadType)
+	}
+	for _, tt := range []struct {
+		c       codec.Codec
+		pt, tev uint8
+	}{{codec.PCMU, 8, 101}, {codec.PCMA, 0, 0} /* 0 = static: fine */, {codec.PCMU, 50, 0}, {codec.PCMU, 101, 101}, {codec.PCMU, 96, 13}} {
+		err := e.SetCodec(tt.c, tt.pt, tt.tev)
+		wantErr := !(tt.c == codec.PCMA && tt.pt == 0)
+		if wantErr != errors.Is(err, ErrPayloadType) {
+			t.Errorf("SetCodec(%v, %d, %d) = %v", tt.c, tt.pt, tt.tev, err)
+		}
 	}
 }

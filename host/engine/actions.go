@@ -487,10 +487,10 @@ func startReceiveDigits(c *Call, a abi.Action, params any) (runner, outcome) {
 	if err != nil {
 		return nil, invalid(a.Type, "InputDigitsRegex", err.Error())
 	}
-	if c.listener != nil {
-		c.listener.stop()
-	}
-	c.listener = &digitListener{
+	// One listener per call, as in Chime: a new ReceiveDigits replaces
+	// the one of any participant.
+	c.stopListeners()
+	c.target.listener = &digitListener{
 		c:       c,
 		leg:     c.target,
 		action:  a,
@@ -506,7 +506,7 @@ func startReceiveDigits(c *Call, a abi.Action, params any) (runner, outcome) {
 // digitListener is the background listener of ReceiveDigits.
 type digitListener struct {
 	c       *Call
-	leg     *legState
+	leg     *participant
 	action  abi.Action
 	re      *regexp.Regexp
 	gap     time.Duration

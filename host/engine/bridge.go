@@ -13,7 +13,7 @@ import (
 
 type callAndBridge struct {
 	c        *Call
-	a, b     *legState
+	a, b     *participant
 	timeout  time.Duration
 	ringback *abi.AudioSource
 	rb       *playback
@@ -46,14 +46,15 @@ func startCallAndBridge(c *Call, a abi.Action, params any) (runner, outcome) {
 	if c.e.cfg.Dialer == nil {
 		return nil, failed(abi.SystemException, fmt.Sprintf("%s: this server has no dialer for outbound legs", a.Type))
 	}
-	if _, ok := legA.leg.(Bridger); !ok {
-		return nil, failed(abi.SystemException, fmt.Sprintf("%s: bridging is not supported by this leg", a.Type))
+	if c.e.cfg.Connector == nil {
+		return nil, failed(abi.SystemException, fmt.Sprintf("%s: bridging is not supported by this server", a.Type))
 	}
 	tag := abi.LegB
 	if legA.tag == abi.LegB {
 		tag = abi.LegA
 	}
-	b := &legState{
+	b := &participant{
+		kind:      KindDialled,
 		tag:       tag,
 		direction: abi.DirectionOutbound,
 		from:      p.CallerIDNumber,
@@ -87,7 +88,8 @@ func startCallAndBridge(c *Call, a abi.Action, params any) (runner, outcome) {
 				c.post(func() { c.onDigit(b, d) })
 			}
 		},
-		Hangup: func() { c.post(func() { c.onLegGone(b, 0) }) },
+		Hangup:   func() { c.post(func() { c.onLegGone(b, 0) }) },
+		Reinvite: func(apply func()) { c.post(func() { c.onReinvite(b, apply) }) },
 	})
 	if err != nil {
 		return nil, failed(abi.SystemException, fmt.Sprintf("%s: dial %s: %v", a.Type, b.to, err))
@@ -149,13 +151,11 @@ func (r *callAndBridge) answered() {
 	r.quiet()
 	r.b.dialing = false
 	r.b.answered = true
-	unbridge, err := r.a.leg.(Bridger).Bridge(r.b.leg)
-	if err != nil {
+	if _, err := r.c.connect(RoleSpeakListen, r.a, r.b); err != nil {
 		r.c.terminate(r.b, 0)
 		r.c.actionDone(r, failed(abi.SystemException, fmt.Sprintf("%s: bridge: %v", abi.ActionCallAndBridge, err)))
 		return
 	}
-	r.c.unbridge = unbridge
 	r.c.log.Info("call bridged", "leg_b", r.b.id())
 	r.c.actionDone(r, outcome{})
 }

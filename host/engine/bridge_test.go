@@ -120,10 +120,12 @@ func TestBridgeNotPossible(t *testing.T) {
 		leg     func(*fakeLeg) Leg
 		dialer  bool
 		dialErr error
-		wantMsg string
+		// noConnector: the engine cannot connect legs.
+		noConnector bool
+		wantMsg     string
 	}{
 		{name: "no dialer", leg: func(l *fakeLeg) Leg { return l }, wantMsg: "CallAndBridge: this server has no dialer for outbound legs"},
-		{name: "no bridging", leg: func(l *fakeLeg) Leg { return plainLeg{l} }, dialer: true, wantMsg: "CallAndBridge: bridging is not supported by this leg"},
+		{name: "no bridging", leg: func(l *fakeLeg) Leg { return l }, dialer: true, noConnector: true, wantMsg: "CallAndBridge: bridging is not supported by this server"},
 		{name: "dial error", leg: func(l *fakeLeg) Leg { return l }, dialer: true, dialErr: errors.New("no trunk"), wantMsg: "CallAndBridge: dial +15550222: no trunk"},
 	}
 	for _, tt := range tests {
@@ -131,6 +133,9 @@ func TestBridgeNotPossible(t *testing.T) {
 			h := newHarness(t, bySeq(actions(bridgeAct(""))))
 			if !tt.dialer {
 				h.e.cfg.Dialer = nil
+			}
+			if tt.noConnector {
+				h.e.cfg.Connector = nil
 			}
 			h.dialer.err = tt.dialErr
 			c, err := h.e.Inbound(App{Handler: h.plugin}, tt.leg(h.leg), CallInfo{})

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/wasmvoice/mediaserver/abi"
 )
 
@@ -48,17 +49,37 @@ type Call struct {
 	queue      []abi.Action    // actions not started yet
 	listActive bool            // ACTION_SUCCESSFUL is due when queue and cur are done
 	last       *abi.ActionData // result of the last finished action of the list
-	cur        *running
-	listener   *digitListener
-	legs       []*legState // legs[0] is LEG-A; LEG-B once CallAndBridge dialled
-	target     *legState   // the leg of the action being started
-	unbridge   func()      // non-nil while LEG-A and LEG-B are bridged
-	ringTimer  callTimer   // outbound LEG-A: Config.RingTimeout
+	cur        *running        // the running action of the list (also its participant's act)
+	legs       []*participant  // the participants, in order of joining: legs[0] is LEG-A
+	target     *participant    // the participant of the action being started
+	conns      []*connection   // the session's connections
+	nextConn   int             // numbers connection ids
+	nextIVR    int             // numbers IVR participants
+	model      model           // the programming model: Chime's by default
+	ringTimer  callTimer       // outbound LEG-A: Config.RingTimeout
 }
 
-// legState is one leg as the call's goroutine tracks it.
-type legState struct {
+// Kind is what a participant is.
+type Kind uint8
+
+const (
+	// KindInbound is a SIP leg that called in.
+	KindInbound Kind = iota
+	// KindDialled is a SIP leg the session dialled (Engine.Outbound,
+	// CallAndBridge, a monitor).
+	KindDialled
+	// KindIVR has no SIP leg of its own: it plays, listens for digits and
+	// records through the SIP participants of its connection.
+	KindIVR
+)
+
+// participant is one participant of a session as the session's goroutine
+// tracks it: a SIP leg (inbound or dialled) or an IVR participant. Each
+// has its own running action and digit listener.
+type participant struct {
 	leg        Leg // nil only while Engine.Outbound dials
+	kind       Kind
+	hidden     bool // not a participant of the model's events (a monitor)
 	tag        string
 	direction  string
 	from, to   string
@@ -71,9 +92,16 @@ type legState struct {
 	recUsed    bool   // StartCallRecording ran on this leg (once per leg)
 	rec        CallRecording
 	room       roomKey // the conference room joined (JoinChimeMeeting)
+
+	conn     *connection    // the connection it is in, if any
+	role     Role           // its role there
+	inMedia  bool           // its media is a member of conn's MediaConnection
+	act      *running       // the action running on it
+	listener *digitListener // its ReceiveDigits listener
+	iotID    string         // its iotcomms participant id (iotcomms.go)
 }
 
-func (l *legState) id() string {
+func (l *participant) id() string {
 	if l.leg == nil {
 		return ""
 	}
@@ -84,25 +112,29 @@ func (l *legState) id() string {
 type running struct {
 	action abi.Action
 	r      runner
-	leg    *legState
+	leg    *participant
 	// orphan: an update replaced the list while this non-interruptible
 	// action ran; its result is not reported.
 	orphan bool
+	// done receives the outcome of an action started with runOn; nil for
+	// the model's action list (c.cur).
+	done func(outcome)
 }
 
-func newCall(e *Engine, app App, a *legState) *Call {
+func newCall(e *Engine, app App, a *participant) *Call {
 	ctx, cancel := context.WithCancel(e.ctx)
 	c := &Call{
 		e:      e,
 		app:    app,
-		txID:   newUUID(),
+		txID:   uuid.NewString(),
 		ctx:    ctx,
 		cancel: cancel,
 		done:   make(chan struct{}),
 		wake:   make(chan struct{}, 1),
-		legs:   []*legState{a},
+		legs:   []*participant{a},
 	}
 	c.ringTimer = callTimer{c: c}
+	c.model = chimeModel{c}
 	return c
 }
 
@@ -135,6 +167,13 @@ func (c *Call) Digit(d rune) {
 		return
 	}
 	c.post(func() { c.onDigit(c.legs[0], d) })
+}
+
+// Reinvite applies the caller's re-INVITE (hold, resume, a new address):
+// apply runs in the session's goroutine, in order with everything else
+// that touches the caller's media.
+func (c *Call) Reinvite(apply func()) {
+	c.post(func() { c.onReinvite(c.legs[0], apply) })
 }
 
 // RemoteHangup tells the call that the caller hung up (BYE or CANCEL).
@@ -261,6 +300,9 @@ func (c *Call) exit() {
 func (c *Call) participants() []abi.Participant {
 	out := make([]abi.Participant, 0, len(c.legs))
 	for _, l := range c.legs {
+		if l.kind == KindIVR || l.hidden {
+			continue // not a Chime participant
+		}
 		status := abi.StatusConnected
 		if l.gone {
 			status = abi.StatusDisconnected
@@ -279,11 +321,12 @@ func (c *Call) participants() []abi.Participant {
 	return out
 }
 
-// live returns the legs that have not hung up.
-func (c *Call) live() []*legState {
-	var out []*legState
+// live returns the SIP participants that have not hung up: the session
+// lasts as long as one does.
+func (c *Call) live() []*participant {
+	var out []*participant
 	for _, l := range c.legs {
-		if !l.gone {
+		if !l.gone && l.kind != KindIVR && !l.hidden {
 			out = append(out, l)
 		}
 	}
@@ -293,7 +336,7 @@ func (c *Call) live() []*legState {
 // resolveLeg finds the leg an action addresses: CallId wins over
 // ParticipantTag; with neither, the first leg still up (LEG-A first), so a
 // response to a HANGUP of one leg addresses the other.
-func (c *Call) resolveLeg(callID, tag string) *legState {
+func (c *Call) resolveLeg(callID, tag string) *participant {
 	for _, l := range c.legs {
 		if callID != "" && l.id() == callID {
 			return l
@@ -357,6 +400,13 @@ func (c *Call) invoke(ev *abi.Event) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event: %w", ev.InvocationEventType, err)
 	}
+	return c.invokeRaw(string(ev.InvocationEventType), b)
+}
+
+// invokeRaw runs the plugin on an encoded event (what is its name, for
+// logs), retrying a failed invocation once; an invalid response is not
+// retried.
+func (c *Call) invokeRaw(what string, b []byte) ([]byte, error) {
 	var lastErr error
 	for attempt := 1; attempt <= 2; attempt++ {
 		ctx, cancel := context.WithTimeout(withLogger(c.ctx, c.log), c.e.cfg.InvokeTimeout)
@@ -368,11 +418,11 @@ func (c *Call) invoke(ev *abi.Event) ([]byte, error) {
 		if errors.Is(err, ErrInvalidResponse) {
 			return nil, err
 		}
-		lastErr = fmt.Errorf("plugin failed on %s (attempt %d): %w", ev.InvocationEventType, attempt, err)
+		lastErr = fmt.Errorf("plugin failed on %s (attempt %d): %w", what, attempt, err)
 		if c.ctx.Err() != nil {
 			break
 		}
-		c.log.Warn("plugin invocation failed", "event", ev.InvocationEventType, "sequence", ev.Sequence, "attempt", attempt, "err", err)
+		c.log.Warn("plugin invocation failed", "event", what, "sequence", c.seq, "attempt", attempt, "err", err)
 	}
 	return nil, lastErr
 }
@@ -457,7 +507,7 @@ func (c *Call) apply(resp *abi.Response, mode applyMode) {
 	if c.cur != nil && mode == applyReplace {
 		if c.cur.action.Type.Interruptible() {
 			stopped := c.cur
-			c.cur = nil
+			c.clearCur()
 			stopped.r.stop()
 			c.deliver(c.newEvent(abi.EventActionInterrupted, actionData(stopped.action)), applyIgnore)
 		} else {
@@ -493,15 +543,20 @@ func (c *Call) runNext() {
 		}
 		if r != nil {
 			c.cur = &running{action: a, r: r, leg: c.target}
+			c.target.act = c.cur
 			return
 		}
 		c.finish(a, out)
 	}
 }
 
-// startAction decodes and starts a; it returns a runner for an action that
-// goes on, or the outcome of one that is already over.
-func (c *Call) startAction(a abi.Action) (runner, outcome) {
+// startAction decodes and starts a on the participant it names; it
+// returns a runner for an action that goes on, or the outcome of one that
+// is already over.
+func (c *Call) startAction(a abi.Action) (runner, outcome) { return c.startActionOn(nil, a) }
+
+// startActionOn is startAction on participant p (nil: the one a names).
+func (c *Call) startActionOn(p *participant, a abi.Action) (runner, outcome) {
 	h, ok := c.e.actions[a.Type]
 	if !ok {
 		return nil, failed(abi.SystemException, fmt.Sprintf("%s is not supported by this server yet", a.Type))
@@ -510,7 +565,10 @@ func (c *Call) startAction(a abi.Action) (runner, outcome) {
 	if err != nil {
 		return nil, failed(abi.InvalidActionParameter, err.Error())
 	}
-	l := c.resolveLeg(abi.LegOf(params))
+	l := p
+	if l == nil {
+		l = c.resolveLeg(abi.LegOf(params))
+	}
 	c.target = l
 	if h.needsMedia {
 		switch {
@@ -525,16 +583,9 @@ func (c *Call) startAction(a abi.Action) (runner, outcome) {
 			c.listActive = false
 			return nil, outcome{}
 		case !l.answered:
-			ctx, cancel := context.WithTimeout(context.Background(), c.e.cfg.SignalTimeout)
-			err := l.leg.Answer(ctx)
-			cancel()
-			if err != nil {
+			if err := c.answer(l); err != nil {
 				c.fail(fmt.Errorf("answer: %w", err))
 				return nil, outcome{}
-			}
-			l.answered = true
-			if l == c.legs[0] {
-				c.ringTimer.stop()
 			}
 		}
 	}
@@ -564,10 +615,18 @@ func (c *Call) finish(a abi.Action, out outcome) {
 // finished; stale runners are ignored.
 func (c *Call) actionDone(r runner, out outcome) {
 	if c.cur == nil || c.cur.r != r {
+		for _, p := range c.legs {
+			if p.act != nil && p.act.r == r && p.act.done != nil {
+				cur := p.act
+				p.act = nil
+				cur.done(out)
+				return
+			}
+		}
 		return
 	}
 	cur := c.cur
-	c.cur = nil
+	c.clearCur()
 	if cur.orphan {
 		if out.failed {
 			c.log.Info("replaced action failed", "action", cur.action.Type, "error_type", out.errType, "error", out.errMsg)
@@ -578,17 +637,78 @@ func (c *Call) actionDone(r runner, out outcome) {
 	c.runNext()
 }
 
-// onDigit offers a digit of leg l to the running action on that leg, then
-// to the ReceiveDigits listener of that leg.
-func (c *Call) onDigit(l *legState, d rune) {
+// runOn starts action a on participant p on its own, outside the model's
+// action list (an IVR participant's command, hold music while another
+// participant dials): done gets its outcome, in the session's goroutine.
+// An action p runs this way already is stopped first, without an outcome.
+func (c *Call) runOn(p *participant, a abi.Action, done func(outcome)) {
+	c.stopOn(p)
+	r, out := c.startActionOn(p, a)
+	if c.ended {
+		return
+	}
+	if r == nil {
+		done(out)
+		return
+	}
+	p.act = &running{action: a, r: r, leg: p, done: done}
+}
+
+// stopOn stops the action p runs on its own (runOn), without an outcome.
+func (c *Call) stopOn(p *participant) {
+	if p.act != nil && p.act != c.cur {
+		r := p.act.r
+		p.act = nil
+		r.stop()
+	}
+}
+
+// clearCur forgets the list's running action (its runner is stopped or
+// done).
+func (c *Call) clearCur() {
+	if c.cur != nil && c.cur.leg != nil && c.cur.leg.act == c.cur {
+		c.cur.leg.act = nil
+	}
+	c.cur = nil
+}
+
+// onDigit offers a digit of participant l to the action running on it,
+// then to its ReceiveDigits listener; a digit neither uses goes to the IVR
+// participants of l's connection, in the same order: the IVR listens to
+// the callers it is connected to.
+func (c *Call) onDigit(l *participant, d rune) {
 	if l.gone {
 		return
 	}
-	if c.cur != nil && c.cur.leg == l && c.cur.r.digit(d) {
+	if c.offerDigit(l, d) {
 		return
 	}
-	if c.listener != nil && c.listener.leg == l {
-		c.listener.add(d)
+	for _, x := range c.connectedTo(l) {
+		if x.kind == KindIVR && c.offerDigit(x, d) {
+			return
+		}
+	}
+}
+
+// offerDigit gives d to p's running action, else to its listener.
+func (c *Call) offerDigit(p *participant, d rune) bool {
+	if p.act != nil && p.act.r.digit(d) {
+		return true
+	}
+	if p.listener != nil {
+		p.listener.add(d)
+		return true
+	}
+	return false
+}
+
+// stopListeners stops every participant's ReceiveDigits listener.
+func (c *Call) stopListeners() {
+	for _, p := range c.legs {
+		if p.listener != nil {
+			p.listener.stop()
+			p.listener = nil
+		}
 	}
 }
 
@@ -602,21 +722,18 @@ func (c *Call) onUpdate(args map[string]string) {
 func (c *Call) stopMedia() {
 	if c.cur != nil {
 		r := c.cur.r
-		c.cur = nil
+		c.clearCur()
 		r.stop()
 	}
 	c.queue = nil
 	c.listActive = false
-	if c.listener != nil {
-		c.listener.stop()
-		c.listener = nil
-	}
+	c.stopListeners()
 }
 
 // hangupEvent sends HANGUP for leg l with code. Its response is executed
 // when another leg is still up (Chime's rule for bridged calls) and ignored
 // otherwise, since nobody is left to act on.
-func (c *Call) hangupEvent(l *legState, code int, mode applyMode) {
+func (c *Call) hangupEvent(l *participant, code int, mode applyMode) {
 	params, _ := json.Marshal(map[string]string{
 		"SipResponseCode": strconv.Itoa(code),
 		"CallId":          l.id(),
@@ -628,7 +745,7 @@ func (c *Call) hangupEvent(l *legState, code int, mode applyMode) {
 // legEnded reports leg l's end to the plugin and ends the call when it was
 // the last leg. The HANGUP event is delivered after the current message
 // when another leg remains, because its response starts a new action list.
-func (c *Call) legEnded(l *legState, code int) {
+func (c *Call) legEnded(l *participant, code int) {
 	if len(c.live()) > 0 {
 		c.later = append(c.later, func() { c.hangupEvent(l, code, applyIdle) })
 		return
@@ -638,7 +755,11 @@ func (c *Call) legEnded(l *legState, code int) {
 }
 
 // onLegGone handles a leg that hung up by itself (BYE, CANCEL).
-func (c *Call) onLegGone(l *legState, code int) {
+func (c *Call) onLegGone(l *participant, code int) {
+	if _, chime := c.model.(chimeModel); !chime {
+		c.participantGone(l, code)
+		return
+	}
 	if c.ended || l.gone || l.dialing {
 		return
 	}
@@ -648,17 +769,17 @@ func (c *Call) onLegGone(l *legState, code int) {
 	c.legEnded(l, code)
 }
 
-// release marks l gone and frees what the engine holds on it: the bridge,
-// its call recording, its conference rooms. It does not signal the leg.
-func (c *Call) release(l *legState) {
+// release marks l gone and frees what the engine holds on it: its
+// connection, its call recording, its conference room. It does not signal
+// the leg.
+func (c *Call) release(l *participant) {
+	if k := l.conn; k != nil {
+		c.leave(l)
+		c.model.shrunk(k)
+	}
 	l.gone = true
 	if l == c.legs[0] {
 		c.ringTimer.stop()
-	}
-	if c.unbridge != nil {
-		u := c.unbridge
-		c.unbridge = nil
-		u()
 	}
 	if l.rec != nil {
 		rec := l.rec
@@ -678,20 +799,21 @@ func (c *Call) releaseAll() {
 		}
 	}()
 	for _, l := range c.legs {
-		if !l.gone || l.rec != nil || l.room != (roomKey{}) {
+		if l.hidden && !l.gone {
+			c.terminate(l, 0) // a monitor goes with the call
+			continue
+		}
+		if !l.gone || l.rec != nil || l.room != (roomKey{}) || l.conn != nil {
 			c.release(l)
 		}
 	}
-	if c.unbridge != nil {
-		c.unbridge()
-		c.unbridge = nil
-	}
+	c.dissolveAll()
 }
 
 // terminate signals the end of leg l: CANCEL while it rings, BYE once
 // answered, a final response (reject) for an inbound call not answered. It
 // returns the SIP code that describes the outcome for a HANGUP event.
-func (c *Call) terminate(l *legState, code int) int {
+func (c *Call) terminate(l *participant, code int) int {
 	ctx, cancel := context.WithTimeout(context.Background(), c.e.cfg.SignalTimeout)
 	defer cancel()
 	if l.gone {
@@ -726,6 +848,11 @@ func (c *Call) onInboundTimeout() {
 	if c.ended || a.gone || a.answered {
 		return
 	}
+	if m, ok := c.model.(*iotModel); ok {
+		c.log.Info("inbound call not answered by its application in time", "ring_timeout", c.e.cfg.RingTimeout)
+		m.reject(a, sipTemporarilyUnavailable)
+		return
+	}
 	c.log.Info("inbound call not answered by its plugin in time", "ring_timeout", c.e.cfg.RingTimeout)
 	c.stopMedia()
 	c.terminate(a, sipTemporarilyUnavailable)
@@ -740,7 +867,7 @@ const sipRequestTerminated = 487
 
 // hangup executes the Hangup action on leg l: cancel, reject or BYE, then
 // the HANGUP event. Actions after Hangup are dropped.
-func (c *Call) hangup(l *legState, code int) {
+func (c *Call) hangup(l *participant, code int) {
 	c.stopMedia()
 	if l.gone {
 		return
@@ -756,12 +883,22 @@ func (c *Call) hangupAll() {
 	if c.ended {
 		return
 	}
+	if m, ok := c.model.(*iotModel); ok {
+		for _, p := range c.live() {
+			m.hangup(p)
+		}
+		m.finish()
+		return
+	}
 	c.stopMedia()
 	for _, l := range c.legs {
-		if l.gone {
+		if l.gone || l.kind == KindIVR {
 			continue
 		}
 		code := c.terminate(l, 0)
+		if l.hidden {
+			continue // a monitor is not a participant of the plugin's events
+		}
 		c.hangupEvent(l, code, applyIgnore)
 		if c.ended {
 			return

@@ -8,57 +8,39 @@ import (
 	"github.com/wasmvoice/mediaserver/abi"
 )
 
-// Conferences turns JoinChimeMeeting into local conference rooms (a media
-// mixer per room). It is Config.Conferences.
+// Conference rooms: JoinChimeMeeting puts a participant into a local room
+// named by its JoinToken, a conference connection (Connector with
+// ConnectionSpec.Conference) shared by the participants of several
+// sessions of one tenant.
 //
-// The engine keeps the registry of rooms, shared by the calls of one tenant:
-// a room is created (NewRoom) on its first join and closed (Room.Close) when
-// its last attendee leaves. A room is named by the tenant id and the
-// JoinToken, so two tenants that use the same token get two rooms; the
-// MeetingId given with the first join is an alias, within the tenant, for
-// ModifyChimeMeetingAttendees. An
-// attendee is named by its leg's CallId. A leg is in at most one room; it
-// leaves it when it joins another, hangs up, or the call ends.
-//
-// NewRoom and the Room methods are called from calls' goroutines, one at a
-// time (under the engine's registry lock): they must be quick and must not
-// call back into the engine.
-type Conferences interface {
-	NewRoom(tenantID, token string) (Room, error)
-}
-
-// Room is one conference room's mixer.
-type Room interface {
-	// Add connects leg's media to the room: it hears everybody else and,
-	// unless muted, everybody hears it.
-	Add(attendeeID string, leg Leg) error
-	// Remove disconnects an attendee; the engine then uses the leg alone.
-	Remove(attendeeID string) error
-	// SetMuted stops (true) or restarts (false) the attendee's contribution.
-	SetMuted(attendeeID string, muted bool) error
-	// Close releases the empty room.
-	Close() error
-}
+// The engine keeps the registry of rooms: a room is created on its first
+// join and closed when its last attendee leaves. A room is named by the
+// tenant id and the JoinToken, so two tenants that use the same token get
+// two rooms; the MeetingId given with the first join is an alias, within
+// the tenant, for ModifyChimeMeetingAttendees. An attendee is named by its
+// leg's CallId. A participant is in at most one connection or room; it
+// leaves it when it joins another, hangs up, or the call ends. The room's
+// MediaConnection is called under the registry's lock.
 
 // roomKey names a room: rooms never cross tenants.
 type roomKey struct{ tenant, token string }
 
 // roomRegistry is the engine's set of live rooms.
 type roomRegistry struct {
-	conf    Conferences
+	conn    Connector
 	mu      sync.Mutex
 	rooms   map[roomKey]*roomEntry // by tenant and JoinToken
 	aliases map[roomKey]roomKey    // tenant and MeetingId -> tenant and JoinToken
 }
 
 type roomEntry struct {
-	room      Room
+	room      MediaConnection
 	meetingID string
 	attendees map[string]bool
 }
 
-func newRoomRegistry(conf Conferences) *roomRegistry {
-	return &roomRegistry{conf: conf, rooms: make(map[roomKey]*roomEntry), aliases: make(map[roomKey]roomKey)}
+func newRoomRegistry(conn Connector) *roomRegistry {
+	return &roomRegistry{conn: conn, rooms: make(map[roomKey]*roomEntry), aliases: make(map[roomKey]roomKey)}
 }
 
 // join adds attendee (leg) to the room token, creating it if needed.
@@ -67,7 +49,7 @@ func (g *roomRegistry) join(token roomKey, meetingID, attendee string, leg Leg) 
 	defer g.mu.Unlock()
 	r := g.rooms[token]
 	if r == nil {
-		room, err := g.conf.NewRoom(token.tenant, token.token)
+		room, err := g.conn.NewConnection(ConnectionSpec{TenantID: token.tenant, Name: token.token, Conference: true})
 		if err != nil {
 			return err
 		}
@@ -77,7 +59,7 @@ func (g *roomRegistry) join(token roomKey, meetingID, attendee string, leg Leg) 
 			g.aliases[roomKey{token.tenant, meetingID}] = token
 		}
 	}
-	if err := r.room.Add(attendee, leg); err != nil {
+	if err := r.room.Add(attendee, leg, RoleSpeakListen); err != nil {
 		g.closeIfEmpty(token, r)
 		return err
 	}
@@ -149,11 +131,16 @@ func startJoinMeeting(c *Call, a abi.Action, params any) (runner, outcome) {
 	if p.JoinToken == "" {
 		return nil, missing(a.Type, "JoinToken")
 	}
-	if c.e.cfg.Conferences == nil {
+	if c.e.cfg.Connector == nil {
 		return nil, failed(abi.SystemException, fmt.Sprintf("%s: this server has no conference service", a.Type))
 	}
 	l := c.target
 	c.leaveRooms(l)
+	if k := l.conn; k != nil {
+		// A bridged leg that joins a meeting leaves the bridge.
+		c.leave(l)
+		c.model.shrunk(k)
+	}
 	room := roomKey{c.app.TenantID, p.JoinToken}
 	if err := c.e.rooms.join(room, p.MeetingID, l.id(), l.leg); err != nil {
 		return nil, failed(abi.SystemException, fmt.Sprintf("%s: %v", a.Type, err))
@@ -163,7 +150,7 @@ func startJoinMeeting(c *Call, a abi.Action, params any) (runner, outcome) {
 }
 
 // leaveRooms takes leg l out of its conference room, if any.
-func (c *Call) leaveRooms(l *legState) {
+func (c *Call) leaveRooms(l *participant) {
 	if l.room == (roomKey{}) {
 		return
 	}
@@ -184,7 +171,7 @@ func startModifyAttendees(c *Call, a abi.Action, params any) (runner, outcome) {
 	case p.Operation != abi.OperationMute && p.Operation != abi.OperationUnmute:
 		return nil, invalid(a.Type, "Operation", "must be Mute or Unmute")
 	}
-	if c.e.cfg.Conferences == nil {
+	if c.e.cfg.Connector == nil {
 		return nil, failed(abi.SystemException, fmt.Sprintf("%s: this server has no conference service", a.Type))
 	}
 	if err := c.e.rooms.setMuted(roomKey{c.app.TenantID, p.MeetingID}, p.AttendeeList, p.Operation == abi.OperationMute); err != nil {

@@ -2,58 +2,119 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/wasmvoice/mediaserver/abi"
 )
 
-// fakeConferences logs every room operation, in order.
-type fakeConferences struct {
+// fakeConnector logs every room operation, in order; a two-member
+// connection of one session logs "bridge <other>" and "unbridge" on its
+// first member's fakeLeg, which can also refuse it (bridgeErr).
+type fakeConnector struct {
 	mu  sync.Mutex
 	ops []string
 }
 
-type fakeRoom struct {
-	f  *fakeConferences
-	id string
+type fakeConn struct {
+	f       *fakeConnector
+	id      string
+	conf    bool
+	members []fakeMember
 }
 
-func (f *fakeConferences) op(format string, args ...any) {
+type fakeMember struct {
+	id   string
+	leg  Leg
+	role Role
+}
+
+func (f *fakeConnector) op(format string, args ...any) {
 	f.mu.Lock()
 	f.ops = append(f.ops, fmt.Sprintf(format, args...))
 	f.mu.Unlock()
 }
 
-func (f *fakeConferences) Ops() []string {
+func (f *fakeConnector) Ops() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.ops...)
 }
 
-func (f *fakeConferences) NewRoom(tenantID, token string) (Room, error) {
-	id := tenantID + "/" + token
-	f.op("new %s", id)
-	return &fakeRoom{f: f, id: id}, nil
+func (f *fakeConnector) NewConnection(spec ConnectionSpec) (MediaConnection, error) {
+	k := &fakeConn{f: f, id: spec.Name, conf: spec.Conference}
+	if spec.Conference {
+		k.id = spec.TenantID + "/" + spec.Name
+		f.op("new %s", k.id)
+	}
+	return k, nil
 }
 
-func (r *fakeRoom) Add(attendee string, leg Leg) error {
-	r.f.op("add %s %s %s", r.id, attendee, leg.ID())
+// first is the fakeLeg of the first member (bridge ops are logged there).
+func (k *fakeConn) first() *fakeLeg {
+	if len(k.members) == 0 {
+		return nil
+	}
+	switch l := k.members[0].leg.(type) {
+	case *fakeLeg:
+		return l
+	case plainLeg:
+		return l.Leg.(*fakeLeg)
+	}
 	return nil
 }
 
-func (r *fakeRoom) Remove(attendee string) error {
-	r.f.op("remove %s %s", r.id, attendee)
+func (k *fakeConn) Add(id string, leg Leg, role Role) error {
+	if k.conf {
+		k.f.op("add %s %s %s", k.id, id, leg.ID())
+		k.members = append(k.members, fakeMember{id, leg, role})
+		return nil
+	}
+	if fl := k.first(); fl != nil && len(k.members) == 1 {
+		fl.mu.Lock()
+		err := fl.bridgeErr
+		fl.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		fl.op("bridge %s", leg.ID())
+	}
+	k.members = append(k.members, fakeMember{id, leg, role})
+	if len(k.members) > 2 || role == RoleListen {
+		k.f.op("mix %s %d", k.id, len(k.members))
+	}
 	return nil
 }
 
-func (r *fakeRoom) SetMuted(attendee string, muted bool) error {
-	r.f.op("mute %s %s %v", r.id, attendee, muted)
+func (k *fakeConn) Remove(id string) error {
+	i := slices.IndexFunc(k.members, func(m fakeMember) bool { return m.id == id })
+	if i < 0 {
+		return fmt.Errorf("not a member: %s", id)
+	}
+	if k.conf {
+		k.f.op("remove %s %s", k.id, id)
+	} else if len(k.members) == 2 {
+		k.first().op("unbridge")
+	}
+	k.members = slices.Delete(k.members, i, i+1)
 	return nil
 }
 
-func (r *fakeRoom) Close() error {
-	r.f.op("close %s", r.id)
+func (k *fakeConn) SetMuted(id string, muted bool) error {
+	k.f.op("mute %s %s %v", k.id, id, muted)
+	return nil
+}
+
+func (k *fakeConn) Close() error {
+	if k.conf {
+		k.f.op("close %s", k.id)
+		return nil
+	}
+	if len(k.members) == 2 {
+		k.first().op("unbridge")
+	}
+	k.members = nil
 	return nil
 }
 
@@ -73,9 +134,9 @@ func modify(op, meeting string, attendees ...string) string {
 }
 
 func TestConferenceRooms(t *testing.T) {
-	conf := &fakeConferences{}
+	conf := &fakeConnector{}
 	h := newHarness(t, bySeq(actions(join("tok-1", "m-1"))))
-	h.e = New(Config{Clock: h.clock, Conferences: conf})
+	h.e = New(Config{Clock: h.clock, Connector: conf})
 	h.start()
 	leg2 := newFakeLeg("leg-2")
 	p2 := &fakePlugin{script: bySeq(
@@ -124,9 +185,9 @@ func TestConferenceRooms(t *testing.T) {
 }
 
 func TestJoinAnotherRoomLeavesTheFirst(t *testing.T) {
-	conf := &fakeConferences{}
+	conf := &fakeConnector{}
 	h := newHarness(t, bySeq(actions(join("a", ""), join("b", ""))))
-	h.e = New(Config{Clock: h.clock, Conferences: conf})
+	h.e = New(Config{Clock: h.clock, Connector: conf})
 	h.start()
 	want := []string{"new tenant-1/a", "add tenant-1/a leg-1 leg-1", "remove tenant-1/a leg-1", "close tenant-1/a",
 		"new tenant-1/b", "add tenant-1/b leg-1 leg-1"}
@@ -138,9 +199,9 @@ func TestJoinAnotherRoomLeavesTheFirst(t *testing.T) {
 // Two tenants that use the same JoinToken and MeetingId get two rooms, and
 // neither can mute the other's attendees.
 func TestConferenceRoomsAreTenantScoped(t *testing.T) {
-	conf := &fakeConferences{}
+	conf := &fakeConnector{}
 	h := newHarness(t, bySeq(actions(join("shared", "m-1"))))
-	h.e = New(Config{Clock: h.clock, Conferences: conf})
+	h.e = New(Config{Clock: h.clock, Connector: conf})
 	h.start()
 	leg2 := newFakeLeg("leg-2")
 	p2 := &fakePlugin{script: bySeq(
@@ -182,7 +243,9 @@ func TestConferencesNotConfigured(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, bySeq(actions(tt.action))).start()
+			h := newHarness(t, bySeq(actions(tt.action)))
+			h.e.cfg.Connector = nil
+			h.start()
 			h.wantTypes("NEW_INBOUND_CALL", "ACTION_FAILED")
 			if ad := h.last().ActionData; ad.ErrorType != abi.SystemException || ad.ErrorMessage != tt.wantMsg {
 				t.Fatalf("error %q %q", ad.ErrorType, ad.ErrorMessage)

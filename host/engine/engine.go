@@ -1,8 +1,38 @@
 // Package engine runs calls: it turns call events into plugin invocations
 // and executes the actions the plugin returns, following the rules of the
 // Amazon Chime SDK "SIP media application" (PSTN audio) service. It is pure
-// logic: SIP and RTP sit behind the Leg interface, the plugin behind
-// Invoker, time behind Clock.
+// logic: SIP and RTP sit behind the Leg interface, joined media behind
+// Connector, the plugin behind Invoker, time behind Clock.
+//
+// # Sessions: participants and connections
+//
+// A call (Chime: transaction) is a session of participants joined by
+// connections; the Chime rules below are a model (model.go) running on
+// that core.
+//
+//   - A participant (participant.go) is a SIP leg that called in or that the
+//     session dialled, or an IVR participant, which has no SIP leg: it
+//     plays, listens for digits and records through the SIP participants of
+//     its connection (ivrLeg). Each participant has its own running action
+//     (runOn) and ReceiveDigits listener; a digit of a SIP participant goes
+//     to its own action, then its listener, then to the IVR participants of
+//     its connection. A monitor is a dialled participant that listens only
+//     and that the model's events never show.
+//   - A connection (connection.go) is a set of participants with roles,
+//     speak+listen or listen-only. Its media is a MediaConnection from the
+//     Connector: a relay or transcoding bridge for two speakers, a mix for
+//     three or more or any listener (each hears the sum of the others, never
+//     itself). Operations: connect, join, move (no gap in the mover's
+//     media), split (members unconnected, the model told of each), drop;
+//     a participant that hangs up leaves its connection.
+//   - Digits, hang-ups and re-INVITEs reach a participant through the
+//     session's inbox (Call.Digit, RemoteHangup, Reinvite; DialEvents for
+//     dialled legs), so media changes never race connection changes.
+//
+// In the Chime model LEG-A and LEG-B are participants, CallAndBridge
+// connects them, a conference room (JoinChimeMeeting) is a conference
+// connection shared by the sessions of one tenant, and Engine.Monitor
+// dials a listener into LEG-A's connection.
 //
 // # One call, one goroutine
 //
@@ -115,7 +145,7 @@
 // CallAndBridge answers LEG-A if needed, dials Endpoints[0].Uri from
 // CallerIdNumber with SipHeaders, and plays RingbackTone to LEG-A in a loop
 // while LEG-B rings (a tone that cannot be played is only logged). On
-// answer the tone stops, the legs are bridged (Bridger) and the action
+// answer the tone stops, the legs are connected (a bridge) and the action
 // succeeds; no CALL_ANSWERED or RINGING is sent for LEG-B. A final failure
 // fails it with CallNotAnswered "CallAndBridge: call not answered: SIP 486"
 // (SystemException for a transport error); CallTimeoutSeconds (30) without
@@ -140,13 +170,13 @@
 // # Conferences
 //
 // JoinChimeMeeting puts the leg into a local conference room named by its
-// JoinToken (Config.Conferences): rooms are created on first join and closed
+// JoinToken (a Connector conference): rooms are created on first join and closed
 // when the last attendee leaves; the MeetingId given with the first join is
 // an alias of the room. The attendee id is the leg's CallId, so
 // ModifyChimeMeetingAttendees (MeetingId = that alias or the JoinToken)
 // mutes or unmutes legs by CallId; an unknown meeting or attendee fails with
 // ResourceNotFound and changes nothing. A leg is in one room at a time and
-// leaves it when it hangs up. Without Config.Conferences both actions fail
+// leaves it when it hangs up. Without Config.Connector both actions fail
 // with SystemException.
 //
 // # Updates and interruptions
@@ -217,7 +247,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -229,7 +258,7 @@ import (
 )
 
 // Invoker runs the plugin for one event JSON and returns its response JSON.
-// PluginInvoker adapts a host/plugin Handler; InvokerFunc adapts a function.
+// InvokerFunc adapts a function.
 // An error wrapping ErrInvalidResponse means the plugin answered with
 // something unusable; any other error is a failed invocation (retried once).
 type Invoker interface {
@@ -284,9 +313,10 @@ type Config struct {
 	// before the engine cancels it (default 60 s; CallAndBridge has its own
 	// CallTimeoutSeconds).
 	RingTimeout time.Duration
-	// Conferences provides the rooms of JoinChimeMeeting; nil means the
-	// action fails with SystemException.
-	Conferences Conferences
+	// Connector provides the media of connections: bridged legs
+	// (CallAndBridge), conference rooms (JoinChimeMeeting), monitors. nil
+	// means those actions fail with SystemException.
+	Connector Connector
 }
 
 // App is what handles a call: the tenant's SIP media application and the
@@ -296,7 +326,15 @@ type App struct {
 	SipMediaApplicationID string
 	SipRuleID             string
 	Handler               Invoker
+	// Model is ModelChime (the default) or ModelIotcomms.
+	Model string
 }
+
+// The programming models an application runs its calls with.
+const (
+	ModelChime    = "chime"
+	ModelIotcomms = "iotcomms"
+)
 
 // CallInfo describes an inbound call.
 type CallInfo struct {
@@ -366,7 +404,7 @@ func New(cfg Config) *Engine {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		actions: defaultActions(),
-		rooms:   newRoomRegistry(cfg.Conferences),
+		rooms:   newRoomRegistry(cfg.Connector),
 		ctx:     ctx,
 		cancel:  cancel,
 		calls:   make(map[string]*Call),
@@ -383,7 +421,7 @@ func (e *Engine) Inbound(app App, leg Leg, info CallInfo) (*Call, error) {
 	if info.StartTime.IsZero() {
 		info.StartTime = e.cfg.Clock.Now()
 	}
-	c := newCall(e, app, &legState{
+	c := newCall(e, app, &participant{
 		leg:       leg,
 		tag:       abi.LegA,
 		direction: abi.DirectionInbound,
@@ -393,11 +431,20 @@ func (e *Engine) Inbound(app App, leg Leg, info CallInfo) (*Call, error) {
 		headers:   info.SipHeaders,
 	})
 	c.init()
+	c.legs[0].kind = KindInbound
 	c.first = func() {
 		// A caller is not left ringing forever by a plugin that answers
 		// nothing: after RingTimeout the call is rejected with 480.
 		c.ringTimer.start(e.cfg.RingTimeout, c.onInboundTimeout)
 		c.deliver(c.newEvent(abi.EventNewInboundCall, nil), applyIdle)
+	}
+	if app.Model == ModelIotcomms {
+		m := newIotModel(c)
+		c.model = m
+		c.first = func() {
+			c.ringTimer.start(e.cfg.RingTimeout, c.onInboundTimeout)
+			m.start()
+		}
 	}
 	e.mu.Lock()
 	if e.closed {
@@ -478,13 +525,4 @@ func (e *Engine) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("engine close: %w", ctx.Err())
 	}
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

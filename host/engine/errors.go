@@ -33,6 +33,16 @@ var (
 	ErrInvalidNumber = errors.New("invalid e.164 number")
 	// ErrInvalidHeader: an outbound call's SIP header is not allowed.
 	ErrInvalidHeader = errors.New("invalid sip header")
+	// ErrInvalidArgument: an operation's arguments do not fit the session
+	// (a replyId of another connection, a participant that cannot be
+	// connected).
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrNoConnector: a connection was asked for but Config.Connector is nil.
+	ErrNoConnector = errors.New("this server cannot connect calls")
+	// ErrNoMedia: an IVR participant acted while connected to no caller.
+	ErrNoMedia = errors.New("no media")
+	// ErrParticipantGone: an operation names a participant that has hung up.
+	ErrParticipantGone = errors.New("participant has hung up")
 	// ErrRoomNotFound: ModifyChimeMeetingAttendees names a meeting or an
 	// attendee that is not in a live room (reported as ResourceNotFound).
 	ErrRoomNotFound = errors.New("conference room not found")

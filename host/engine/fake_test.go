@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -237,7 +239,7 @@ func newHarness(t *testing.T, script func(*abi.Event) (string, error)) *harness 
 		plugin: &fakePlugin{script: script},
 		dialer: &fakeDialer{},
 	}
-	h.e = New(Config{Clock: clock, Region: "local-1", Dialer: h.dialer})
+	h.e = New(Config{Clock: clock, Region: "local-1", Dialer: h.dialer, Connector: &fakeConnector{}, Logger: testLogger()})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -351,18 +353,7 @@ func compactJSON(t *testing.T, s string) string {
 	return string(b)
 }
 
-// Bridger and CallRecorder on fakeLeg.
-
-func (l *fakeLeg) Bridge(other Leg) (func(), error) {
-	l.op("bridge %s", other.ID())
-	l.mu.Lock()
-	err := l.bridgeErr
-	l.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	return func() { l.op("unbridge") }, nil
-}
+// CallRecorder on fakeLeg.
 
 type fakeCallRec struct {
 	l      *fakeLeg
@@ -475,3 +466,11 @@ func wantLegOps(t *testing.T, l *fakeLeg, want ...string) {
 }
 
 var errFake = errors.New("fake failure")
+
+// testLogger discards, unless ENGINE_DEBUG is set (then it logs to stderr).
+func testLogger() *slog.Logger {
+	if os.Getenv("ENGINE_DEBUG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

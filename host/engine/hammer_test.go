@@ -159,8 +159,8 @@ func (d *autoDialer) Dial(req DialRequest, ev DialEvents) (Leg, func(), error) {
 // registry's lock.
 func TestHammerOutboundConference(t *testing.T) {
 	const calls = 50
-	conf := &fakeConferences{}
-	e := New(Config{Clock: RealClock(), Dialer: &autoDialer{}, Conferences: conf})
+	conf := &fakeConnector{}
+	e := New(Config{Clock: RealClock(), Dialer: &autoDialer{}, Connector: conf})
 	t.Cleanup(func() {
 		if err := e.Close(context.Background()); err != nil {
 			t.Error(err)

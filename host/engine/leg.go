@@ -79,7 +79,7 @@ type RecordEvents struct {
 }
 
 // The interfaces below are optional extensions of Leg and Engine
-// dependencies for two-leg calls, outbound calls and call recording. A Leg
+// dependencies for outbound calls and call recording. A Leg
 // that does not implement one of them still works: the actions that need
 // it fail with SystemException "... is not supported by this leg".
 
@@ -142,19 +142,10 @@ type DialEvents struct {
 	Failed   func(code int, err error)
 	Digit    func(d rune)
 	Hangup   func()
-}
-
-// Bridger is implemented by a Leg whose media can be bridged with another
-// leg's (CallAndBridge). The engine calls Bridge on LEG-A with LEG-B, from
-// the call's goroutine, once LEG-B has answered and the ringback tone has
-// been stopped. From then on each leg hears the other, both ways, until
-// unbridge is called; a Play on a bridged leg is heard by that leg instead
-// of (or mixed with) the other party, as the media layer sees fit. The
-// engine calls unbridge once, before it hangs up either leg or when one of
-// them has hung up. An error fails the CallAndBridge (SystemException) and
-// the engine hangs up LEG-B.
-type Bridger interface {
-	Bridge(other Leg) (unbridge func(), err error)
+	// Reinvite hands the leg's re-INVITE (hold, resume, a new address) to
+	// the session, which runs apply in its own goroutine; nil: the Dialer
+	// applies it itself.
+	Reinvite func(apply func())
 }
 
 // CallRecorder is implemented by a Leg that supports StartCallRecording.

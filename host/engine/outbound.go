@@ -63,7 +63,8 @@ func (e *Engine) Outbound(app App, req OutboundRequest) (*Call, error) {
 	if closed {
 		return nil, ErrClosed
 	}
-	a := &legState{
+	a := &participant{
+		kind:      KindDialled,
 		tag:       abi.LegA,
 		direction: abi.DirectionOutbound,
 		from:      req.From,
@@ -93,7 +94,8 @@ func (e *Engine) Outbound(app App, req OutboundRequest) (*Call, error) {
 				c.post(func() { c.onDigit(a, d) })
 			}
 		},
-		Hangup: func() { c.post(func() { c.onLegGone(a, 0) }) },
+		Hangup:   func() { c.post(func() { c.onLegGone(a, 0) }) },
+		Reinvite: func(apply func()) { c.post(func() { c.onReinvite(a, apply) }) },
 	})
 	if err != nil {
 		c.cancel()
@@ -149,14 +151,14 @@ func (e *Engine) Hangup(txID string) error {
 	return nil
 }
 
-func (c *Call) onOutboundRinging(a *legState) {
+func (c *Call) onOutboundRinging(a *participant) {
 	if !a.dialing || c.ended {
 		return
 	}
 	c.deliver(c.newEvent(abi.EventRinging, nil), applyAttrs)
 }
 
-func (c *Call) onOutboundAnswered(a *legState) {
+func (c *Call) onOutboundAnswered(a *participant) {
 	if !a.dialing || c.ended {
 		return
 	}
@@ -167,7 +169,7 @@ func (c *Call) onOutboundAnswered(a *legState) {
 	c.deliver(c.newEvent(abi.EventCallAnswered, nil), applyIdle)
 }
 
-func (c *Call) onOutboundFailed(a *legState, code int, err error) {
+func (c *Call) onOutboundFailed(a *participant, code int, err error) {
 	if !a.dialing || c.ended {
 		return
 	}
@@ -182,7 +184,7 @@ func (c *Call) onOutboundFailed(a *legState, code int, err error) {
 	c.legEnded(a, code)
 }
 
-func (c *Call) onOutboundTimeout(a *legState) {
+func (c *Call) onOutboundTimeout(a *participant) {
 	if !a.dialing || c.ended {
 		return
 	}

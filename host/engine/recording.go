@@ -82,7 +82,7 @@ func startCallRecording(c *Call, a abi.Action, params any) (runner, outcome) {
 
 // recordingOf returns the target leg's recording in progress, or the
 // failure of an action that needs one.
-func recordingOf(c *Call, t abi.ActionType, callID string) (*legState, outcome) {
+func recordingOf(c *Call, t abi.ActionType, callID string) (*participant, outcome) {
 	if callID == "" {
 		return nil, missing(t, "CallId")
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -91,31 +90,4 @@ func orDefault[T int | time.Duration](v, def T) T {
 		return v
 	}
 	return def
-}
-
-// callJSON is one live call in GET /calls.
-type callJSON struct {
-	TransactionID         string `json:"TransactionId"`
-	TenantID              string `json:"TenantId"`
-	SipMediaApplicationID string `json:"SipMediaApplicationId"`
-	CallID                string `json:"CallId"`
-	From                  string `json:"From"`
-	To                    string `json:"To"`
-	StartTime             string `json:"StartTime"`
-}
-
-func (s *Server) listCalls(w http.ResponseWriter, _ *http.Request) {
-	calls := s.engine.Calls()
-	out := struct {
-		Calls []callJSON `json:"Calls"`
-	}{Calls: make([]callJSON, 0, len(calls))}
-	for _, c := range calls {
-		out.Calls = append(out.Calls, callJSON{
-			TransactionID: c.TransactionID, TenantID: c.TenantID,
-			SipMediaApplicationID: c.SipMediaApplicationID, CallID: c.CallID,
-			From: c.From, To: c.To, StartTime: c.StartTime.UTC().Format(time.RFC3339Nano),
-		})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(out)
 }

@@ -457,7 +457,7 @@ func (s *Server) webhook(tenantID, url string) plugin.Handler {
 	k := [2]string{tenantID, url}
 	h, ok := t.webhooks[k]
 	if !ok {
-		h = plugin.NewWebhook(url, s.opts.webhookTimeout, s.egress.Client(),
+		h = plugin.NewWebhook(url, DefaultWebhookTimeout, s.egress.Client(),
 			plugin.WithWebhookLogger(s.log.With("tenant", tenantID, "component", "webhook")))
 		t.webhooks[k] = h
 	}
@@ -553,10 +553,13 @@ func (s *Server) admit(c *sip.Call, log *slog.Logger) (*admission, rejection) {
 	return a, rejection{}
 }
 
-// callInvoker adapts an admitted call's handler to the engine: the tenant's
-// CPU share, plugin logs (server log and the application's log book),
-// stats, metrics and the observer.
-func (s *Server) callInvoker(a *admission) engine.Invoker {
+// invoker adapts an application's handler to the engine, the same for
+// inbound and outbound calls: the tenant's CPU share, plugin logs (server
+// log with the call's context, and the application's log book), stats,
+// metrics and the observer. A response the runtime refuses (not JSON, too
+// large) becomes engine.ErrInvalidResponse, so the plugin gets
+// INVALID_LAMBDA_RESPONSE instead of a retry and a dropped call.
+func (s *Server) invoker(a *admission) engine.Invoker {
 	log := s.log.With("tenant", a.tenant, "app", a.app)
 	st := s.tenantState(a.tenant)
 	book := s.ten.logs.app(a.tenant, a.app)
@@ -574,9 +577,10 @@ func (s *Server) callInvoker(a *admission) engine.Invoker {
 		st.releaseCPU(reserved, took)
 		book.observe(took, err)
 		m.invoked(a.tenant, event, took, err)
-		if res != nil {
+		if res != nil && len(res.Logs) > 0 {
+			clog := engine.CallLogger(ctx, log).With("source", "plugin")
 			for _, l := range res.Logs {
-				log.Log(ctx, pluginLevel(l.Level), l.Text, "stream", l.Stream)
+				clog.Log(ctx, pluginLevel(l.Level), l.Text, "stream", l.Stream)
 			}
 		}
 		if (res != nil && len(res.Logs) > 0) || err != nil {
@@ -588,6 +592,9 @@ func (s *Server) callInvoker(a *admission) engine.Invoker {
 		}
 		if s.opts.observer != nil {
 			s.opts.observer(Invocation{Tenant: a.tenant, App: a.app, Plugin: a.sha, Event: event, Response: resp, Err: err})
+		}
+		if errors.Is(err, plugin.ErrInvalidResponse) || errors.Is(err, plugin.ErrResponseTooLarge) {
+			err = fmt.Errorf("%w: %w", engine.ErrInvalidResponse, err)
 		}
 		return resp, err
 	})
@@ -620,13 +627,6 @@ func (h *appHandler) Invoke(ctx context.Context, event []byte) (*plugin.Result, 
 		return nil, err
 	}
 	defer s.releaseVersion(v)
-	st := s.tenantState(h.tenant)
-	reserved, err := st.acquireCPU(ctx, s.effectiveQuotas(q).EventDeadline)
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	defer func() { st.releaseCPU(reserved, time.Since(start)) }()
 	return v.p.Invoke(ctx, event)
 }
 

@@ -153,6 +153,23 @@ type baresipCall struct {
 // baresip's output. The call ends when the microphone file does.
 func runBaresip(t testing.TB, bin string, c baresipCall) (heard codec.PCM16, output string) {
 	t.Helper()
+	heard, output, err := prepareBaresip(t, bin, c).run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return heard, output
+}
+
+// baresipRun is one prepared baresip call; run may go on another
+// goroutine than the test's (several phones at once).
+type baresipRun struct {
+	bin, dir, recDir, dial string
+	secs                   int
+}
+
+// prepareBaresip writes baresip's configuration for c.
+func prepareBaresip(t testing.TB, bin string, c baresipCall) *baresipRun {
+	t.Helper()
 	dir := t.TempDir()
 	mic := filepath.Join(dir, "mic.wav")
 	writeWAV(t, mic, c.Mic)
@@ -182,17 +199,20 @@ func runBaresip(t testing.TB, bin string, c baresipCall) (heard codec.PCM16, out
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), accounts, 0o644); err != nil {
 		t.Fatal(err)
 	}
-
 	// -t is only a safety net: the call ends with the microphone file.
-	secs := len(c.Mic)/codec.SampleRate + 8
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+10)*time.Second)
+	return &baresipRun{bin: bin, dir: dir, recDir: recDir, dial: c.Dial, secs: len(c.Mic)/codec.SampleRate + 8}
+}
+
+// run places the call and returns what baresip heard.
+func (r *baresipRun) run() (heard codec.PCM16, output string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(r.secs+10)*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-f", dir, "-e", "/dial "+c.Dial, "-t", strconv.Itoa(secs))
-	cmd.Dir = dir
+	cmd := exec.CommandContext(ctx, r.bin, "-f", r.dir, "-e", "/dial "+r.dial, "-t", strconv.Itoa(r.secs))
+	cmd.Dir = r.dir
 	out := &endWatcher{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("baresip: %v", err)
+		return nil, "", fmt.Errorf("baresip: %w", err)
 	}
 	// baresip stays up after the call ends; ask it to quit (SIGTERM is
 	// what its own -t sends) as soon as it reports the end.
@@ -204,21 +224,21 @@ func runBaresip(t testing.TB, bin string, c baresipCall) (heard codec.PCM16, out
 		}
 	}()
 	if err := cmd.Wait(); err != nil && ctx.Err() != nil {
-		t.Fatalf("baresip did not quit: %v\n%s", err, tail(out.String(), 3000))
+		return nil, out.String(), fmt.Errorf("baresip did not quit: %w\n%s", err, tail(out.String(), 3000))
 	}
 	output = out.String()
 	if !strings.Contains(output, "Call established") {
-		t.Fatalf("baresip: the call was not established\n%s", tail(output, 3000))
+		return nil, output, fmt.Errorf("baresip: the call was not established\n%s", tail(output, 3000))
 	}
-	dumps, _ := filepath.Glob(filepath.Join(recDir, "*-dec.wav"))
+	dumps, _ := filepath.Glob(filepath.Join(r.recDir, "*-dec.wav"))
 	if len(dumps) != 1 {
-		t.Fatalf("baresip left %d decoded-audio dumps in %s, want 1\n%s", len(dumps), recDir, tail(output, 3000))
+		return nil, output, fmt.Errorf("baresip left %d decoded-audio dumps in %s, want 1\n%s", len(dumps), r.recDir, tail(output, 3000))
 	}
 	heard, _, err = wav.ReadFile(dumps[0])
 	if err != nil {
-		t.Fatalf("baresip's recording: %v", err)
+		return nil, output, fmt.Errorf("baresip's recording: %w", err)
 	}
-	return heard, output
+	return heard, output, nil
 }
 
 // endWatcher collects baresip's output and closes a channel once baresip

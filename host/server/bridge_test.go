@@ -126,9 +126,16 @@ type baresipCallee struct {
 	done   chan struct{}
 }
 
-// startBaresipCallee starts baresip with audio_codecs=codecs and mic as
-// its microphone. It quits when its first call ends (or after 60 s).
+// startBaresipCallee starts baresip as calleeBNumber with
+// audio_codecs=codecs and mic as its microphone. It quits when its first
+// call ends (or after 60 s).
 func startBaresipCallee(t testing.TB, bin, codecs string, mic codec.PCM16) *baresipCallee {
+	t.Helper()
+	return startBaresipCalleeAs(t, bin, calleeBNumber, codecs, mic)
+}
+
+// startBaresipCalleeAs is startBaresipCallee answering for number.
+func startBaresipCalleeAs(t testing.TB, bin, number, codecs string, mic codec.PCM16) *baresipCallee {
 	t.Helper()
 	dir := t.TempDir()
 	micPath := filepath.Join(dir, "mic.wav")
@@ -153,7 +160,7 @@ func startBaresipCallee(t testing.TB, bin, codecs string, mic codec.PCM16) *bare
 	if err := os.WriteFile(filepath.Join(dir, "config"), conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	account := "<sip:" + calleeBNumber + "@127.0.0.1>;regint=0;answermode=auto;audio_codecs=" + codecs + "\n"
+	account := "<sip:" + number + "@127.0.0.1>;regint=0;answermode=auto;audio_codecs=" + codecs + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
 		t.Fatal(err)
 	}

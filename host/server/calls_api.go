@@ -27,14 +27,16 @@ func (s *Server) CallsAPI() *CallsAPI { return &CallsAPI{s: s} }
 // rule id is the lowest number routed to it (stable across calls), or the
 // application id when no number routes to it. nil when there is no such
 // application.
-func (s *Server) appRoute(tenant, appID string) (*route, error) {
+func (s *Server) appRoute(tenant, appID string) (*admission, error) {
 	if _, err := s.ten.reg.GetApp(tenant, appID); err != nil {
 		if errors.Is(err, tenantpkg.ErrNotFound) {
 			return nil, nil
 		}
 		return nil, err
 	}
-	r := &route{tenant: tenant, app: appID, number: appID, handler: &appHandler{s, tenant, appID}}
+	q, _ := s.ten.reg.Quotas(tenant)
+	r := &admission{tenant: tenant, app: appID, number: appID, handler: &appHandler{s, tenant, appID},
+		reserve: s.effectiveQuotas(q).EventDeadline}
 	nums, err := s.ten.reg.ListNumbers(tenant)
 	if err != nil {
 		return nil, err

@@ -2,12 +2,12 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/wasmvoice/mediaserver/host/engine"
 	"github.com/wasmvoice/mediaserver/media"
 	"github.com/wasmvoice/mediaserver/media/codec"
@@ -87,7 +87,7 @@ func (d dialer) Dial(req engine.DialRequest, ev engine.DialEvents) (engine.Leg, 
 	if err != nil {
 		return nil, nil, err
 	}
-	id := newLegID()
+	id := uuid.NewString()
 	log := s.log.With("leg_id", id, "to", req.To, "trunk", tgt.trunk, "tenant", req.TenantID,
 		"app", req.SipMediaApplicationID, "transaction_id", req.TransactionID)
 	l := newLeg(s, nil, req.TenantID, log)
@@ -181,7 +181,13 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 	for e := range call.Events() {
 		switch e.Type {
 		case sip.EventReInvite:
-			l.setRemote(e.Media)
+			m := e.Media
+			if ev.Reinvite != nil {
+				// Through the session, in order with its connection changes.
+				ev.Reinvite(func() { l.setRemote(m) })
+			} else {
+				l.setRemote(m)
+			}
 		case sip.EventDTMF:
 			if ev.Digit != nil {
 				ev.Digit(e.DTMF.Digit)
@@ -203,13 +209,4 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 func drain(c *sip.Call) {
 	for range c.Events() {
 	}
-}
-
-// newLegID returns a random (version 4) UUID.
-func newLegID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (Go 1.24+)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -96,7 +96,9 @@ func (l *leg) onEvent(call *engine.Call, ev sip.Event) {
 			l.setRemote(ev.Media)
 		}
 	case sip.EventReInvite:
-		l.setRemote(ev.Media)
+		// Through the session, in order with its connection changes.
+		m := ev.Media
+		call.Reinvite(func() { l.setRemote(m) })
 	case sip.EventDTMF:
 		call.Digit(ev.DTMF.Digit)
 	case sip.EventBye, sip.EventCancel:
@@ -126,7 +128,9 @@ func (l *leg) setRemote(m sip.Media) {
 		l.ep.SetRemote(m.Addr)
 	}
 	if c, err := codec.Parse(m.Codec.Name); err == nil {
-		_ = l.ep.SetCodec(c, m.DTMFPayloadType)
+		if err := l.ep.SetCodec(c, m.Codec.PayloadType, m.DTMFPayloadType); err != nil {
+			l.log.Warn("rtp: codec of the new sdp refused", "codec", m.Codec.Name, "payload_type", m.Codec.PayloadType, "err", err)
+		}
 	}
 	if pt := packetTime(m); pt > 0 {
 		_ = l.ep.SetPacketTime(pt) // an odd ptime keeps the current one
@@ -190,6 +194,7 @@ func (l *leg) Answer(ctx context.Context) error {
 		Ports:          l.srv.ports,
 		Owner:          l.tenant,
 		Codec:          cd,
+		PayloadType:    remote.Codec.PayloadType,
 		TelephoneEvent: remote.DTMFPayloadType,
 		Remote:         target,
 		Symmetric:      l.srv.cfg.RTP.Symmetric,
@@ -361,9 +366,9 @@ func (l *leg) Record(req engine.RecordRequest, ev engine.RecordEvents) (func() e
 	if err != nil {
 		return nil, fmt.Errorf("record: %w", err)
 	}
-	var sil *silenceEdges
+	var sil *media.SilenceDetector
 	if req.SilenceThreshold > 0 && ev.Silence != nil {
-		sil = &silenceEdges{threshold: media.ThresholdDBFS(req.SilenceThreshold), report: ev.Silence}
+		sil = media.NewSilenceDetector(req.SilenceThreshold, ev.Silence)
 	}
 	l.mu.Lock()
 	if l.released {
@@ -431,30 +436,6 @@ func (l *leg) release() {
 		l.log.Debug("rtp stats", "rx", st.RxPackets, "tx", st.TxPackets, "foreign", st.RxForeign,
 			"malformed", st.RxMalformed, "unknown_pt", st.RxUnknownPT, "bad_size", st.RxBadSize)
 	}
-}
-
-// silenceEdges is a media.Sink reporting when the received audio goes
-// under the threshold and back above it, which is what the engine times
-// SilenceDurationInSeconds from.
-type silenceEdges struct {
-	threshold float64
-	report    func(silent bool)
-	started   bool
-	silent    bool
-}
-
-// WriteFrame runs on the clock goroutine.
-func (s *silenceEdges) WriteFrame(received, _ codec.PCM16) {
-	silent := media.FrameDBFS(received) < s.threshold
-	if s.started && silent == s.silent {
-		return
-	}
-	if !s.started && !silent {
-		s.started = true // audible from the start: nothing to report yet
-		return
-	}
-	s.started, s.silent = true, silent
-	s.report(silent)
 }
 
 // StartCallRecording records the leg in the background until Stop or the

@@ -39,7 +39,8 @@ type metrics struct {
 
 	// RTP counters of the legs that have ended; live legs are read at
 	// scrape time.
-	rtpIn, rtpOut, rtpDropped atomic.Uint64
+	rtpIn, rtpOut atomic.Uint64
+	rtpDropped    [numDropReasons]atomic.Uint64 // by reason
 
 	mu     sync.Mutex
 	labels map[string]bool // tenants with a label of their own
@@ -74,20 +75,12 @@ func newMetrics(s *Server) *metrics {
 	return m
 }
 
-// relabel recomputes which tenants get their own label: the allow-list,
-// or the first N tenant ids in order.
+// relabel recomputes which tenants get their own label: the first
+// defaultMetricsTenants tenant ids in order.
 func (m *metrics) relabel() {
-	o := m.s.opts.ten
 	labels := map[string]bool{}
-	if len(o.metricsAllow) > 0 {
-		for _, t := range o.metricsAllow {
-			labels[t] = true
-		}
-	} else if ts, err := m.s.ten.reg.ListTenants(); err == nil {
-		top := o.metricsTop
-		if top <= 0 {
-			top = defaultMetricsTenants
-		}
+	if ts, err := m.s.ten.reg.ListTenants(); err == nil {
+		top := defaultMetricsTenants
 		ids := make([]string, 0, len(ts))
 		for _, t := range ts {
 			ids = append(ids, t.ID)
@@ -173,11 +166,57 @@ func (m *metrics) legEnded(st media.Stats) {
 	}
 	m.rtpIn.Add(st.RxPackets)
 	m.rtpOut.Add(st.TxPackets)
-	m.rtpDropped.Add(rtpDropped(st))
+	for i, n := range rtpDropped(st) {
+		m.rtpDropped[i].Add(n)
+	}
 }
 
-func rtpDropped(st media.Stats) uint64 {
-	return st.RxForeign + st.RxMalformed + st.RxUnknownPT + st.RxBadSize + st.RxInactive
+// Why a received RTP packet was dropped (mediaserver_rtp_dropped_total).
+const (
+	dropForeign   = iota // from an address other than the peer's
+	dropRefused          // from an address media may not go to
+	dropMalformed        // not RTP
+	dropUnknownPT        // a payload type not negotiated
+	dropBadSize          // empty or over 60 ms of audio
+	dropInactive         // arrived while the call does not receive (hold)
+	numDropReasons
+)
+
+var dropReasons = [numDropReasons]string{"foreign", "refused", "malformed", "unknown_payload_type", "bad_size", "inactive"}
+
+func rtpDropped(st media.Stats) [numDropReasons]uint64 {
+	return [numDropReasons]uint64{st.RxForeign, st.RxRefused, st.RxMalformed, st.RxUnknownPT, st.RxBadSize, st.RxInactive}
+}
+
+// rtpCounters sums the RTP counters of ended legs (legEnded) and of the
+// legs still up.
+func (m *metrics) rtpCounters() (in, out uint64, dropped [numDropReasons]uint64) {
+	s := m.s
+	in, out = m.rtpIn.Load(), m.rtpOut.Load()
+	for i := range dropped {
+		dropped[i] = m.rtpDropped[i].Load()
+	}
+	s.mu.Lock()
+	legs := make([]*leg, 0, len(s.liveLegs))
+	for l := range s.liveLegs {
+		legs = append(legs, l)
+	}
+	s.mu.Unlock()
+	for _, l := range legs {
+		l.mu.Lock()
+		ep, released := l.ep, l.released
+		l.mu.Unlock()
+		if ep == nil || released {
+			continue // released legs were added by legEnded
+		}
+		st := ep.Stats()
+		in += st.RxPackets
+		out += st.TxPackets
+		for i, n := range rtpDropped(st) {
+			dropped[i] += n
+		}
+	}
+	return in, out, dropped
 }
 
 // liveCollector reports what is read at scrape time: live calls, RTP
@@ -185,14 +224,16 @@ func rtpDropped(st media.Stats) uint64 {
 type liveCollector metrics
 
 var (
-	descActive = prometheus.NewDesc("mediaserver_calls_active", "Calls in progress.", []string{"tenant", "direction"}, nil)
-	descRTP    = prometheus.NewDesc("mediaserver_rtp_packets_total", "RTP packets received (in), sent (out) and dropped on receipt.", []string{"direction"}, nil)
-	descPool   = prometheus.NewDesc("mediaserver_plugin_instances", "Plugin instances alive, by state (live includes idle).", []string{"tenant", "state"}, nil)
-	descLoaded = prometheus.NewDesc("mediaserver_plugin_versions_loaded", "Plugin versions loaded (one pool each).", nil, nil)
+	descActive  = prometheus.NewDesc("mediaserver_calls_active", "Calls in progress.", []string{"tenant", "direction"}, nil)
+	descRTP     = prometheus.NewDesc("mediaserver_rtp_packets_total", "RTP packets received (in), sent (out) and dropped on receipt.", []string{"direction"}, nil)
+	descDropped = prometheus.NewDesc("mediaserver_rtp_dropped_total", "RTP packets dropped on receipt, by reason: foreign (another address than the peer's), refused (an address media may not go to), malformed, unknown_payload_type, bad_size, inactive (the call is on hold).", []string{"reason"}, nil)
+	descPool    = prometheus.NewDesc("mediaserver_plugin_instances", "Plugin instances alive, by state (live includes idle).", []string{"tenant", "state"}, nil)
+	descLoaded  = prometheus.NewDesc("mediaserver_plugin_versions_loaded", "Plugin versions loaded (one pool each).", nil, nil)
 )
 
 func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descActive
+	ch <- descDropped
 	ch <- descRTP
 	ch <- descPool
 	ch <- descLoaded
@@ -210,28 +251,15 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range active {
 		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, n, k[0], k[1])
 	}
-	in, out, dropped := m.rtpIn.Load(), m.rtpOut.Load(), m.rtpDropped.Load()
-	s.mu.Lock()
-	legs := make([]*leg, 0, len(s.liveLegs))
-	for l := range s.liveLegs {
-		legs = append(legs, l)
-	}
-	s.mu.Unlock()
-	for _, l := range legs {
-		l.mu.Lock()
-		ep, released := l.ep, l.released
-		l.mu.Unlock()
-		if ep == nil || released {
-			continue // released legs were added by legEnded
-		}
-		st := ep.Stats()
-		in += st.RxPackets
-		out += st.TxPackets
-		dropped += rtpDropped(st)
+	in, out, dropped := m.rtpCounters()
+	var all uint64
+	for i, n := range dropped {
+		all += n
+		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(n), dropReasons[i])
 	}
 	ch <- prometheus.MustNewConstMetric(descRTP, prometheus.CounterValue, float64(in), "in")
 	ch <- prometheus.MustNewConstMetric(descRTP, prometheus.CounterValue, float64(out), "out")
-	ch <- prometheus.MustNewConstMetric(descRTP, prometheus.CounterValue, float64(dropped), "dropped")
+	ch <- prometheus.MustNewConstMetric(descRTP, prometheus.CounterValue, float64(all), "dropped")
 
 	pools := map[[2]string]float64{}
 	loaded := 0

@@ -13,13 +13,11 @@ import (
 // tenancyOptions are the options of the multi-tenant side (set through
 // With… functions; zero values take defaults).
 type tenancyOptions struct {
-	defaults     tenant.Quotas // server defaults for a tenant's zero quotas
-	cpuSlots     int           // concurrent plugin invocations per tenant
-	metricsTop   int           // tenants with their own metric labels
-	metricsAllow []string      // if set: exactly these tenants get labels
-	metricsOpen  bool          // /metrics without the admin key
-	devReload    time.Duration // poll interval of the dev-mode plugin watcher; 0 = off
-	now          func() time.Time
+	defaults    tenant.Quotas // server defaults for a tenant's zero quotas
+	cpuSlots    int           // concurrent plugin invocations per tenant
+	metricsOpen bool          // /metrics without the admin key
+	devReload   time.Duration // poll interval of the dev-mode plugin watcher; 0 = off
+	now         func() time.Time
 }
 
 // Default quotas, for tenants (and a server) that set none.
@@ -44,13 +42,6 @@ func WithDefaultQuotas(q tenant.Quotas) Option { return func(o *options) { o.ten
 // its deadline on every event then holds at most that many cores, and the
 // other tenants keep the rest.
 func WithTenantCPU(n int) Option { return func(o *options) { o.ten.cpuSlots = n } }
-
-// WithMetricsTenants bounds the tenant label of the metrics: with allow
-// set, exactly those tenants are labelled; otherwise the first top tenants
-// by id (default 20). Every other tenant is counted as "other".
-func WithMetricsTenants(top int, allow ...string) Option {
-	return func(o *options) { o.ten.metricsTop, o.ten.metricsAllow = top, allow }
-}
 
 // WithOpenMetrics serves /metrics without the admin key. Only sensible
 // when the API listens on loopback (the default) or behind a proxy.

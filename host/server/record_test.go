@@ -70,7 +70,10 @@ func pcmaFrames(t testing.TB) []codec.PCM16 {
 
 // writeRTPPCAP writes frames as a 20 ms PCMA RTP stream in an Ethernet pcap
 // for sipp's play_pcap_audio (which rewrites addresses and ports).
-func writeRTPPCAP(frames []codec.PCM16) []byte {
+func writeRTPPCAP(frames []codec.PCM16) []byte { return writeRTPPCAPAs(frames, codec.PCMA, 8) }
+
+// writeRTPPCAPAs is writeRTPPCAP in codec c with payload type pt.
+func writeRTPPCAPAs(frames []codec.PCM16, c codec.Codec, pt uint8) []byte {
 	var w bytes.Buffer
 	hdr := make([]byte, 24)
 	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
@@ -81,14 +84,14 @@ func writeRTPPCAP(frames []codec.PCM16) []byte {
 	w.Write(hdr)
 	for i, f := range frames {
 		rtp := make([]byte, 12+codec.FrameSamples)
-		rtp[0], rtp[1] = 0x80, 8
+		rtp[0], rtp[1] = 0x80, pt
 		if i == 0 {
 			rtp[1] |= 0x80
 		}
 		binary.BigEndian.PutUint16(rtp[2:], uint16(1000+i))
 		binary.BigEndian.PutUint32(rtp[4:], uint32(160*i))
 		binary.BigEndian.PutUint32(rtp[8:], 0x5eed)
-		codec.PCMA.Encode(rtp[12:], f)
+		c.Encode(rtp[12:], f)
 		udp := make([]byte, 8)
 		binary.BigEndian.PutUint16(udp[0:], 6000)
 		binary.BigEndian.PutUint16(udp[2:], 6000)

@@ -50,22 +50,17 @@ const promptCacheBytes = 64 << 20
 type Option func(*options)
 
 type options struct {
-	log            *slog.Logger
-	engineClock    engine.Clock
-	cacheDir       string
-	observer       func(Invocation)
-	webhookTimeout time.Duration
-	sipT1, sipT2   time.Duration
-	apiTimeouts    apiTimeouts
-	ringTimeout    time.Duration
-	ten            tenancyOptions // quota.go
+	log          *slog.Logger
+	cacheDir     string
+	observer     func(Invocation)
+	sipT1, sipT2 time.Duration
+	apiTimeouts  apiTimeouts
+	ringTimeout  time.Duration
+	ten          tenancyOptions // quota.go
 }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
-
-// WithEngineClock sets the call engine's clock (default: the wall clock).
-func WithEngineClock(c engine.Clock) Option { return func(o *options) { o.engineClock = c } }
 
 // WithCacheDir puts wazero's compilation cache in dir instead of
 // data/cache, so tests can share compiled plugins between servers.
@@ -75,10 +70,6 @@ func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = di
 // goroutine (it must not block for long): tests and tracing see what each
 // plugin was given and what it answered.
 func WithObserver(f func(Invocation)) Option { return func(o *options) { o.observer = f } }
-
-// WithWebhookTimeout sets the per-event timeout of webhook applications
-// (default DefaultWebhookTimeout).
-func WithWebhookTimeout(d time.Duration) Option { return func(o *options) { o.webhookTimeout = d } }
 
 // WithSIPTimers sets the RFC 3261 T1 and T2 timers (default 500 ms, 4 s).
 func WithSIPTimers(t1, t2 time.Duration) Option {
@@ -96,12 +87,6 @@ type Invocation struct {
 	Err      error
 }
 
-// route is where a number leads.
-type route struct {
-	tenant, app, number string
-	handler             plugin.Handler
-}
-
 // Server is the assembled media server. Its methods are safe for
 // concurrent use.
 type Server struct {
@@ -116,7 +101,6 @@ type Server struct {
 	kv       *kv.Store
 	store    *store.Folder
 	runtime  *plugin.Runtime
-	handlers []plugin.Handler
 	clock    *media.Clock
 	ports    *media.PortPool
 	targets  *media.Targets // where media may go: not multicast, broadcast or our own sockets
@@ -157,9 +141,6 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.egress = egress
-	if s.opts.webhookTimeout <= 0 {
-		s.opts.webhookTimeout = DefaultWebhookTimeout
-	}
 	if s.opts.apiTimeouts == (apiTimeouts{}) {
 		s.opts.apiTimeouts = defaultAPITimeouts()
 	}
@@ -233,13 +214,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.audio = audio.New(audio.Config{Speech: s.cfg.Speech, Prompts: s.cfg.Prompts, VoiceFocus: s.cfg.VoiceFocus,
 		Egress: s.egress, CacheDir: cacheDir, Logger: s.log.With("component", "audio")})
 	s.engine = engine.New(engine.Config{
-		Clock:  s.opts.engineClock,
 		Logger: s.log.With("component", "engine"),
 		Region: s.cfg.Region,
 		Limits: engine.Limits{MaxActions: s.cfg.Limits.MaxActions, MaxInvocations: s.cfg.Limits.MaxInvocations},
 		// Outbound calls, CallAndBridge and conferences: dial.go, conference.go.
 		Dialer:      dialer{s},
-		Conferences: conferences{s},
+		Connector:   connector{s},
 		RingTimeout: s.opts.ringTimeout,
 	})
 
@@ -378,7 +358,7 @@ func (s *Server) handleCall(c *sip.Call) {
 		TenantID:              a.tenant,
 		SipMediaApplicationID: a.app,
 		SipRuleID:             a.rule,
-		Handler:               s.callInvoker(a),
+		Handler:               s.invoker(a),
 	}, l, engine.CallInfo{From: c.From.User, To: a.number, SipHeaders: c.Headers})
 	if err != nil {
 		log.Warn("call rejected: engine refused it", "err", err)
@@ -394,28 +374,6 @@ func rejectAndDrain(c *sip.Call, code int, reason string) {
 	_ = c.Reject(code, reason) // fails only if the caller canceled first
 	for range c.Events() {
 	}
-}
-
-// invoker adapts a plugin handler to the engine, logging what the plugin
-// logged and reporting to the observer.
-func (s *Server) invoker(r *route) engine.Invoker {
-	log := s.log.With("tenant", r.tenant, "app", r.app)
-	return engine.InvokerFunc(func(ctx context.Context, event []byte) ([]byte, error) {
-		res, err := r.handler.Invoke(ctx, event)
-		if res != nil {
-			for _, l := range res.Logs {
-				log.Log(ctx, pluginLevel(l.Level), l.Text, "stream", l.Stream)
-			}
-		}
-		var resp []byte
-		if err == nil && res != nil {
-			resp = res.Response
-		}
-		if s.opts.observer != nil {
-			s.opts.observer(Invocation{Tenant: r.tenant, App: r.app, Event: event, Response: resp, Err: err})
-		}
-		return resp, err
-	})
 }
 
 func pluginLevel(l int32) slog.Level {
@@ -549,11 +507,6 @@ func (s *Server) release() error {
 	}
 	if s.audio != nil {
 		if err := s.audio.Close(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, h := range s.handlers {
-		if err := h.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -41,7 +41,7 @@ func invokerFor(b *testing.B, ts *testServer, tenantID, app string) (func(contex
 	if err != nil {
 		b.Fatal(err)
 	}
-	inv := ts.callInvoker(&admission{tenant: tenantID, app: app, sha: a.Plugin, handler: v.p})
+	inv := ts.invoker(&admission{tenant: tenantID, app: app, sha: a.Plugin, handler: v.p})
 	return inv.Invoke, func() { ts.releaseVersion(v) }
 }
 
