@@ -122,5 +122,11 @@ pub fn __command_main(handler: Handler) {
 
 /// The [`AudioSource`] of `key` in `bucket` of the tenant's bucket store.
 pub fn s3_audio(bucket: &str, key: &str) -> AudioSource {
-    AudioSource { type_: "S3".to_string(), bucket_name: bucket.to_string(), key: key.to_string() }
+    AudioSource { type_: "S3".to_string(), bucket_name: bucket.to_string(), key: key.to_string(), uri: String::new() }
+}
+
+/// The [`AudioSource`] fetched from an http(s) `uri` (the server's
+/// extension: WAV or mp3, cached, through the egress policy).
+pub fn url_audio(uri: &str) -> AudioSource {
+    AudioSource { type_: "URL".to_string(), bucket_name: String::new(), key: String::new(), uri: uri.to_string() }
 }
