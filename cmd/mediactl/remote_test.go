@@ -44,7 +44,7 @@ func (r *recCalls) CreateCall(_ context.Context, tenantID, appID string, req api
 	return tx, nil
 }
 
-// The errors are worded like host/server's.
+// The errors are worded like host/control's.
 func (r *recCalls) UpdateCall(_ context.Context, tenantID, appID, txID string, args map[string]string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1,4 +1,4 @@
-package server
+package callleg
 
 import (
 	"errors"
@@ -10,8 +10,7 @@ import (
 	"github.com/wasmvoice/mediaserver/media"
 )
 
-// mediaLeg is a leg of this server: the inbound leg and dialLeg (which
-// embeds it).
+// mediaLeg is a leg of these Legs: Leg and dialLeg (which embeds it).
 type mediaLeg interface {
 	endpoint() (*media.Endpoint, error)
 }
@@ -33,24 +32,21 @@ func legEndpoint(l engine.Leg) (*media.Endpoint, error) {
 // mixes). When the membership changes the media is rebuilt at once: a
 // member's endpoint goes back to the clock for at most the instant in
 // between, so its stream keeps its cadence.
-type connector struct{ s *Server }
+type connector struct{ ls *Legs }
 
 var _ engine.Connector = connector{}
 
 // NewConnection opens an empty connection.
 func (c connector) NewConnection(spec engine.ConnectionSpec) (engine.MediaConnection, error) {
-	if c.s.clock == nil {
-		return nil, ErrNotStarted
-	}
 	if spec.Conference {
-		c.s.log.Info("conference room opened", "tenant", spec.TenantID, "room", spec.Name)
+		c.ls.log.Info("conference room opened", "tenant", spec.TenantID, "room", spec.Name)
 	}
-	return &mediaConn{s: c.s, spec: spec}, nil
+	return &mediaConn{ls: c.ls, spec: spec}, nil
 }
 
 // mediaConn is one connection's media.
 type mediaConn struct {
-	s    *Server
+	ls   *Legs
 	spec engine.ConnectionSpec
 
 	mu      sync.Mutex
@@ -86,7 +82,7 @@ func (m *mediaConn) Add(id string, l engine.Leg, role engine.Role) error {
 	if err := m.rebuild(); err != nil {
 		m.members = m.members[:len(m.members)-1]
 		if rerr := m.rebuild(); rerr != nil {
-			m.s.log.Warn("connection: restoring the media failed", "connection", m.spec.Name, "err", rerr)
+			m.ls.log.Warn("connection: restoring the media failed", "connection", m.spec.Name, "err", rerr)
 		}
 		return err
 	}
@@ -133,7 +129,7 @@ func (m *mediaConn) Close() error {
 	m.members = nil
 	err := m.teardown()
 	if m.spec.Conference {
-		m.s.log.Info("conference room closed", "tenant", m.spec.TenantID, "room", m.spec.Name)
+		m.ls.log.Info("conference room closed", "tenant", m.spec.TenantID, "room", m.spec.Name)
 	}
 	return err
 }
@@ -183,23 +179,23 @@ func (m *mediaConn) rebuild() error {
 			return nil
 		}
 		if err := m.teardown(); err != nil {
-			m.s.log.Debug("connection: undoing the previous media", "connection", m.spec.Name, "err", err)
+			m.ls.log.Debug("connection: undoing the previous media", "connection", m.spec.Name, "err", err)
 		}
 		br, err := media.NewBridge(a, b, media.BridgeConfig{})
 		if err != nil {
 			return fmt.Errorf("bridge: %w", err)
 		}
 		m.bridge = br
-		m.s.log.Info("legs bridged", "connection", m.spec.Name, "a", m.members[0].id, "b", m.members[1].id)
+		m.ls.log.Info("legs bridged", "connection", m.spec.Name, "a", m.members[0].id, "b", m.members[1].id)
 		return nil
 	case len(m.members) >= 2 || m.spec.Conference && len(m.members) > 0:
 		if m.bridge != nil {
 			if err := m.teardown(); err != nil {
-				m.s.log.Debug("connection: undoing the bridge", "connection", m.spec.Name, "err", err)
+				m.ls.log.Debug("connection: undoing the bridge", "connection", m.spec.Name, "err", err)
 			}
 		}
 		if m.mixer == nil {
-			m.mixer = media.NewMixer(m.s.clock)
+			m.mixer = media.NewMixer(m.ls.cfg.Clock)
 		}
 		for _, x := range m.members {
 			if x.inMix {

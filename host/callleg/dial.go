@@ -1,4 +1,4 @@
-package server
+package callleg
 
 import (
 	"context"
@@ -15,13 +15,9 @@ import (
 	"github.com/wasmvoice/mediaserver/sip"
 )
 
-// WithRingTimeout sets how long the LEG-A of an outbound call may ring
-// before the engine cancels it and reports 408 (engine default 60 s).
-func WithRingTimeout(d time.Duration) Option { return func(o *options) { o.ringTimeout = d } }
-
-// dialer is the engine's Dialer over sip.Server.Dial and the trunks of
-// the configuration.
-type dialer struct{ s *Server }
+// dialer is the engine's Dialer over the SIP server's Dial and the
+// trunks of the configuration.
+type dialer struct{ ls *Legs }
 
 var _ engine.Dialer = dialer{}
 
@@ -30,7 +26,7 @@ var _ engine.Dialer = dialer{}
 // only known to sipgo once the INVITE is built, and the engine needs the
 // leg's id before Dial returns.
 type dialLeg struct {
-	*leg
+	*Leg
 	id string
 }
 
@@ -54,8 +50,7 @@ func (d dialer) resolve(req engine.DialRequest) (dialTarget, error) {
 	if u, ok := strings.CutPrefix(number, "sip:"); ok {
 		number, _, _ = strings.Cut(u, "@")
 	}
-	number = NormalizeNumber(number)
-	t, ok := d.s.cfg.TrunkFor(number)
+	number, t, ok := d.ls.cfg.Trunks.Trunk(number)
 	if !ok {
 		return dialTarget{}, fmt.Errorf("%w: %q", ErrNoTrunk, req.To)
 	}
@@ -82,26 +77,26 @@ func (d dialer) resolve(req engine.DialRequest) (dialTarget, error) {
 // INVITE from a goroutine of its own: the engine must not block on the
 // network. See engine.Dialer for the contract.
 func (d dialer) Dial(req engine.DialRequest, ev engine.DialEvents) (engine.Leg, func(), error) {
-	s := d.s
+	ls := d.ls
 	tgt, err := d.resolve(req)
 	if err != nil {
 		return nil, nil, err
 	}
 	id := uuid.NewString()
-	log := s.log.With("leg_id", id, "to", req.To, "trunk", tgt.trunk, "tenant", req.TenantID,
+	log := ls.log.With("leg_id", id, "to", req.To, "trunk", tgt.trunk, "tenant", req.TenantID,
 		"app", req.SipMediaApplicationID, "transaction_id", req.TransactionID)
-	l := newLeg(s, nil, req.TenantID, log)
-	dl := &dialLeg{leg: l, id: id}
+	l := ls.newLeg(nil, req.TenantID, log)
+	dl := &dialLeg{Leg: l, id: id}
 	ep, err := media.NewEndpoint(media.EndpointConfig{
-		Clock:     s.clock,
-		Ports:     s.ports,
+		Clock:     ls.cfg.Clock,
+		Ports:     ls.cfg.Ports,
 		Owner:     req.TenantID,
 		Codec:     codec.PCMU, // until the answer names the codec
-		Symmetric: s.cfg.RTP.Symmetric,
+		Symmetric: ls.cfg.Symmetric,
 		// The remote comes from the answer to our own offer, after which
 		// Dial has sent the ACK: the dialog is confirmed.
 		Confirmed: true,
-		Targets:   s.targets,
+		Targets:   ls.cfg.Targets,
 		OnDigit: func(r dtmf.Received) {
 			if ev.Digit != nil {
 				ev.Digit(rune(r.Digit))
@@ -113,9 +108,9 @@ func (d dialer) Dial(req engine.DialRequest, ev engine.DialEvents) (engine.Leg, 
 		return nil, nil, fmt.Errorf("dial: %w", err)
 	}
 	l.ep = ep
-	if !s.addLeg(l) {
+	if !ls.add(l) {
 		l.release()
-		return nil, nil, ErrNotStarted
+		return nil, nil, ErrClosed
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	log.Info("dialling", "uri", tgt.uri, "proxy", tgt.proxy, "from", tgt.from, "rtp", ep.LocalAddr())
@@ -125,9 +120,9 @@ func (d dialer) Dial(req engine.DialRequest, ev engine.DialEvents) (engine.Leg, 
 
 // run places the call and then pumps its SIP events until it ends.
 func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine.DialRequest, ev engine.DialEvents) {
-	s, l := d.s, dl.leg
-	defer s.removeLeg(l)
-	call, err := s.sip.Dial(ctx, sip.DialParams{
+	ls, l := d.ls, dl.Leg
+	defer ls.Remove(l)
+	call, err := ls.cfg.SIP.Dial(ctx, sip.DialParams{
 		Target:    tgt.uri,
 		Transport: tgt.transport,
 		Proxy:     tgt.proxy,

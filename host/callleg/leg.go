@@ -1,4 +1,4 @@
-package server
+package callleg
 
 import (
 	"context"
@@ -22,13 +22,14 @@ import (
 	"github.com/wasmvoice/mediaserver/sip"
 )
 
-// leg is engine.Leg over one SIP call and its RTP endpoint.
+// Leg is engine.Leg over one SIP call and its RTP endpoint (also
+// engine.CallRecorder, engine.Speaker and engine.VoiceFocuser).
 //
 // The engine calls Answer, Play, Record… from the call's goroutine; the SIP
-// event pump (run) and the media clock (digits) run on others, so the
+// event pump (Run) and the media clock (digits) run on others, so the
 // media state sits under mu.
-type leg struct {
-	srv    *Server
+type Leg struct {
+	ls     *Legs
 	sc     *sip.Call
 	tenant string
 	log    *slog.Logger
@@ -48,19 +49,19 @@ type leg struct {
 	released bool
 }
 
-var _ engine.Leg = (*leg)(nil)
+var _ engine.Leg = (*Leg)(nil)
 
-func newLeg(s *Server, c *sip.Call, tenant string, log *slog.Logger) *leg {
-	return &leg{srv: s, sc: c, tenant: tenant, log: log,
+func (ls *Legs) newLeg(c *sip.Call, tenant string, log *slog.Logger) *Leg {
+	return &Leg{ls: ls, sc: c, tenant: tenant, log: log,
 		players: map[*media.Player]struct{}{}, records: map[*media.Recorder]struct{}{}}
 }
 
 // ID is the SIP Call-ID.
-func (l *leg) ID() string { return l.sc.ID }
+func (l *Leg) ID() string { return l.sc.ID }
 
-// run pumps the SIP events into the engine call until both have ended,
+// Run pumps the SIP events into the engine call until both have ended,
 // then releases the media. It runs on the handler goroutine of the call.
-func (l *leg) run(call *engine.Call) {
+func (l *Leg) Run(call *engine.Call) {
 	l.call.Store(call)
 	events := l.sc.Events()
 	for events != nil {
@@ -89,7 +90,7 @@ func (l *leg) run(call *engine.Call) {
 }
 
 // onEvent handles one SIP event, in order.
-func (l *leg) onEvent(call *engine.Call, ev sip.Event) {
+func (l *Leg) onEvent(call *engine.Call, ev sip.Event) {
 	switch ev.Type {
 	case sip.EventAck:
 		if ev.Media.Addr.IsValid() { // offerless INVITE: the answer came in the ACK
@@ -117,7 +118,7 @@ func (l *leg) onEvent(call *engine.Call, ev sip.Event) {
 // setRemote applies the remote media of an SDP (answer or re-INVITE):
 // address, codec, packet time and direction. Hold (the peer sendonly,
 // inactive or at 0.0.0.0) stops our sending; unhold resumes it.
-func (l *leg) setRemote(m sip.Media) {
+func (l *Leg) setRemote(m sip.Media) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.ep == nil || l.released {
@@ -169,7 +170,7 @@ func packetTime(m sip.Media) time.Duration {
 
 // Answer allocates the RTP endpoint, sends 200 OK naming it and waits for
 // the ACK.
-func (l *leg) Answer(ctx context.Context) error {
+func (l *Leg) Answer(ctx context.Context) error {
 	remote := l.sc.Remote
 	cd := codec.PCMU
 	if remote.Codec.Name != "" {
@@ -190,15 +191,15 @@ func (l *leg) Answer(ctx context.Context) error {
 		target = netip.AddrPort{} // offerless INVITE or RFC 2543 hold: set by a later SDP
 	}
 	ep, err := media.NewEndpoint(media.EndpointConfig{
-		Clock:          l.srv.clock,
-		Ports:          l.srv.ports,
+		Clock:          l.ls.cfg.Clock,
+		Ports:          l.ls.cfg.Ports,
 		Owner:          l.tenant,
 		Codec:          cd,
 		PayloadType:    remote.Codec.PayloadType,
 		TelephoneEvent: remote.DTMFPayloadType,
 		Remote:         target,
-		Symmetric:      l.srv.cfg.RTP.Symmetric,
-		Targets:        l.srv.targets,
+		Symmetric:      l.ls.cfg.Symmetric,
+		Targets:        l.ls.cfg.Targets,
 		OnDigit:        l.onDigit,
 		Logger:         l.log,
 		Direction:      dir,
@@ -226,14 +227,14 @@ func (l *leg) Answer(ctx context.Context) error {
 }
 
 // onDigit runs on the media clock: RFC 4733 or in-band digits.
-func (l *leg) onDigit(d dtmf.Received) {
+func (l *Leg) onDigit(d dtmf.Received) {
 	if c := l.call.Load(); c != nil {
 		c.Digit(rune(d.Digit))
 	}
 }
 
 // Reject refuses the unanswered call.
-func (l *leg) Reject(ctx context.Context, code int) error {
+func (l *Leg) Reject(ctx context.Context, code int) error {
 	defer l.release()
 	return l.sc.Reject(code, reasonPhrase(code))
 }
@@ -260,13 +261,13 @@ func reasonPhrase(code int) string {
 }
 
 // Hangup sends BYE and frees the media.
-func (l *leg) Hangup(ctx context.Context) error {
+func (l *Leg) Hangup(ctx context.Context) error {
 	l.release()
 	return l.sc.Hangup(ctx)
 }
 
 // endpoint returns the answered endpoint.
-func (l *leg) endpoint() (*media.Endpoint, error) {
+func (l *Leg) endpoint() (*media.Endpoint, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.ep == nil || l.released {
@@ -276,14 +277,14 @@ func (l *leg) endpoint() (*media.Endpoint, error) {
 }
 
 // Play resolves src in the tenant's bucket store and plays it.
-func (l *leg) Play(src abi.AudioSource, done func(err error)) (func(), error) {
+func (l *Leg) Play(src abi.AudioSource, done func(err error)) (func(), error) {
 	ep, err := l.endpoint()
 	if err != nil {
 		return nil, err
 	}
-	if src.Type == "URL" { // an extension: fetched in the background (host/audio, speech.go)
+	if src.Type == "URL" { // an extension: fetched in the background (Audio, playAsync)
 		return l.playAsync(func(ctx context.Context) (*media.Prompt, error) {
-			p, err := l.srv.audio.URLPrompt(ctx, src.URI)
+			p, err := l.ls.cfg.Audio.URLPrompt(ctx, src.URI)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %w", engine.ErrAudioSource, err)
 			}
@@ -293,11 +294,11 @@ func (l *leg) Play(src abi.AudioSource, done func(err error)) (func(), error) {
 	if src.Type != "S3" {
 		return nil, fmt.Errorf("%w: %w %q", engine.ErrAudioSource, ErrUnsupportedSource, src.Type)
 	}
-	path, err := l.srv.promptFile(l.tenant, src.BucketName, src.Key) // storage.go: fetched from S3 if needed
+	path, err := l.ls.cfg.Storage.PromptFile(l.tenant, src.BucketName, src.Key) // fetched from S3 if needed
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %w", engine.ErrAudioSource, err)
 	}
-	prompt, err := l.srv.prompts.Load(path)
+	prompt, err := l.ls.cfg.Prompts.Load(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s/%s not found", engine.ErrAudioSource, src.BucketName, src.Key)
@@ -308,7 +309,7 @@ func (l *leg) Play(src abi.AudioSource, done func(err error)) (func(), error) {
 }
 
 // attach plays prompt once on ep.
-func (l *leg) attach(ep *media.Endpoint, prompt *media.Prompt, done func(err error)) (func(), error) {
+func (l *Leg) attach(ep *media.Endpoint, prompt *media.Prompt, done func(err error)) (func(), error) {
 	var p *media.Player
 	p = media.NewPlayer(prompt, 1, func(r media.PlayResult) {
 		l.mu.Lock()
@@ -331,7 +332,7 @@ func (l *leg) attach(ep *media.Endpoint, prompt *media.Prompt, done func(err err
 
 // SendDigits sends RFC 4733 events, or in-band tones when the peer
 // offered no telephone-event (the endpoint decides).
-func (l *leg) SendDigits(digits string, tone time.Duration, done func(err error)) error {
+func (l *Leg) SendDigits(digits string, tone time.Duration, done func(err error)) error {
 	ep, err := l.endpoint()
 	if err != nil {
 		return err
@@ -341,12 +342,12 @@ func (l *leg) SendDigits(digits string, tone time.Duration, done func(err error)
 
 // Record writes the caller's audio as a mono WAV into the bucket store,
 // incrementally, and reports silence edges when asked to.
-func (l *leg) Record(req engine.RecordRequest, ev engine.RecordEvents) (func() error, error) {
+func (l *Leg) Record(req engine.RecordRequest, ev engine.RecordEvents) (func() error, error) {
 	ep, err := l.endpoint()
 	if err != nil {
 		return nil, err
 	}
-	path, err := l.srv.recordingFile(l.tenant, req.BucketName, req.Key) // storage.go: quota, S3 upload
+	path, err := l.ls.cfg.Storage.RecordingFile(l.tenant, req.BucketName, req.Key) // quota, S3 upload
 	if err != nil {
 		return nil, err
 	}
@@ -392,7 +393,7 @@ func (l *leg) Record(req engine.RecordRequest, ev engine.RecordEvents) (func() e
 				ep.RemoveSink(sil)
 			}
 			rec.Stop()
-			result = l.srv.recordingDone(path, rec.Wait().Err)
+			result = l.ls.cfg.Storage.RecordingDone(path, rec.Wait().Err)
 			l.mu.Lock()
 			delete(l.records, rec)
 			l.mu.Unlock()
@@ -404,7 +405,7 @@ func (l *leg) Record(req engine.RecordRequest, ev engine.RecordEvents) (func() e
 
 // release stops every player and recorder and frees the endpoint (its
 // port goes back to the pool). Safe to call more than once.
-func (l *leg) release() {
+func (l *Leg) release() {
 	l.mu.Lock()
 	if l.released {
 		l.mu.Unlock()
@@ -423,7 +424,7 @@ func (l *leg) release() {
 	for r := range records {
 		r.Stop()
 		res := r.Wait()
-		if err := l.srv.recordingDone(res.Path, res.Err); err != nil {
+		if err := l.ls.cfg.Storage.RecordingDone(res.Path, res.Err); err != nil {
 			l.log.Warn("recording failed", "path", res.Path, "err", err)
 		}
 	}
@@ -432,7 +433,9 @@ func (l *leg) release() {
 			l.log.Warn("closing rtp endpoint", "err", err)
 		}
 		st := ep.Stats()
-		l.srv.ten.m.legEnded(st)
+		if f := l.ls.cfg.LegEnded; f != nil {
+			f(st)
+		}
 		l.log.Debug("rtp stats", "rx", st.RxPackets, "tx", st.TxPackets, "foreign", st.RxForeign,
 			"malformed", st.RxMalformed, "unknown_pt", st.RxUnknownPT, "bad_size", st.RxBadSize)
 	}
@@ -440,7 +443,7 @@ func (l *leg) release() {
 
 // StartCallRecording records the leg in the background until Stop or the
 // end of the call (engine.CallRecorder).
-func (l *leg) StartCallRecording(req engine.CallRecordingRequest, failed func(err error)) (engine.CallRecording, error) {
+func (l *Leg) StartCallRecording(req engine.CallRecordingRequest, failed func(err error)) (engine.CallRecording, error) {
 	ep, err := l.endpoint()
 	if err != nil {
 		return nil, err
@@ -456,7 +459,7 @@ func (l *leg) StartCallRecording(req engine.CallRecordingRequest, failed func(er
 	default:
 		return nil, fmt.Errorf("call recording: unknown track %q", req.Track)
 	}
-	path, err := l.srv.recordingFile(l.tenant, req.BucketName, req.Key) // storage.go: quota, S3 upload
+	path, err := l.ls.cfg.Storage.RecordingFile(l.tenant, req.BucketName, req.Key) // quota, S3 upload
 	if err != nil {
 		return nil, err
 	}
@@ -490,7 +493,7 @@ func (l *leg) StartCallRecording(req engine.CallRecordingRequest, failed func(er
 
 // callRecording is an engine.CallRecording over a media.Recorder.
 type callRecording struct {
-	l    *leg
+	l    *Leg
 	ep   *media.Endpoint
 	rec  *media.Recorder
 	once sync.Once
@@ -506,7 +509,7 @@ func (c *callRecording) Stop() error {
 		c.ep.RemoveSink(c.rec)
 		c.rec.Stop()
 		res := c.rec.Wait()
-		c.err = c.l.srv.recordingDone(res.Path, res.Err)
+		c.err = c.l.ls.cfg.Storage.RecordingDone(res.Path, res.Err)
 		c.l.mu.Lock()
 		delete(c.l.records, c.rec)
 		c.l.mu.Unlock()
@@ -514,13 +517,13 @@ func (c *callRecording) Stop() error {
 	return c.err
 }
 
-var _ engine.CallRecorder = (*leg)(nil)
+var _ engine.CallRecorder = (*Leg)(nil)
 
 // Speak synthesises req in the background (host/audio: cached by provider,
 // voice and text) and plays it (engine.Speaker).
-func (l *leg) Speak(req engine.SpeechRequest, done func(err error)) (func(), error) {
+func (l *Leg) Speak(req engine.SpeechRequest, done func(err error)) (func(), error) {
 	return l.playAsync(func(ctx context.Context) (*media.Prompt, error) {
-		return l.srv.audio.Speak(ctx, speech.Request{Text: req.Text, TextType: req.TextType, Engine: req.Engine,
+		return l.ls.cfg.Audio.Speak(ctx, speech.Request{Text: req.Text, TextType: req.TextType, Engine: req.Engine,
 			LanguageCode: req.LanguageCode, VoiceID: req.VoiceID})
 	}, done)
 }
@@ -528,7 +531,7 @@ func (l *leg) Speak(req engine.SpeechRequest, done func(err error)) (func(), err
 // playAsync plays the prompt load returns. load runs on its own goroutine
 // (a synthesis or a fetch never blocks the call's goroutine or the media
 // clock); stop cancels it, or stops the player once it plays.
-func (l *leg) playAsync(load func(ctx context.Context) (*media.Prompt, error), done func(err error)) (func(), error) {
+func (l *Leg) playAsync(load func(ctx context.Context) (*media.Prompt, error), done func(err error)) (func(), error) {
 	ep, err := l.endpoint()
 	if err != nil {
 		return nil, err
@@ -566,7 +569,7 @@ func (l *leg) playAsync(load func(ctx context.Context) (*media.Prompt, error), d
 // SetVoiceFocus switches noise suppression of the caller's audio on or
 // off (engine.VoiceFocuser): a media/denoise stage running RNNoise as Wasm,
 // the endpoint's first receive stage.
-func (l *leg) SetVoiceFocus(on bool) error {
+func (l *Leg) SetVoiceFocus(on bool) error {
 	ep, err := l.endpoint()
 	if err != nil {
 		return err
@@ -581,7 +584,7 @@ func (l *leg) SetVoiceFocus(on bool) error {
 	if has {
 		return nil
 	}
-	st, err := l.srv.audio.NewFocus()
+	st, err := l.ls.cfg.Audio.NewFocus()
 	if err != nil {
 		return err
 	}
@@ -599,7 +602,7 @@ func (l *leg) SetVoiceFocus(on bool) error {
 }
 
 // stopFocus removes and frees the VoiceFocus stage, if any.
-func (l *leg) stopFocus(ep *media.Endpoint) {
+func (l *Leg) stopFocus(ep *media.Endpoint) {
 	l.mu.Lock()
 	st := l.focus
 	l.focus = nil
@@ -618,6 +621,6 @@ func (l *leg) stopFocus(ep *media.Endpoint) {
 }
 
 var (
-	_ engine.Speaker      = (*leg)(nil)
-	_ engine.VoiceFocuser = (*leg)(nil)
+	_ engine.Speaker      = (*Leg)(nil)
+	_ engine.VoiceFocuser = (*Leg)(nil)
 )

@@ -1,4 +1,4 @@
-package server
+package control
 
 import (
 	"context"
@@ -7,72 +7,46 @@ import (
 	"sort"
 
 	"github.com/wasmvoice/mediaserver/host/api"
+	"github.com/wasmvoice/mediaserver/host/callleg"
 	"github.com/wasmvoice/mediaserver/host/engine"
-	tenantpkg "github.com/wasmvoice/mediaserver/host/tenant"
 )
 
-// CallsAPI implements api.Calls (Chime's CreateSipMediaApplicationCall,
-// UpdateSipMediaApplicationCall, and call listing and hang-up) over the
-// server's engine. Get it with Server.CallsAPI after Start; api.go mounts
-// it on the API listener.
-type CallsAPI struct{ s *Server }
-
-var _ api.Calls = (*CallsAPI)(nil)
-
-// CallsAPI returns the server's api.Calls implementation.
-func (s *Server) CallsAPI() *CallsAPI { return &CallsAPI{s: s} }
-
-// appRoute finds tenant's application appID in the registry, so an
-// application created through the API can place calls at once. Its SIP
-// rule id is the lowest number routed to it (stable across calls), or the
-// application id when no number routes to it. nil when there is no such
-// application.
-func (s *Server) appRoute(tenant, appID string) (*admission, error) {
-	if _, err := s.ten.reg.GetApp(tenant, appID); err != nil {
-		if errors.Is(err, tenantpkg.ErrNotFound) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	q, _ := s.ten.reg.Quotas(tenant)
-	r := &admission{tenant: tenant, app: appID, number: appID, handler: &appHandler{s, tenant, appID},
-		reserve: s.effectiveQuotas(q).EventDeadline}
-	nums, err := s.ten.reg.ListNumbers(tenant)
-	if err != nil {
-		return nil, err
-	}
-	first := ""
-	for _, n := range nums {
-		if n.App == appID && (first == "" || n.Number < first) {
-			first = n.Number
-		}
-	}
-	if first != "" {
-		r.number = first
-	}
-	return r, nil
+// Apps finds the application an outbound call runs under (the tenancy).
+type Apps interface {
+	// OutboundApp returns the engine.App of tenant's application appID
+	// for an outbound call; found is false when there is no such
+	// application.
+	OutboundApp(tenant, appID string) (app engine.App, found bool, err error)
 }
+
+// Calls implements api.Calls (Chime's CreateSipMediaApplicationCall,
+// UpdateSipMediaApplicationCall, and call listing and hang-up) over the
+// call engine and the tenants' applications.
+type Calls struct {
+	engine *engine.Engine // nil: not started
+	apps   Apps
+}
+
+var _ api.Calls = (*Calls)(nil)
+
+// NewCalls returns the calls API over e (nil before the server started:
+// every call then fails with api.ErrUnavailable) and apps.
+func NewCalls(e *engine.Engine, apps Apps) *Calls { return &Calls{engine: e, apps: apps} }
 
 // CreateCall dials req.ToPhoneNumber for tenant's application appID and
 // returns the transaction id at once, while the call rings.
-func (c *CallsAPI) CreateCall(_ context.Context, tenant, appID string, req api.CreateCallRequest) (string, error) {
-	s := c.s
-	if s.engine == nil {
+func (c *Calls) CreateCall(_ context.Context, tenant, appID string, req api.CreateCallRequest) (string, error) {
+	if c.engine == nil {
 		return "", fmt.Errorf("%w: %w", api.ErrUnavailable, ErrNotStarted)
 	}
-	r, err := s.appRoute(tenant, appID)
+	app, found, err := c.apps.OutboundApp(tenant, appID)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", api.ErrUnavailable, err)
 	}
-	if r == nil {
+	if !found {
 		return "", fmt.Errorf("%w: application %s", api.ErrNotFound, appID)
 	}
-	call, err := s.engine.Outbound(engine.App{
-		TenantID:              tenant,
-		SipMediaApplicationID: appID,
-		SipRuleID:             r.number,
-		Handler:               s.invoker(r),
-	}, engine.OutboundRequest{
+	call, err := c.engine.Outbound(app, engine.OutboundRequest{
 		From:       req.FromPhoneNumber,
 		To:         req.ToPhoneNumber,
 		SipHeaders: req.SipHeaders,
@@ -90,10 +64,10 @@ func apiError(err error) error {
 	case errors.Is(err, engine.ErrCallNotFound):
 		return fmt.Errorf("%w: %w", api.ErrNotFound, err)
 	case errors.Is(err, engine.ErrInvalidNumber), errors.Is(err, engine.ErrInvalidHeader),
-		errors.Is(err, engine.ErrTooManyArguments), errors.Is(err, ErrCallerID):
+		errors.Is(err, engine.ErrTooManyArguments), errors.Is(err, callleg.ErrCallerID):
 		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
-	case errors.Is(err, ErrNoTrunk), errors.Is(err, engine.ErrNoDialer), errors.Is(err, engine.ErrClosed),
-		errors.Is(err, ErrNotStarted):
+	case errors.Is(err, callleg.ErrNoTrunk), errors.Is(err, engine.ErrNoDialer), errors.Is(err, engine.ErrClosed),
+		errors.Is(err, callleg.ErrClosed), errors.Is(err, ErrNotStarted):
 		return fmt.Errorf("%w: %w", api.ErrUnavailable, err)
 	}
 	return err
@@ -101,11 +75,11 @@ func apiError(err error) error {
 
 // owned returns the live call txID if it belongs to tenant ("" = any) and,
 // when appID is set, to that application.
-func (c *CallsAPI) owned(tenant, appID, txID string) (engine.CallSummary, bool) {
-	if c.s.engine == nil {
+func (c *Calls) owned(tenant, appID, txID string) (engine.CallSummary, bool) {
+	if c.engine == nil {
 		return engine.CallSummary{}, false
 	}
-	for _, cs := range c.s.engine.Calls() {
+	for _, cs := range c.engine.Calls() {
 		if cs.TransactionID != txID {
 			continue
 		}
@@ -117,14 +91,14 @@ func (c *CallsAPI) owned(tenant, appID, txID string) (engine.CallSummary, bool) 
 
 // UpdateCall queues CALL_UPDATE_REQUESTED (the API answers 202). Another
 // tenant's or application's call is api.ErrNotFound, like a missing one.
-func (c *CallsAPI) UpdateCall(_ context.Context, tenant, appID, txID string, args map[string]string) error {
+func (c *Calls) UpdateCall(_ context.Context, tenant, appID, txID string, args map[string]string) error {
 	if appID == "" {
 		return fmt.Errorf("%w: call %s", api.ErrNotFound, txID)
 	}
 	if _, ok := c.owned(tenant, appID, txID); !ok {
 		return fmt.Errorf("%w: call %s", api.ErrNotFound, txID)
 	}
-	if err := c.s.engine.Update(txID, args); err != nil {
+	if err := c.engine.Update(txID, args); err != nil {
 		return apiError(err)
 	}
 	return nil
@@ -132,23 +106,23 @@ func (c *CallsAPI) UpdateCall(_ context.Context, tenant, appID, txID string, arg
 
 // HangupCall ends one of tenant's calls (tenant "" may end any), also
 // while it rings: CANCEL, BYE or 480 as the state requires.
-func (c *CallsAPI) HangupCall(_ context.Context, tenant, txID string) error {
+func (c *Calls) HangupCall(_ context.Context, tenant, txID string) error {
 	if _, ok := c.owned(tenant, "", txID); !ok {
 		return fmt.Errorf("%w: call %s", api.ErrNotFound, txID)
 	}
-	if err := c.s.engine.Hangup(txID); err != nil {
+	if err := c.engine.Hangup(txID); err != nil {
 		return apiError(err)
 	}
 	return nil
 }
 
 // ListCalls lists tenant's live calls (tenant "" lists all), oldest first.
-func (c *CallsAPI) ListCalls(tenant string) []api.Call {
+func (c *Calls) ListCalls(tenant string) []api.Call {
 	out := []api.Call{}
-	if c.s.engine == nil {
+	if c.engine == nil {
 		return out
 	}
-	for _, cs := range c.s.engine.Calls() {
+	for _, cs := range c.engine.Calls() {
 		if tenant != "" && cs.TenantID != tenant {
 			continue
 		}

@@ -9,11 +9,12 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/wasmvoice/mediaserver/host/control"
 	"github.com/wasmvoice/mediaserver/internal/connlimit"
 )
 
-// startAPI binds the minimal HTTP listener: GET /healthz and GET /calls.
-// The Chime-compatible call API comes later and mounts on the same mux.
+// startAPI binds the HTTP listener: GET /healthz, GET /metrics and the
+// control API.
 func (s *Server) startAPI() error {
 	ln, err := net.Listen("tcp", s.cfg.API.Listen)
 	if err != nil {
@@ -24,10 +25,22 @@ func (s *Server) startAPI() error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
 	})
-	// Everything else is the control API (host/api), which authenticates
-	// every request; /metrics needs the admin key (metrics.go).
-	mux.Handle("GET /metrics", s.ten.m.handler())
-	mux.Handle("/", s.controlAPI())
+	// Everything else is the control API (host/control, host/api), which
+	// authenticates every request; /metrics needs the admin key
+	// (host/tenancy).
+	mux.Handle("GET /metrics", s.ten.MetricsHandler())
+	mux.Handle("/", control.Handler(control.Config{
+		Registry:       s.ten.Registry(),
+		Calls:          s.CallsAPI(),
+		Plugins:        s.ten.PluginsAPI(),
+		Store:          s.ten.Storage().Store(),
+		DataDir:        s.cfg.DataDir,
+		MaxModuleBytes: int64(s.cfg.Plugins.MaxModuleMiB) << 20,
+		URLCheck:       s.egress.CheckURL,
+		Region:         s.cfg.Region,
+		Regions:        s.cfg.API.Regions,
+		Logger:         s.log,
+	}))
 	to := s.opts.apiTimeouts
 	s.apiLn = connlimit.Wrap(ln, connlimit.Config{
 		MaxConns: orDefault(s.cfg.API.MaxConnections, DefaultAPIMaxConns),

@@ -122,24 +122,12 @@ type rtpTotals struct {
 	legs, rx, tx, foreign, txErrors uint64
 }
 
-// sumRTP reads the endpoint counters of every live leg. It reaches into
-// the server's unexported state, which only a test of this package can:
-// the packet rates prove that the media really flowed during a load run.
+// sumRTP reads the endpoint counters of every live leg with media
+// (callleg.Legs.Endpoints): the packet rates prove that the media really
+// flowed during a load run.
 func sumRTP(ts *testServer) rtpTotals {
-	ts.Server.mu.Lock()
-	legs := make([]*leg, 0, len(ts.Server.liveLegs))
-	for l := range ts.Server.liveLegs {
-		legs = append(legs, l)
-	}
-	ts.Server.mu.Unlock()
 	var t rtpTotals
-	for _, l := range legs {
-		l.mu.Lock()
-		ep := l.ep
-		l.mu.Unlock()
-		if ep == nil {
-			continue
-		}
+	for _, ep := range ts.legs.Endpoints() {
 		st := ep.Stats()
 		t.legs++
 		t.rx += st.RxPackets

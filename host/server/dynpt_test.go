@@ -34,9 +34,10 @@ func TestDynamicPayloadTypeCall(t *testing.T) {
 	runSipp(t, ts, sippOptions{Scenario: "uac_dynpt", Service: "+15550121",
 		Files: map[string][]byte{"dyn.pcap": writeRTPPCAPAs(frames, codec.PCMU, 96)}})
 	ts.waitIdle(t)
-	in, _, dropped := ts.ten.m.rtpCounters()
-	if in < 30 || dropped[dropUnknownPT] != 0 {
-		t.Fatalf("rtp in %d, dropped %v: the payload type 96 audio was not taken", in, dropped)
+	in := ts.metric(t, `mediaserver_rtp_packets_total{direction="in"}`)
+	dropped := ts.metric(t, `mediaserver_rtp_dropped_total{reason="unknown_payload_type"}`)
+	if in < 30 || dropped != 0 {
+		t.Fatalf("rtp in %v, dropped for an unknown payload type %v: the payload type 96 audio was not taken", in, dropped)
 	}
 	var rec string
 	filepath.WalkDir(filepath.Join(ts.Config.DataDir, "buckets", "demo", "recordings"), func(p string, d fs.DirEntry, err error) error {

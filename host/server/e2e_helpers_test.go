@@ -24,7 +24,14 @@ import (
 	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/config"
 	"github.com/wasmvoice/mediaserver/media/codec"
+	"github.com/wasmvoice/mediaserver/sip"
 )
+
+// drain reads a call's events until they end.
+func drain(c *sip.Call) {
+	for range c.Events() {
+	}
+}
 
 // uasSipp is sipp running one call of a UAS scenario (we dial it).
 type uasSipp struct {

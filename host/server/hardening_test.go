@@ -5,13 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/wasmvoice/mediaserver/host/api"
 	"github.com/wasmvoice/mediaserver/host/kv"
-	"github.com/wasmvoice/mediaserver/host/plugin"
+	"github.com/wasmvoice/mediaserver/host/tenancy"
 	"github.com/wasmvoice/mediaserver/host/tenant"
 )
 
@@ -44,21 +42,6 @@ func TestUploadStartsTheModule(t *testing.T) {
 	}
 }
 
-// TestUploadError: a runtime whose compile slots stay busy answers 503
-// with a Retry-After; a module over a compile limit is a 400.
-func TestUploadError(t *testing.T) {
-	busy := &plugin.Error{Kind: plugin.KindBusy, Err: errors.New("plugin runtime busy: 1 modules are being compiled and none finished within 10s; retry later")}
-	var ae *api.Error
-	if err := uploadError(busy, ""); !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || ae.RetryAfter != busyRetry ||
-		ae.Message != "plugin runtime busy: 1 modules are being compiled and none finished within 10s; retry later" {
-		t.Fatalf("busy: %#v", err)
-	}
-	bomb := &plugin.Error{Kind: plugin.KindInvalidModule, Err: errors.New("invalid module: over a compile limit: 1050000 parameters and locals in all functions, over the limit of 1000000")}
-	if err := uploadError(bomb, ""); !errors.Is(err, api.ErrInvalid) || !strings.HasSuffix(err.Error(), "over the limit of 1000000") {
-		t.Fatalf("compile limit: %v", err)
-	}
-}
-
 // TestTenantQuotas: the key-value store, applications and plugin versions
 // of a tenant are bounded by its quotas (set through the API) or by the
 // server's defaults.
@@ -80,17 +63,17 @@ func TestTenantQuotas(t *testing.T) {
 	val := make([]byte, 1<<10)
 	var err error
 	for i := range 10 {
-		if err = ts.kv.Set("small", string(rune('a'+i)), val); err != nil {
+		if err = ts.ten.KV().Set("small", string(rune('a'+i)), val); err != nil {
 			break
 		}
 	}
 	if !errors.Is(err, kv.ErrQuotaExceeded) {
 		t.Fatalf("10 KiB into a 5 KiB quota: %v", err)
 	}
-	if n, _ := ts.kv.Usage("small"); n > 5<<10 {
+	if n, _ := ts.ten.KV().Usage("small"); n > 5<<10 {
 		t.Fatalf("usage %d over the quota", n)
 	}
-	if err := ts.kv.Set("other", "k", val); !errors.Is(err, kv.ErrQuotaExceeded) {
+	if err := ts.ten.KV().Set("other", "k", val); !errors.Is(err, kv.ErrQuotaExceeded) {
 		t.Fatalf("1 KiB into the 1000-byte default: %v", err)
 	}
 
@@ -111,26 +94,26 @@ func TestTenantQuotas(t *testing.T) {
 
 	// Loaded versions (calls may hold old ones): twice the quota at most.
 	q, _ := ts.Registry().Quotas("small")
-	var held []*version
+	var held []*tenancy.Hold
 	for _, sha := range []string{v1, v2} {
-		v, err := ts.acquireVersion(context.Background(), "small", sha, q)
+		v, err := ts.ten.Hold(context.Background(), "small", sha, q)
 		if err != nil {
 			t.Fatalf("load %s: %v", sha[:8], err)
 		}
 		held = append(held, v)
 	}
 	v3 := ts.uploadPlugin(t, key, withCustomSection(good, "v3"), http.StatusCreated).Plugin.Sha256
-	_, err = ts.acquireVersion(context.Background(), "small", v3, q)
-	if !errors.Is(err, ErrTooManyVersions) {
+	_, err = ts.ten.Hold(context.Background(), "small", v3, q)
+	if !errors.Is(err, tenancy.ErrTooManyVersions) {
 		t.Fatalf("a third loaded version: %v, want ErrTooManyVersions", err)
 	}
-	ts.releaseVersion(held[1])
-	v, err := ts.acquireVersion(context.Background(), "small", v3, q)
+	held[1].Release()
+	v, err := ts.ten.Hold(context.Background(), "small", v3, q)
 	if err != nil {
 		t.Fatalf("once one is released: %v", err)
 	}
-	ts.releaseVersion(v)
-	ts.releaseVersion(held[0])
+	v.Release()
+	held[0].Release()
 }
 
 // TestLoadRetried: a load that fails for a passing reason (here its
@@ -146,62 +129,30 @@ func TestLoadRetried(t *testing.T) {
 	q, _ := ts.Registry().Quotas("acme")
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := ts.acquireVersion(canceled, "acme", sha, q); err == nil {
+	if _, err := ts.ten.Hold(canceled, "acme", sha, q); err == nil {
 		t.Fatal("a load with a canceled context succeeded")
 	}
-	v, err := ts.acquireVersion(context.Background(), "acme", sha, q)
+	v, err := ts.ten.Hold(context.Background(), "acme", sha, q)
 	if err != nil {
 		t.Fatalf("the next call: %v", err)
 	}
-	ts.releaseVersion(v)
+	v.Release()
 
 	// Current: the version of an application. Fail its load; the
 	// background retry loads it without a call.
 	ts.apiJSON(t, "PUT", "/sip-media-applications/app/plugin", key, api.AssignPluginRequest{Sha256: sha}, http.StatusOK, nil)
-	key2 := ts.versionKey("acme", sha, q)
 	loaded := func() bool {
-		ts.ten.mu.Lock()
-		v := ts.ten.versions[key2]
-		ts.ten.mu.Unlock()
-		if v == nil {
-			return false
+		for _, v := range ts.ten.Versions() {
+			if v.Tenant == "acme" && v.SHA == sha && v.Loaded {
+				return true
+			}
 		}
-		select {
-		case <-v.ready:
-			return v.err == nil
-		default:
-			return false
-		}
+		return false
 	}
 	waitFor(t, "the assigned version loaded", loaded)
-	ts.ten.mu.Lock()
-	old := ts.ten.versions[key2]
-	delete(ts.ten.versions, key2)
-	ts.ten.mu.Unlock()
-	_ = old.p.Close(context.Background())
-	if _, err := ts.acquireVersion(canceled, "acme", sha, q); err == nil {
+	ts.ten.DropVersion(context.Background(), "acme", sha)
+	if _, err := ts.ten.Hold(canceled, "acme", sha, q); err == nil {
 		t.Fatal("a load with a canceled context succeeded")
 	}
 	waitFor(t, "the background retry", loaded)
-}
-
-// TestTenantBudgetDuringEvent: an invocation in progress counts against
-// its tenant's CPU budget from its start (its deadline, at most a slot's
-// share of the budget), so another one waits while it runs; its end
-// settles what it really took.
-func TestTenantBudgetDuringEvent(t *testing.T) {
-	st := &tenantState{cpu: make(chan struct{}, 2), budgetRate: 1, budgetMax: 100 * time.Millisecond, budget: 10 * time.Millisecond}
-	reserved, err := st.acquireCPU(context.Background(), time.Hour)
-	if err != nil || reserved != 50*time.Millisecond {
-		t.Fatalf("first: %v reserved, %v; want 50ms (a slot's share of the budget)", reserved, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-	defer cancel()
-	if _, err := st.acquireCPU(ctx, time.Hour); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("second while the first runs: %v, want to wait past its context", err)
-	}
-	st.releaseCPU(reserved, 5*time.Millisecond) // the first took 5 ms
-	if wait := st.budgetWait(time.Now(), 0); wait != 0 {
-		t.Fatalf("after the first ended: wait %v, want none", wait)
-	}
 }

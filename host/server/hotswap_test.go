@@ -85,7 +85,7 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	version := map[string]string{} // transaction → version
 	onV2, afterAssignOnV2, afterRollbackOnV1 := 0, 0, 0
 	for i, inv := range invs {
-		tx := inv.txID(t)
+		tx := txID(t, inv)
 		if v, ok := version[tx]; ok && v != inv.Plugin {
 			t.Fatalf("call %s changed version mid-call: %s then %s", tx, v, inv.Plugin)
 		}
@@ -110,10 +110,8 @@ func TestHotSwapUnderLoad(t *testing.T) {
 			len(version), calls, onV2, afterAssignOnV2, afterRollbackOnV1)
 	}
 	// Neither assigned nor used: the new version's pool is gone.
-	ts.ten.mu.Lock()
-	defer ts.ten.mu.Unlock()
-	for k := range ts.ten.versions {
-		if k.sha == v2 {
+	for _, k := range ts.ten.Versions() {
+		if k.SHA == v2 {
 			t.Fatalf("version %s still loaded after its last call ended", v2)
 		}
 	}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/api"
 	"github.com/wasmvoice/mediaserver/host/config"
@@ -93,7 +91,7 @@ func TestOutboundCallsInStatsAndLogs(t *testing.T) {
 	if !found {
 		t.Fatalf("the outbound call's invalid HANGUP answer is not in the log book: %+v", logs.Logs)
 	}
-	if n := testutil.ToFloat64(ts.ten.m.events.WithLabelValues("demo", "HANGUP")); n < 1 {
+	if n := ts.metric(t, `mediaserver_events_total{tenant="demo",type="HANGUP"}`); n < 1 {
 		t.Fatalf("event metric for HANGUP: %v", n)
 	}
 }

@@ -50,7 +50,7 @@ func TestNoisyNeighbour(t *testing.T) {
 		noisy <- result{r, err}
 	}()
 	waitFor(t, "the noisy tenant's first timeout", func() bool {
-		return pluginsAPI{ts.Server}.Stats("noisy", "spin").Errors["timeout"] > 0
+		return ts.ten.PluginsAPI().Stats("noisy", "spin").Errors["timeout"] > 0
 	})
 	r, err := runSippLoad(t, sipp, ts, sippLoad{Service: config.DemoNumber,
 		Dir: t.TempDir(), Scenario: "uac_short", Rate: 10, Calls: 40, Limit: 40,
@@ -74,11 +74,11 @@ func TestNoisyNeighbour(t *testing.T) {
 	// within cpuQueueTimeout), which takes a while at one slot.
 	waitFor(t, "the noisy calls to end", func() bool { return len(ts.Engine().Calls()) == 0 })
 	ts.waitIdle(t)
-	noisyStats := pluginsAPI{ts.Server}.Stats("noisy", "spin")
+	noisyStats := ts.ten.PluginsAPI().Stats("noisy", "spin")
 	if noisyStats.Errors["timeout"] == 0 {
 		t.Fatalf("noisy plugin errors %v, want timeouts", noisyStats.Errors)
 	}
-	demo := pluginsAPI{ts.Server}.Stats("demo", "demo-ivr")
+	demo := ts.ten.PluginsAPI().Stats("demo", "demo-ivr")
 	if len(demo.Errors) != 0 {
 		t.Fatalf("demo plugin errors %v: the noisy tenant's failures leaked", demo.Errors)
 	}

@@ -17,7 +17,9 @@ import (
 
 	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/api"
+	"github.com/wasmvoice/mediaserver/host/callleg"
 	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/host/control"
 )
 
 const (
@@ -65,7 +67,7 @@ func TestOutboundThroughTrunk(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			port := freePort(t, "udp")
-			var calls *CallsAPI
+			var calls *control.Calls
 			sc := newScript(func(ev *abi.Event) string {
 				switch {
 				case ev.InvocationEventType == abi.EventRinging && tt.hangupOnRing:
@@ -154,10 +156,10 @@ func TestCreateCallErrors(t *testing.T) {
 		wantErr error
 	}{
 		{name: "no trunk for the number", app: outboundApp, from: outboundNumber, to: "+4420794600",
-			trunk: trunkTo("127.0.0.1:9"), wantAPI: api.ErrUnavailable, wantErr: ErrNoTrunk},
+			trunk: trunkTo("127.0.0.1:9"), wantAPI: api.ErrUnavailable, wantErr: callleg.ErrNoTrunk},
 		{name: "caller id refused", app: outboundApp, from: outboundNumber, to: calleeNumber,
 			trunk:   config.Trunk{Name: "strict", Address: "127.0.0.1:9", CallerIDs: []string{"+1999*"}},
-			wantAPI: api.ErrInvalid, wantErr: ErrCallerID},
+			wantAPI: api.ErrInvalid, wantErr: callleg.ErrCallerID},
 		{name: "unknown application", app: "nope", from: outboundNumber, to: calleeNumber,
 			trunk: trunkTo("127.0.0.1:9"), wantAPI: api.ErrNotFound},
 	}

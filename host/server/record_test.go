@@ -120,20 +120,8 @@ func writeRTPPCAPAs(frames []codec.PCM16, c codec.Codec, pt uint8) []byte {
 	return w.Bytes()
 }
 
-// mediaAddrs returns the local RTP addresses of the answered legs.
-func (ts *testServer) mediaEndpoints() []*media.Endpoint {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	var out []*media.Endpoint
-	for l := range ts.liveLegs {
-		l.mu.Lock()
-		if l.ep != nil && !l.released {
-			out = append(out, l.ep)
-		}
-		l.mu.Unlock()
-	}
-	return out
-}
+// mediaEndpoints returns the RTP endpoints of the answered legs.
+func (ts *testServer) mediaEndpoints() []*media.Endpoint { return ts.legs.Endpoints() }
 
 // TestSippRecordAudio: sipp streams known audio (sipp's A-law sample,
 // re-framed to 20 ms) while the handler records the caller for about 3 s,

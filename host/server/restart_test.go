@@ -8,6 +8,7 @@ import (
 
 	"github.com/wasmvoice/mediaserver/host/api"
 	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/host/tenancy"
 )
 
 // TestRestartKeepsState: tenants, keys (authentication works after the
@@ -33,7 +34,7 @@ func TestRestartKeepsState(t *testing.T) {
 	ts1.apiJSON(t, "PUT", "/sip-media-applications/meet/plugin", key, api.AssignPluginRequest{Sha256: sha}, http.StatusOK, nil)
 	recording := []byte("RIFF....WAVE a recording")
 	ts1.putObject(t, key, "recordings", "calls/one.wav", recording)
-	if err := ts1.kv.Set("acme", "counter", []byte("42")); err != nil {
+	if err := ts1.ten.KV().Set("acme", "counter", []byte("42")); err != nil {
 		t.Fatal(err)
 	}
 	if err := ts1.Close(); err != nil {
@@ -46,7 +47,7 @@ func TestRestartKeepsState(t *testing.T) {
 	if got := ts2.adminKey(t); got != admin {
 		t.Fatal("the admin key file changed across the restart")
 	}
-	if got, err := readKey(filepath.Join(data, DemoKeyFile)); err != nil || got != demoKey {
+	if got, err := readKey(filepath.Join(data, tenancy.DemoKeyFile)); err != nil || got != demoKey {
 		t.Fatalf("the demo key file changed across the restart (%v)", err)
 	}
 	ts2.apiJSON(t, "GET", "/calls", demoKey, nil, http.StatusOK, nil)
@@ -75,7 +76,7 @@ func TestRestartKeepsState(t *testing.T) {
 	if res.StatusCode != http.StatusOK || string(got) != string(recording) {
 		t.Fatalf("object after restart: %d %q", res.StatusCode, got)
 	}
-	if v, ok, err := ts2.kv.Get("acme", "counter"); err != nil || !ok || string(v) != "42" {
+	if v, ok, err := ts2.ten.KV().Get("acme", "counter"); err != nil || !ok || string(v) != "42" {
 		t.Fatalf("KV after restart: %q %v %v", v, ok, err)
 	}
 	runSipp(t, ts2, sippOptions{Scenario: "uac_bye", Service: "+15550161"})

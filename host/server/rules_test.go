@@ -12,6 +12,7 @@ import (
 	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/api"
 	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/host/tenancy"
 )
 
 // TestRequestURIHostnameRule: sipp dials a number no rule knows, at a host
@@ -78,23 +79,23 @@ func TestKeyFiles(t *testing.T) {
 	t.Parallel()
 	ts := startTestServer(t, nil, []config.Application{{ID: "app", Webhook: "http://127.0.0.1:9/x", Numbers: []string{"+15550183"}}})
 	dir := ts.Config.DataDir
-	for _, f := range []string{AdminKeyFile, DemoKeyFile, DemoAWSCredentialsFile, MasterKeyFile} {
+	for _, f := range []string{tenancy.AdminKeyFile, tenancy.DemoKeyFile, tenancy.DemoAWSCredentialsFile, tenancy.MasterKeyFile} {
 		st, err := os.Stat(filepath.Join(dir, f))
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v, mode %v; want 0600", f, err, st)
 		}
 	}
-	secret, err := readKey(filepath.Join(dir, DemoKeyFile))
+	secret, err := readKey(filepath.Join(dir, tenancy.DemoKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	creds, err := os.ReadFile(filepath.Join(dir, DemoAWSCredentialsFile))
+	creds, err := os.ReadFile(filepath.Join(dir, tenancy.DemoAWSCredentialsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	keyID := secret[len("msk_") : len("msk_")+16]
 	if want := "[default]\naws_access_key_id = " + keyID + "\naws_secret_access_key = " + secret + "\n"; !strings.HasSuffix(string(creds), want) {
-		t.Fatalf("%s:\n%s\nwant it to end with\n%s", DemoAWSCredentialsFile, creds, want)
+		t.Fatalf("%s:\n%s\nwant it to end with\n%s", tenancy.DemoAWSCredentialsFile, creds, want)
 	}
 	db, err := os.ReadFile(filepath.Join(dir, "registry.db"))
 	if err != nil {
@@ -105,7 +106,7 @@ func TestKeyFiles(t *testing.T) {
 	}
 
 	cfg := testConfig(t)
-	if err := os.WriteFile(filepath.Join(cfg.DataDir, MasterKeyFile), []byte(strings.Repeat("A", 43)+"=\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, tenancy.MasterKeyFile), []byte(strings.Repeat("A", 43)+"=\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s, err := New(cfg, WithCacheDir(testCacheDir))
@@ -114,7 +115,7 @@ func TestKeyFiles(t *testing.T) {
 	}
 	err = s.Start(t.Context())
 	_ = s.Close()
-	if !errors.Is(err, ErrMasterKey) || !strings.Contains(err.Error(), "chmod 600") {
+	if !errors.Is(err, tenancy.ErrMasterKey) || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("Start with a master key file open to others: %v", err)
 	}
 }

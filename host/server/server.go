@@ -1,9 +1,10 @@
-// Package server assembles the media server: configuration, storage (the
-// tenant KV store and the bucket store), the plugin runtime, the media
-// clock and port pool, the call engine, the SIP user agent and a minimal
-// HTTP listener. It implements engine.Leg over a SIP call and its RTP
-// endpoint (leg.go) and routes each INVITE to the application that owns
-// the dialled number.
+// Package server assembles the media server: it wires the configuration
+// into the tenants (host/tenancy: registry, plugins, storage, quotas,
+// metrics), the media clock and port pool, the call legs
+// (host/callleg: SIP and RTP of each participant), the call engine
+// (host/engine), the SIP user agent (sip) and the HTTP listener (the
+// control API of host/control, /metrics, /healthz), and hands each INVITE
+// to the application that owns the dialled number.
 //
 // Life cycle: New (checks the configuration), Start (opens the data
 // directory, loads plugins, binds every listener, returns when ready),
@@ -14,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,25 +22,20 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/wasmvoice/mediaserver/host/audio"
+	"github.com/wasmvoice/mediaserver/host/callleg"
 	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/host/control"
 	"github.com/wasmvoice/mediaserver/host/engine"
-	"github.com/wasmvoice/mediaserver/host/kv"
 	"github.com/wasmvoice/mediaserver/host/netguard"
-	"github.com/wasmvoice/mediaserver/host/plugin"
-	"github.com/wasmvoice/mediaserver/host/store"
+	"github.com/wasmvoice/mediaserver/host/tenancy"
+	"github.com/wasmvoice/mediaserver/host/tenant"
 	"github.com/wasmvoice/mediaserver/media"
 	"github.com/wasmvoice/mediaserver/sip"
 )
-
-// DefaultWebhookTimeout bounds one webhook invocation. plugins.deadline
-// (50 ms by default) is meant for Wasm plugins; a webhook crosses the
-// network, so it gets Chime's own retry delay instead.
-const DefaultWebhookTimeout = 5 * time.Second
 
 // promptCacheBytes bounds the decoded prompts kept in memory (64 MiB ≈ 70
 // minutes of 8 kHz audio).
@@ -56,7 +51,7 @@ type options struct {
 	sipT1, sipT2 time.Duration
 	apiTimeouts  apiTimeouts
 	ringTimeout  time.Duration
-	ten          tenancyOptions // quota.go
+	ten          tenancy.Options
 }
 
 // WithLogger sets the logger (default: discard).
@@ -76,16 +71,37 @@ func WithSIPTimers(t1, t2 time.Duration) Option {
 	return func(o *options) { o.sipT1, o.sipT2 = t1, t2 }
 }
 
-// Invocation is one handler invocation, as reported to an observer.
-type Invocation struct {
-	Tenant, App string
-	// Plugin is the SHA-256 of the plugin version that ran ("" for a
-	// webhook, and for outbound calls: see appHandler).
-	Plugin   string
-	Event    []byte // the event JSON
-	Response []byte // the response JSON; nil when Err is set
-	Err      error
+// WithRingTimeout sets how long the LEG-A of an outbound call may ring
+// before the engine cancels it and reports 408 (engine default 60 s).
+func WithRingTimeout(d time.Duration) Option { return func(o *options) { o.ringTimeout = d } }
+
+// WithDefaultQuotas sets the server-wide quotas a tenant gets where its
+// own are zero. Memory, deadline and module size default to the
+// [plugins] section of the configuration; concurrent calls to
+// tenancy.DefaultMaxConcurrentCalls, calls per second to
+// tenancy.DefaultMaxCallsPerSecond, the key-value store, applications and
+// plugin versions to their tenancy.Default…; storage is unlimited.
+func WithDefaultQuotas(q tenant.Quotas) Option { return func(o *options) { o.ten.Defaults = q } }
+
+// WithTenantCPU caps the plugin invocations one tenant runs at the same
+// time (default max(1, GOMAXPROCS/2)): a tenant whose plugin spins until
+// its deadline on every event then holds at most that many cores, and the
+// other tenants keep the rest.
+func WithTenantCPU(n int) Option { return func(o *options) { o.ten.CPUSlots = n } }
+
+// WithOpenMetrics serves /metrics without the admin key. Only sensible
+// when the API listens on loopback (the default) or behind a proxy.
+func WithOpenMetrics(open bool) Option { return func(o *options) { o.ten.MetricsOpen = open } }
+
+// WithDevReload watches the plugin file of every configured application
+// (polling its modification time every interval) and uploads and assigns
+// it when it changes: edit, rebuild, call again.
+func WithDevReload(interval time.Duration) Option {
+	return func(o *options) { o.ten.DevReload = interval }
 }
+
+// Invocation is one handler invocation, as reported to an observer.
+type Invocation = tenancy.Invocation
 
 // Server is the assembled media server. Its methods are safe for
 // concurrent use.
@@ -98,26 +114,21 @@ type Server struct {
 	started bool
 	closed  bool
 
-	kv       *kv.Store
-	store    *store.Folder
-	runtime  *plugin.Runtime
-	clock    *media.Clock
-	ports    *media.PortPool
-	targets  *media.Targets // where media may go: not multicast, broadcast or our own sockets
-	egress   *netguard.Policy
-	prompts  *media.PromptCache
-	audio    *audio.Services // speech, URL prompts, VoiceFocus (host/audio)
-	engine   *engine.Engine
-	sip      *sip.Server
-	sipStop  context.CancelFunc
-	sipDone  chan error
-	api      *http.Server
-	apiLn    net.Listener
-	apiDone  chan struct{}
-	legs     sync.WaitGroup
-	liveLegs map[*leg]struct{}
-	repaired []string // recordings repaired at start (repair.go)
-	ten      *tenancy // registry, plugin versions, quotas, metrics (apps.go)
+	ten     *tenancy.Tenancy // registry, plugins, storage, quotas, metrics
+	clock   *media.Clock
+	ports   *media.PortPool
+	targets *media.Targets // where media may go: not multicast, broadcast or our own sockets
+	egress  *netguard.Policy
+	prompts *media.PromptCache
+	audio   *audio.Services // speech, URL prompts, VoiceFocus (host/audio)
+	legs    *callleg.Legs   // the SIP and RTP of each participant
+	engine  *engine.Engine
+	sip     *sip.Server
+	sipStop context.CancelFunc
+	sipDone chan error
+	api     *http.Server
+	apiLn   net.Listener
+	apiDone chan struct{}
 }
 
 // New checks cfg and returns a server ready to Start.
@@ -128,7 +139,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{cfg: cfg, liveLegs: map[*leg]struct{}{}, ten: newTenancy()}
+	s := &Server{cfg: cfg}
 	for _, o := range opts {
 		o(&s.opts)
 	}
@@ -144,7 +155,41 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	if s.opts.apiTimeouts == (apiTimeouts{}) {
 		s.opts.apiTimeouts = defaultAPITimeouts()
 	}
+	s.ten = tenancy.New(tenancy.Config{
+		Config:   cfg,
+		Options:  s.opts.ten,
+		Logger:   s.log,
+		Egress:   egress,
+		CacheDir: s.cacheDir(),
+		Observer: s.opts.observer,
+		Calls: func() []engine.CallSummary {
+			if e := s.engine; e != nil {
+				return e.Calls()
+			}
+			return nil
+		},
+		LiveRTP: func() []media.Stats {
+			if s.legs == nil {
+				return nil
+			}
+			eps := s.legs.Endpoints()
+			st := make([]media.Stats, len(eps))
+			for i, ep := range eps {
+				st[i] = ep.Stats()
+			}
+			return st
+		},
+	})
 	return s, nil
+}
+
+// cacheDir is where wazero's compilation cache and the audio services'
+// caches live: WithCacheDir, else data/cache.
+func (s *Server) cacheDir() string {
+	if s.opts.cacheDir != "" {
+		return s.opts.cacheDir
+	}
+	return filepath.Join(s.cfg.DataDir, "cache")
 }
 
 // Start opens the data directory, seeds prompts, loads every application,
@@ -165,41 +210,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		}
 	}()
 
-	data := s.cfg.DataDir
-	if err := os.MkdirAll(data, 0o750); err != nil {
+	if err := os.MkdirAll(s.cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("server: data dir: %w", err)
 	}
-	if s.kv, err = kv.Open(filepath.Join(data, "kv.db"), kv.WithQuota(s.kvQuota)); err != nil {
+	// The key-value store, storage (repairing recordings), the plugin
+	// runtime, the registry and keys, the current plugin versions.
+	if err := s.ten.Start(ctx); err != nil {
 		return fmt.Errorf("server: %w", err)
-	}
-	if err := s.openStorage(ctx); err != nil { // storage.go: folder or S3
-		return err
-	}
-	repaired := s.repairRecordings(s.store.Root())
-	s.mu.Lock()
-	s.repaired = repaired
-	s.mu.Unlock()
-	cacheDir := s.opts.cacheDir
-	if cacheDir == "" {
-		cacheDir = filepath.Join(data, "cache")
-	}
-	pc := s.cfg.Plugins
-	s.runtime, err = plugin.NewRuntime(ctx, plugin.Config{
-		CacheDir: cacheDir,
-		KV:       s.kv,
-		Logger:   s.log.With("component", "plugin"),
-		Defaults: plugin.Limits{
-			Deadline:       pc.Deadline.Duration,
-			MemoryMaxPages: uint32(pc.MemoryMiB) * 16, // 64 KiB pages
-			ModuleMaxBytes: pc.MaxModuleMiB << 20,
-			PoolSize:       pc.PoolSize,
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("server: %w", err)
-	}
-	if err := s.startTenancy(ctx); err != nil { // apps.go: registry, keys, versions
-		return err
 	}
 
 	rtpIP, _ := netip.ParseAddr(s.cfg.RTP.IP) // validated by config
@@ -212,17 +229,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.clock.Start()
 	s.prompts = media.NewPromptCache(promptCacheBytes)
 	s.audio = audio.New(audio.Config{Speech: s.cfg.Speech, Prompts: s.cfg.Prompts, VoiceFocus: s.cfg.VoiceFocus,
-		Egress: s.egress, CacheDir: cacheDir, Logger: s.log.With("component", "audio")})
-	s.engine = engine.New(engine.Config{
-		Logger: s.log.With("component", "engine"),
-		Region: s.cfg.Region,
-		Limits: engine.Limits{MaxActions: s.cfg.Limits.MaxActions, MaxInvocations: s.cfg.Limits.MaxInvocations},
-		// Outbound calls, CallAndBridge and conferences: dial.go, conference.go.
-		Dialer:      dialer{s},
-		Connector:   connector{s},
-		RingTimeout: s.opts.ringTimeout,
-	})
+		Egress: s.egress, CacheDir: s.cacheDir(), Logger: s.log.With("component", "audio")})
 
+	// The SIP listeners are bound here; calls arrive once ListenAndServe
+	// runs, below, when the legs and the engine exist.
 	s.sip, err = sip.NewServer(sip.Config{
 		UDP:       s.cfg.SIP.UDP,
 		TCP:       s.cfg.SIP.TCP,
@@ -246,6 +256,28 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	for _, a := range s.sip.Addrs() {
 		s.targets.AddOwn(a.Addr)
 	}
+	s.legs = callleg.New(callleg.Config{
+		Clock:     s.clock,
+		Ports:     s.ports,
+		Targets:   s.targets,
+		Symmetric: s.cfg.RTP.Symmetric,
+		Prompts:   s.prompts,
+		Storage:   s.ten.Storage(),
+		Audio:     s.audio,
+		Trunks:    trunks{s.cfg},
+		SIP:       s.sip,
+		LegEnded:  s.ten.LegEnded,
+		Logger:    s.log,
+	})
+	s.engine = engine.New(engine.Config{
+		Logger: s.log.With("component", "engine"),
+		Region: s.cfg.Region,
+		Limits: engine.Limits{MaxActions: s.cfg.Limits.MaxActions, MaxInvocations: s.cfg.Limits.MaxInvocations},
+		// Outbound calls, CallAndBridge, connections and conferences.
+		Dialer:      s.legs.Dialer(),
+		Connector:   s.legs.Connector(),
+		RingTimeout: s.opts.ringTimeout,
+	})
 	sipCtx, stop := context.WithCancel(context.Background())
 	s.sipStop = stop
 	s.sipDone = make(chan error, 1)
@@ -264,146 +296,61 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	return nil
 }
 
-// seedPrompts copies dir/<bucket>/<key...> into the tenant's bucket store,
-// keeping objects that already exist there (a tenant may have replaced
-// them). Files directly in dir have no bucket and are skipped.
-func (s *Server) seedPrompts(ctx context.Context, tenant, dir string) error {
-	var skipped []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		bucket, key, ok := strings.Cut(filepath.ToSlash(rel), "/")
-		if !ok {
-			skipped = append(skipped, rel)
-			return nil
-		}
-		if _, err := s.ten.blobs.remote.Stat(ctx, tenant, bucket, key); err == nil {
-			return nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if _, err := s.ten.blobs.remote.Put(ctx, tenant, bucket, key, f); err != nil {
-			return err
-		}
-		s.log.Debug("prompt seeded", "tenant", tenant, "bucket", bucket, "key", key)
-		return nil
-	})
-	if len(skipped) > 0 {
-		s.log.Warn("prompt files outside a bucket folder were skipped (want <prompts>/<bucket>/<key>)",
-			"tenant", tenant, "dir", dir, "files", skipped)
-	}
-	if err != nil {
-		return fmt.Errorf("seed prompts from %s: %w", dir, err)
-	}
-	return nil
+// trunks is callleg.Trunks over the configuration: the dialled number in
+// its routed form (tenancy.NormalizeNumber) picks the trunk.
+type trunks struct{ cfg *config.Config }
+
+func (t trunks) Trunk(to string) (string, config.Trunk, bool) {
+	number := tenancy.NormalizeNumber(to)
+	tr, ok := t.cfg.TrunkFor(number)
+	return number, tr, ok
 }
 
-// NormalizeNumber keeps a leading '+' and the digits of n, dropping visual
-// separators (spaces, dashes, dots, parentheses) as dial strings carry them.
-func NormalizeNumber(n string) string {
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(n) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
-		default:
-			return n // not a phone number: keep it as is, it will not route
-		}
-	}
-	return b.String()
-}
-
-// handleCall runs in its own goroutine per INVITE (sip.Handler). admit
-// (apps.go) routes the number through the registry and applies the
+// handleCall runs in its own goroutine per INVITE (sip.Handler). Admit
+// (host/tenancy) routes the number through the registry and applies the
 // tenant's quotas; the call holds its plugin version until it ends.
 func (s *Server) handleCall(c *sip.Call) {
 	log := s.log.With("call_id", c.ID, "from", c.From.User)
-	a, rej := s.admit(c, log)
+	a, rej := s.ten.Admit(tenancy.Dialled{RequestUser: c.RequestUser, RequestHost: c.RequestHost, ToUser: c.To.User}, log)
 	if a == nil {
-		if rej.retryAfter > 0 {
-			_ = c.RejectRetryAfter(rej.code, rej.reason, rej.retryAfter)
+		if rej.RetryAfter > 0 {
+			_ = c.RejectRetryAfter(rej.Code, rej.Reason, rej.RetryAfter)
 			for range c.Events() {
 			}
 			return
 		}
-		rejectAndDrain(c, rej.code, rej.reason)
+		rejectAndDrain(c, rej.Code, rej.Reason)
 		return
 	}
-	defer a.release()
-	log = log.With("number", a.number, "tenant", a.tenant, "app", a.app)
-	l := newLeg(s, c, a.tenant, log)
-	if !s.addLeg(l) {
-		s.ten.m.rejected(a.tenant, "refused")
+	defer a.Release()
+	log = log.With("number", a.Number, "tenant", a.Tenant, "app", a.App)
+	l, err := s.legs.Inbound(c, a.Tenant, log)
+	if err != nil {
+		s.ten.Rejected(a.Tenant, "refused")
 		rejectAndDrain(c, 503, "Service Unavailable")
 		return
 	}
-	defer s.removeLeg(l)
+	defer s.legs.Remove(l)
 	call, err := s.engine.Inbound(engine.App{
-		TenantID:              a.tenant,
-		SipMediaApplicationID: a.app,
-		SipRuleID:             a.rule,
-		Handler:               s.invoker(a),
-	}, l, engine.CallInfo{From: c.From.User, To: a.number, SipHeaders: c.Headers})
+		TenantID:              a.Tenant,
+		SipMediaApplicationID: a.App,
+		SipRuleID:             a.Rule,
+		Handler:               s.ten.Invoker(a),
+	}, l, engine.CallInfo{From: c.From.User, To: a.Number, SipHeaders: c.Headers})
 	if err != nil {
 		log.Warn("call rejected: engine refused it", "err", err)
-		s.ten.m.rejected(a.tenant, "refused")
+		s.ten.Rejected(a.Tenant, "refused")
 		rejectAndDrain(c, 503, "Service Unavailable")
 		return
 	}
-	s.ten.m.accepted(a.tenant)
-	l.run(call)
+	s.ten.Accepted(a.Tenant)
+	l.Run(call)
 }
 
 func rejectAndDrain(c *sip.Call, code int, reason string) {
 	_ = c.Reject(code, reason) // fails only if the caller canceled first
 	for range c.Events() {
 	}
-}
-
-func pluginLevel(l int32) slog.Level {
-	switch {
-	case l <= 0:
-		return slog.LevelDebug
-	case l == 1:
-		return slog.LevelInfo
-	case l == 2:
-		return slog.LevelWarn
-	}
-	return slog.LevelError
-}
-
-func (s *Server) addLeg(l *leg) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.liveLegs[l] = struct{}{}
-	s.legs.Add(1)
-	return true
-}
-
-func (s *Server) removeLeg(l *leg) {
-	s.mu.Lock()
-	delete(s.liveLegs, l)
-	s.mu.Unlock()
-	s.legs.Done()
 }
 
 // SIPAddr returns the first bound SIP listener of transport ("udp" or
@@ -430,6 +377,13 @@ func (s *Server) APIAddr() string {
 // Engine returns the call engine (nil before Start).
 func (s *Server) Engine() *engine.Engine { return s.engine }
 
+// Registry returns the tenant registry (nil before Start).
+func (s *Server) Registry() *tenant.Registry { return s.ten.Registry() }
+
+// CallsAPI returns the server's api.Calls implementation (host/control),
+// over its engine: get it after Start.
+func (s *Server) CallsAPI() *control.Calls { return control.NewCalls(s.engine, s.ten) }
+
 // PortsInUse returns how many RTP ports are allocated: 0 when no call has
 // media.
 func (s *Server) PortsInUse() int {
@@ -441,18 +395,32 @@ func (s *Server) PortsInUse() int {
 
 // LiveLegs returns the number of SIP calls the server is still handling.
 func (s *Server) LiveLegs() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.liveLegs)
+	if s.legs == nil {
+		return 0
+	}
+	return s.legs.Len()
 }
 
 // BucketPath returns the file of a bucket object (for tests and tools).
 func (s *Server) BucketPath(tenant, bucket, key string) (string, error) {
-	if s.store == nil {
+	b := s.ten.Storage()
+	if b == nil {
 		return "", ErrNotStarted
 	}
-	return s.store.Path(tenant, bucket, key)
+	return b.Path(tenant, bucket, key)
 }
+
+// KeyFiles returns the files holding the admin key and the demo tenant's
+// key ("" when there is no demo tenant), for the command to print.
+func (s *Server) KeyFiles() (admin, demo string) { return s.ten.KeyFiles() }
+
+// AWSCredentialsFile returns the file holding the demo tenant's key in
+// the AWS shared credentials format ("" when there is no demo tenant).
+func (s *Server) AWSCredentialsFile() string { return s.ten.AWSCredentialsFile() }
+
+// RepairedRecordings lists the recordings repaired at start (paths
+// relative to the bucket store: tenant/bucket/key).
+func (s *Server) RepairedRecordings() []string { return s.ten.RepairedRecordings() }
 
 // Close ends every live call (BYE after answer, 480 before), stops the
 // listeners and releases every resource. It waits for the calls at most
@@ -475,6 +443,9 @@ func (s *Server) Close() error {
 // release undoes Start, in reverse order; safe on a partly started server.
 func (s *Server) release() error {
 	var errs []error
+	if s.legs != nil {
+		s.legs.Close() // new calls are refused (503) from now on
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if s.api != nil {
@@ -495,12 +466,10 @@ func (s *Server) release() error {
 			errs = append(errs, fmt.Errorf("sip: %w", err))
 		}
 	}
-	waitDone := make(chan struct{})
-	go func() { s.legs.Wait(); close(waitDone) }()
-	select {
-	case <-waitDone:
-	case <-ctx.Done():
-		errs = append(errs, fmt.Errorf("server close: calls still running: %w", ctx.Err()))
+	if s.legs != nil {
+		if err := s.legs.Wait(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("server close: calls still running: %w", err))
+		}
 	}
 	if s.clock != nil {
 		s.clock.Stop()
@@ -510,18 +479,8 @@ func (s *Server) release() error {
 			errs = append(errs, err)
 		}
 	}
-	if err := s.stopTenancy(ctx); err != nil { // apps.go: versions, registry
+	if err := s.ten.Close(ctx); err != nil { // versions, registry, plugin runtime, key-value store
 		errs = append(errs, err)
-	}
-	if s.runtime != nil {
-		if err := s.runtime.Close(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if s.kv != nil {
-		if err := s.kv.Close(); err != nil {
-			errs = append(errs, err)
-		}
 	}
 	return errors.Join(errs...)
 }

@@ -5,48 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/wasmvoice/mediaserver/host/config"
 )
-
-func TestNormalizeNumber(t *testing.T) {
-	tests := []struct {
-		name, in, want string
-	}{
-		{name: "E.164", in: "+15550100", want: "+15550100"},
-		{name: "dashes", in: "+1-555-0100", want: "+15550100"},
-		{name: "spaces and parentheses", in: "+1 (555) 0100", want: "+15550100"},
-		{name: "dots", in: "+1.555.0100", want: "+15550100"},
-		{name: "no plus", in: "15550100", want: "15550100"},
-		{name: "plus inside is kept verbatim", in: "1+555", want: "1+555"},
-		{name: "a name is kept verbatim", in: "alice", want: "alice"},
-		{name: "empty", in: "", want: ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := NormalizeNumber(tt.in); got != tt.want {
-				t.Fatalf("NormalizeNumber(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
-func FuzzNormalizeNumber(f *testing.F) {
-	for _, s := range []string{"+15550100", "+1 (555) 01-00", "alice", "", "++1"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		n := NormalizeNumber(s)
-		if NormalizeNumber(n) != n {
-			t.Fatalf("not idempotent: %q -> %q -> %q", s, n, NormalizeNumber(n))
-		}
-		if n != s && strings.ContainsAny(n, " -.()") {
-			t.Fatalf("%q normalised to %q still holds separators", s, n)
-		}
-	})
-}
 
 // TestSeedPrompts: sub-folders become buckets, files keys; objects already
 // in the store are kept; files outside a bucket folder are skipped.

@@ -340,7 +340,7 @@ func TestBaresipPromptFormatsAndURLs(t *testing.T) {
 	}
 
 	// Every failure is in the server log and in the application's log book.
-	book := ts.ten.logs.app("demo", "formats").last(100)
+	book := ts.ten.PluginsAPI().Logs("demo", "formats", 100)
 	var lines []string
 	for _, l := range book {
 		lines = append(lines, l.Text)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wasmvoice/mediaserver/host/api"
 	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/host/tenancy"
 )
 
 // benchEvent is a NEW_INBOUND_CALL as the engine sends it, for invoking a
@@ -37,12 +38,12 @@ func invokerFor(b *testing.B, ts *testServer, tenantID, app string) (func(contex
 		b.Fatal(err)
 	}
 	q, _ := ts.Registry().Quotas(tenantID)
-	v, err := ts.acquireVersion(context.Background(), tenantID, a.Plugin, q)
+	v, err := ts.ten.Hold(context.Background(), tenantID, a.Plugin, q)
 	if err != nil {
 		b.Fatal(err)
 	}
-	inv := ts.invoker(&admission{tenant: tenantID, app: app, sha: a.Plugin, handler: v.p})
-	return inv.Invoke, func() { ts.releaseVersion(v) }
+	inv := ts.ten.Invoker(&tenancy.Admission{Tenant: tenantID, App: app, SHA: a.Plugin, Handler: v.Handler()})
+	return inv.Invoke, v.Release
 }
 
 func percentiles(d []time.Duration) (p50, p99 time.Duration) {
@@ -143,15 +144,9 @@ func BenchmarkUploadToLive(b *testing.B) {
 
 // versionReady reports whether a version of tenant with sha is loaded.
 func (ts *testServer) versionReady(tenantID, sha string) bool {
-	ts.ten.mu.Lock()
-	defer ts.ten.mu.Unlock()
-	for k, v := range ts.ten.versions {
-		if k.tenant == tenantID && k.sha == sha {
-			select {
-			case <-v.ready:
-				return v.p != nil
-			default:
-			}
+	for _, v := range ts.ten.Versions() {
+		if v.Tenant == tenantID && v.SHA == sha && v.Loaded {
+			return true
 		}
 	}
 	return false
@@ -197,10 +192,8 @@ func BenchmarkRestartWarmCache(b *testing.B) {
 
 // versionLoaded reports whether any version of the tenant is loaded.
 func (s *Server) versionLoaded(tenantID string) bool {
-	s.ten.mu.Lock()
-	defer s.ten.mu.Unlock()
-	for k := range s.ten.versions {
-		if k.tenant == tenantID {
+	for _, v := range s.ten.Versions() {
+		if v.Tenant == tenantID {
 			return true
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/api"
 	"github.com/wasmvoice/mediaserver/host/config"
+	"github.com/wasmvoice/mediaserver/host/tenancy"
 	"github.com/wasmvoice/mediaserver/host/tenant"
 	"github.com/wasmvoice/mediaserver/internal/ratelimit"
 )
@@ -40,6 +41,36 @@ func (ts *testServer) adminKey(t testing.TB) string {
 		t.Fatalf("admin key: %v", err)
 	}
 	return sec
+}
+
+// readKey returns the secret stored in a key file.
+func readKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// metric returns the value of one series of GET /metrics (read with the
+// admin key), given as the exposition format writes it: name{labels}. A
+// series that is missing fails the test.
+func (ts *testServer) metric(t testing.TB, series string) float64 {
+	t.Helper()
+	res := ts.apiDo(t, "GET", "/metrics", ts.adminKey(t), nil)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", series, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("metrics lack %s:\n%s", series, b)
+	return 0
 }
 
 // apiDo sends one request to the control API with key (may be "") and
@@ -155,7 +186,7 @@ func TestUploadToLive(t *testing.T) {
 	requireTool(t, "sipp", "sip-tester")
 	wasm := readFile(t, requireFile(t, meetingC, "run `make plugins`"))
 	ts := startTestServer(t, nil, []config.Application{demoApp(t, config.DemoNumber)})
-	for _, f := range []string{AdminKeyFile, DemoKeyFile} {
+	for _, f := range []string{tenancy.AdminKeyFile, tenancy.DemoKeyFile} {
 		st, err := os.Stat(filepath.Join(ts.Config.DataDir, f))
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("key file %s: %v, mode %v; want 0600", f, err, st)
@@ -193,7 +224,7 @@ func TestUploadToLive(t *testing.T) {
 	var logs api.LogList
 	ts.apiJSON(t, "GET", "/sip-media-applications/meet/logs", key, nil, http.StatusOK, &logs)
 	for _, l := range logs.Logs {
-		if l.TransactionID != "" && l.TransactionID != calls[0].txID(t) {
+		if l.TransactionID != "" && l.TransactionID != txID(t, calls[0]) {
 			t.Fatalf("log line of another call: %+v", l)
 		}
 	}
@@ -220,7 +251,7 @@ func firstPlugin(invs []Invocation) string {
 	return invs[0].Plugin
 }
 
-func (inv Invocation) txID(t testing.TB) string {
+func txID(t testing.TB, inv Invocation) string {
 	t.Helper()
 	ev, err := abi.ParseEvent(inv.Event)
 	if err != nil {
@@ -313,7 +344,7 @@ func testCallQuotas(t *testing.T, viaConfig bool) {
 	if viaConfig {
 		cfg.Quotas = config.Quotas{MaxConcurrentCalls: 1, MaxCallsPerSecond: 1}
 	}
-	ts := startTestServer(t, cfg, nil, func(o *options) { o.ten.now = func() time.Time { return frozen } })
+	ts := startTestServer(t, cfg, nil, func(o *options) { o.ten.Now = func() time.Time { return frozen } })
 	if viaConfig {
 		// The free tenant's own quota overrides the config's default.
 		limits = tenant.Quotas{MaxConcurrentCalls: 100, MaxCallsPerSecond: 100}
@@ -424,32 +455,6 @@ func TestTokenBucket(t *testing.T) {
 	}
 }
 
-func TestLogBookRing(t *testing.T) {
-	a := newLogBook().app("t", "a")
-	for i := range logBookLines + 5 {
-		a.mu.Lock()
-		a.push(api.LogLine{Text: strconv.Itoa(i)})
-		a.mu.Unlock()
-	}
-	tests := []struct {
-		name  string
-		n     int
-		first string
-		last  string
-	}{
-		{"last three", 3, strconv.Itoa(logBookLines + 2), strconv.Itoa(logBookLines + 4)},
-		{"all", logBookLines * 2, "5", strconv.Itoa(logBookLines + 4)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := a.last(tt.n)
-			if len(got) != min(tt.n, logBookLines) || got[0].Text != tt.first || got[len(got)-1].Text != tt.last {
-				t.Fatalf("last(%d): %d lines %q…%q, want %s…%s", tt.n, len(got), got[0].Text, got[len(got)-1].Text, tt.first, tt.last)
-			}
-		})
-	}
-}
-
 // TestStorageQuota: over the tenant's storage quota an upload through the
 // API is refused with ResourceLimitExceeded, and a RecordAudio fails.
 func TestStorageQuota(t *testing.T) {
@@ -524,67 +529,6 @@ func TestDevReload(t *testing.T) {
 	waitFor(t, "the reload to be logged", func() bool { return strings.Contains(ts.Logs.String(), "dev mode: plugin reloaded") })
 }
 
-func TestEventType(t *testing.T) {
-	tests := []struct {
-		name, event, want string
-	}{
-		{"new call", `{"SchemaVersion":"1.0","Sequence":1,"InvocationEventType":"NEW_INBOUND_CALL"}`, "NEW_INBOUND_CALL"},
-		{"missing", `{"Sequence":1}`, "unknown"},
-		{"empty", `{"InvocationEventType":""}`, "unknown"},
-		{"not a name", `{"InvocationEventType":"x<script>"}`, "unknown"},
-		{"unterminated", `{"InvocationEventType":"HANGUP`, "unknown"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := eventType([]byte(tt.event)); got != tt.want {
-				t.Fatalf("eventType = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-// FuzzEventType: whatever the bytes, the label is "unknown" or an
-// upper-case name of at most 40 bytes (bounded label values).
-func FuzzEventType(f *testing.F) {
-	f.Add([]byte(`{"InvocationEventType":"HANGUP"}`))
-	f.Add([]byte(`"InvocationEventType":"`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		got := eventType(b)
-		if got == "unknown" {
-			return
-		}
-		if len(got) > 40 || strings.Trim(got, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != "" {
-			t.Fatalf("eventType(%q) = %q", b, got)
-		}
-	})
-}
-
-func TestTenantBudget(t *testing.T) {
-	t0 := time.Unix(100, 0)
-	tests := []struct {
-		name     string
-		spent    time.Duration // charged at t0
-		at       time.Duration // then asked at t0+at
-		wantWait time.Duration
-	}{
-		{"within the burst", 200 * time.Millisecond, 0, 0},
-		{"over it", 450 * time.Millisecond, 0, 400 * time.Millisecond}, // 200 ms in debt at 0.5 s/s
-		{"refilled", 450 * time.Millisecond, 400 * time.Millisecond, 0},
-		{"partly refilled", 450 * time.Millisecond, 100 * time.Millisecond, 300 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			st := &tenantState{cpu: make(chan struct{}, 1), budgetRate: 0.5, budgetMax: 250 * time.Millisecond, budget: 250 * time.Millisecond}
-			st.budgetWait(t0, 0)
-			st.cpu <- struct{}{}
-			st.releaseCPU(0, tt.spent)
-			if got := st.budgetWait(t0.Add(tt.at), 0); got != tt.wantWait {
-				t.Fatalf("wait = %v, want %v", got, tt.wantWait)
-			}
-		})
-	}
-}
-
 // An assignment made while the registry watcher is refreshing (after it
 // read the registry) is not missed: its version is loaded without waiting
 // for another change or a call.
@@ -598,15 +542,13 @@ func TestWatcherSeesChangeDuringRefresh(t *testing.T) {
 	v1 := ts.uploadPlugin(t, key, reactor, http.StatusCreated).Plugin.Sha256
 	v2 := ts.uploadPlugin(t, key, command, http.StatusCreated).Plugin.Sha256
 	var once sync.Once
-	ts.ten.mu.Lock()
-	ts.ten.afterRead = func() {
+	ts.ten.SetAfterRead(func() {
 		once.Do(func() {
 			if err := ts.Registry().AssignPlugin("acme", "second", v2); err != nil {
 				t.Errorf("assign during refresh: %v", err)
 			}
 		})
-	}
-	ts.ten.mu.Unlock()
+	})
 	ts.apiJSON(t, "PUT", "/sip-media-applications/first/plugin", key, api.AssignPluginRequest{Sha256: v1}, http.StatusOK, nil)
 	for deadline := time.Now().Add(20 * time.Second); !ts.shaLoaded(v2); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -617,15 +559,9 @@ func TestWatcherSeesChangeDuringRefresh(t *testing.T) {
 
 // shaLoaded reports whether a version with this SHA-256 is loaded.
 func (s *Server) shaLoaded(sha string) bool {
-	s.ten.mu.Lock()
-	defer s.ten.mu.Unlock()
-	for k, v := range s.ten.versions {
-		select {
-		case <-v.ready:
-			if k.sha == sha && v.err == nil {
-				return true
-			}
-		default:
+	for _, v := range s.ten.Versions() {
+		if v.SHA == sha && v.Loaded {
+			return true
 		}
 	}
 	return false

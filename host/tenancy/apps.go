@@ -1,61 +1,17 @@
-package server
+package tenancy
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/wasmvoice/mediaserver/host/engine"
 	"github.com/wasmvoice/mediaserver/host/plugin"
 	"github.com/wasmvoice/mediaserver/host/tenant"
-	"github.com/wasmvoice/mediaserver/sip"
 )
-
-// tenancy is the multi-tenant side of the server: the registry (tenants,
-// numbers, applications, plugin versions, keys), the loaded plugin
-// versions, each tenant's quotas in force, logs, stats and metrics.
-//
-// Plugin versions are loaded per (tenant, sha, limits): two tenants
-// running the same bytes get two pools, so no instance, memory or KV scope
-// is ever shared between tenants. A call holds the version it started
-// with until it ends; an assignment (one registry write) only changes what
-// new calls get. A version is closed when no call holds it and no
-// application has it as its current version.
-type tenancy struct {
-	reg   *tenant.Registry
-	blobs *blobStore
-	logs  *logBook
-	m     *metrics
-
-	mu          sync.Mutex
-	tenants     map[string]*tenantState
-	versions    map[versionKey]*version
-	current     map[versionKey]bool          // versions some application routes to, under its tenant's limits now
-	webhooks    map[[2]string]plugin.Handler // (tenant, url)
-	unavailable map[string]error             // configured number → why its application is down
-	stopped     bool                         // stopTenancy began: no more background loads
-
-	demoKeyFile, adminKeyFile, demoAWSFile string
-	afterRead                              func() // tests: runs once refreshVersions has read the registry
-
-	stop context.CancelFunc
-	done sync.WaitGroup
-}
-
-func newTenancy() *tenancy {
-	return &tenancy{
-		logs:        newLogBook(),
-		tenants:     map[string]*tenantState{},
-		versions:    map[versionKey]*version{},
-		current:     map[versionKey]bool{},
-		webhooks:    map[[2]string]plugin.Handler{},
-		unavailable: map[string]error{},
-	}
-}
 
 // versionKey names one loaded pool: a tenant's version under the limits
 // its quotas gave when it was loaded (a quota change loads it afresh for
@@ -102,113 +58,11 @@ func retryBackoff(failures int) time.Duration {
 	return min(time.Second<<min(failures-1, 6), time.Minute)
 }
 
-// startTenancy opens the registry, applies the configuration (Bootstrap),
-// seeds prompts, makes the API keys, loads the current plugin versions and
-// starts watching the registry for assignments.
-func (s *Server) startTenancy(ctx context.Context) error {
-	t := s.ten
-	master, err := s.masterKey()
-	if err != nil {
-		return err
-	}
-	dq := s.effectiveQuotas(tenant.Quotas{})
-	reg, err := tenant.Open(filepath.Join(s.cfg.DataDir, "registry.db"), t.blobs.remote, tenant.WithMasterKey(master),
-		tenant.WithDefaultQuotas(tenant.Quotas{MaxApps: dq.MaxApps, MaxPluginVersions: dq.MaxPluginVersions}))
-	clear(master)
-	if err != nil {
-		return fmt.Errorf("server: %w", err)
-	}
-	t.reg = reg
-	if err := reg.Bootstrap(ctx, s.cfg); err != nil {
-		s.log.Warn("configuration partly applied", "err", err)
-	}
-	for _, ct := range s.cfg.Tenants {
-		for _, a := range ct.Applications {
-			if a.Prompts != "" {
-				if err := s.seedPrompts(ctx, ct.ID, a.Prompts); err != nil {
-					s.log.Warn("seeding prompts failed", "tenant", ct.ID, "app", a.ID, "dir", a.Prompts, "err", err)
-				}
-			}
-			app, err := reg.GetApp(ct.ID, a.ID)
-			if err == nil && app.Plugin == "" && app.Webhook == "" {
-				err = fmt.Errorf("%w: no plugin version could be stored from %s", ErrAppUnavailable, a.Plugin)
-			}
-			if err != nil {
-				s.log.Error("application failed to load; its numbers answer 503", "tenant", ct.ID, "app", a.ID, "err", err)
-				for _, n := range a.Numbers {
-					t.unavailable[NormalizeNumber(n)] = err
-				}
-			}
-		}
-	}
-	if err := s.ensureKeys(); err != nil {
-		return err
-	}
-	t.m = newMetrics(s)
-	s.refreshVersions(ctx, true)
-	wctx, stop := context.WithCancel(context.Background())
-	t.stop = stop
-	t.done.Add(1)
-	go func() {
-		defer t.done.Done()
-		s.watchRegistry(wctx)
-	}()
-	if s.opts.ten.devReload > 0 {
-		files := s.devFiles()
-		t.done.Add(1)
-		go func() {
-			defer t.done.Done()
-			s.devReload(wctx, s.opts.ten.devReload, files)
-		}()
-	}
-	return nil
-}
-
-// stopTenancy stops the watchers, closes every version and the registry.
-func (s *Server) stopTenancy(ctx context.Context) error {
-	t := s.ten
-	t.mu.Lock()
-	t.stopped = true
-	t.mu.Unlock()
-	if t.stop != nil {
-		t.stop()
-		t.done.Wait()
-	}
-	t.mu.Lock()
-	var ps []plugin.Handler
-	for k, v := range t.versions {
-		if v.p != nil {
-			ps = append(ps, v.p)
-		}
-		delete(t.versions, k)
-	}
-	for k, h := range t.webhooks {
-		ps = append(ps, h)
-		delete(t.webhooks, k)
-	}
-	t.mu.Unlock()
-	var errs []error
-	for _, p := range ps {
-		if err := p.Close(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if t.reg != nil {
-		if err := t.reg.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Registry returns the tenant registry (nil before Start).
-func (s *Server) Registry() *tenant.Registry { return s.ten.reg }
-
 // watchRegistry follows the registry: after each change it closes the
 // versions nobody uses any more and loads the newly assigned ones, so the
 // first call after an assignment finds its version warm.
-func (s *Server) watchRegistry(ctx context.Context) {
-	_, changed := s.ten.reg.Watch()
+func (t *Tenancy) watchRegistry(ctx context.Context) {
+	_, changed := t.reg.Watch()
 	for {
 		select {
 		case <-ctx.Done():
@@ -218,16 +72,15 @@ func (s *Server) watchRegistry(ctx context.Context) {
 		// Watch before refreshing: a change made while the refresh runs
 		// (after it read the registry) closes this channel and brings
 		// us back, instead of being missed until the next change.
-		_, changed = s.ten.reg.Watch()
-		s.refreshVersions(ctx, false)
+		_, changed = t.reg.Watch()
+		t.refreshVersions(ctx, false)
 	}
 }
 
 // refreshVersions recomputes the current versions, closes unused ones,
 // forgets failed loads (a fixed module or quota gets another try) and
 // loads every current version.
-func (s *Server) refreshVersions(ctx context.Context, startup bool) {
-	t := s.ten
+func (t *Tenancy) refreshVersions(ctx context.Context, startup bool) {
 	type want struct {
 		tenant, app, sha string
 		q                tenant.Quotas
@@ -236,20 +89,20 @@ func (s *Server) refreshVersions(ctx context.Context, startup bool) {
 	cur := map[versionKey]bool{}
 	tenants, err := t.reg.ListTenants()
 	if err != nil {
-		s.log.Warn("registry: list tenants", "err", err)
+		t.log.Warn("registry: list tenants", "err", err)
 		return
 	}
 	for _, tn := range tenants {
 		apps, err := t.reg.ListApps(tn.ID)
 		if err != nil {
-			s.log.Warn("registry: list applications", "tenant", tn.ID, "err", err)
+			t.log.Warn("registry: list applications", "tenant", tn.ID, "err", err)
 			return
 		}
 		for _, a := range apps {
 			if a.Plugin == "" {
 				continue
 			}
-			cur[s.versionKey(tn.ID, a.Plugin, tn.Quotas)] = true
+			cur[t.versionKey(tn.ID, a.Plugin, tn.Quotas)] = true
 			wants = append(wants, want{tn.ID, a.ID, a.Plugin, tn.Quotas})
 		}
 	}
@@ -286,26 +139,25 @@ func (s *Server) refreshVersions(ctx context.Context, startup bool) {
 		if ctx.Err() != nil {
 			return
 		}
-		v, err := s.acquireVersion(ctx, w.tenant, w.sha, w.q)
+		v, err := t.acquireVersion(ctx, w.tenant, w.sha, w.q)
 		if err != nil {
 			lvl := slog.LevelWarn
 			if startup {
 				lvl = slog.LevelError
 			}
-			s.log.Log(ctx, lvl, "application failed to load; its numbers answer 503", "tenant", w.tenant, "app", w.app, "plugin", w.sha, "err", err)
+			t.log.Log(ctx, lvl, "application failed to load; its numbers answer 503", "tenant", w.tenant, "app", w.app, "plugin", w.sha, "err", err)
 			continue
 		}
-		s.releaseVersion(v)
+		t.releaseVersion(v)
 	}
 }
 
 // acquireVersion returns the loaded version (loading it if needed) and
 // counts a holder; releaseVersion must follow. A version whose last load
 // failed for a passing reason is loaded again.
-func (s *Server) acquireVersion(ctx context.Context, tenantID, sha string, q tenant.Quotas) (*version, error) {
-	eq := s.effectiveQuotas(q)
-	key := s.versionKey(tenantID, sha, q)
-	t := s.ten
+func (t *Tenancy) acquireVersion(ctx context.Context, tenantID, sha string, q tenant.Quotas) (*version, error) {
+	eq := t.effectiveQuotas(q)
+	key := t.versionKey(tenantID, sha, q)
 	t.mu.Lock()
 	v, ok := t.versions[key]
 	if ok && v.failed() && transient(v.err) {
@@ -327,11 +179,11 @@ func (s *Server) acquireVersion(ctx context.Context, tenantID, sha string, q ten
 	v.refs++
 	t.mu.Unlock()
 	if !ok {
-		v.p, v.err = s.loadVersion(ctx, key, eq)
+		v.p, v.err = t.loadVersion(ctx, key, eq)
 		if v.err != nil {
 			v.failures++
 			if transient(v.err) {
-				s.scheduleRetry(key, q, v.failures)
+				t.scheduleRetry(key, q, v.failures)
 			}
 		}
 		close(v.ready)
@@ -339,11 +191,11 @@ func (s *Server) acquireVersion(ctx context.Context, tenantID, sha string, q ten
 	select {
 	case <-v.ready:
 	case <-ctx.Done():
-		s.releaseVersion(v)
+		t.releaseVersion(v)
 		return nil, ctx.Err()
 	}
 	if v.err != nil {
-		s.releaseVersion(v)
+		t.releaseVersion(v)
 		return nil, v.err
 	}
 	return v, nil
@@ -361,7 +213,7 @@ func (v *version) failed() bool {
 
 // loadedVersions counts the tenant's versions loaded or loading. The
 // caller holds t.mu.
-func (t *tenancy) loadedVersions(tenantID string) int {
+func (t *Tenancy) loadedVersions(tenantID string) int {
 	n := 0
 	for k, v := range t.versions {
 		if k.tenant == tenantID && !v.failed() {
@@ -374,8 +226,7 @@ func (t *tenancy) loadedVersions(tenantID string) int {
 // scheduleRetry loads a version again after retryBackoff(failures), if it
 // is still current and still failed then (a call may have loaded it
 // meanwhile).
-func (s *Server) scheduleRetry(key versionKey, q tenant.Quotas, failures int) {
-	t := s.ten
+func (t *Tenancy) scheduleRetry(key versionKey, q tenant.Quotas, failures int) {
 	time.AfterFunc(retryBackoff(failures), func() {
 		t.mu.Lock()
 		v := t.versions[key]
@@ -388,24 +239,24 @@ func (s *Server) scheduleRetry(key versionKey, q tenant.Quotas, failures int) {
 		defer t.done.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		v, err := s.acquireVersion(ctx, key.tenant, key.sha, q)
+		v, err := t.acquireVersion(ctx, key.tenant, key.sha, q)
 		if err != nil {
-			s.log.Warn("plugin version failed to load again", "tenant", key.tenant, "plugin", key.sha, "failures", failures+1, "err", err)
+			t.log.Warn("plugin version failed to load again", "tenant", key.tenant, "plugin", key.sha, "failures", failures+1, "err", err)
 			return
 		}
-		s.log.Info("plugin version loaded after a failure", "tenant", key.tenant, "plugin", key.sha)
-		s.releaseVersion(v)
+		t.log.Info("plugin version loaded after a failure", "tenant", key.tenant, "plugin", key.sha)
+		t.releaseVersion(v)
 	})
 }
 
 // versionKey is the key of a tenant's version under its quotas q.
-func (s *Server) versionKey(tenantID, sha string, q tenant.Quotas) versionKey {
-	eq := s.effectiveQuotas(q)
+func (t *Tenancy) versionKey(tenantID, sha string, q tenant.Quotas) versionKey {
+	eq := t.effectiveQuotas(q)
 	return versionKey{tenant: tenantID, sha: sha, memMiB: eq.PluginMemoryMiB, deadline: eq.EventDeadline}
 }
 
-func (s *Server) loadVersion(ctx context.Context, key versionKey, q tenant.Quotas) (*plugin.Plugin, error) {
-	wasm, err := s.ten.reg.OpenPlugin(ctx, key.tenant, key.sha)
+func (t *Tenancy) loadVersion(ctx context.Context, key versionKey, q tenant.Quotas) (*plugin.Plugin, error) {
+	wasm, err := t.reg.OpenPlugin(ctx, key.tenant, key.sha)
 	if err != nil {
 		return nil, err
 	}
@@ -415,19 +266,18 @@ func (s *Server) loadVersion(ctx context.Context, key versionKey, q tenant.Quota
 		ModuleMaxBytes: int(q.MaxModuleBytes),
 	}
 	start := time.Now()
-	p, err := s.runtime.Load(ctx, key.tenant, shortSHA(key.sha), wasm, &lim)
+	p, err := t.runtime.Load(ctx, key.tenant, shortSHA(key.sha), wasm, &lim)
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("plugin version loaded", "tenant", key.tenant, "plugin", key.sha, "mode", p.Info().Mode,
+	t.log.Info("plugin version loaded", "tenant", key.tenant, "plugin", key.sha, "mode", p.Info().Mode,
 		"took", time.Since(start).Round(time.Millisecond))
 	return p, nil
 }
 
 // releaseVersion drops a holder; the last one closes a version that is no
 // longer current (the calls on an old version have ended).
-func (s *Server) releaseVersion(v *version) {
-	t := s.ten
+func (t *Tenancy) releaseVersion(v *version) {
 	t.mu.Lock()
 	v.refs--
 	var closing *plugin.Plugin
@@ -438,7 +288,7 @@ func (s *Server) releaseVersion(v *version) {
 	t.mu.Unlock()
 	if closing != nil {
 		_ = closing.Close(context.Background())
-		s.log.Info("plugin version closed (no call uses it)", "tenant", v.key.tenant, "plugin", v.key.sha)
+		t.log.Info("plugin version closed (no call uses it)", "tenant", v.key.tenant, "plugin", v.key.sha)
 	}
 }
 
@@ -450,133 +300,156 @@ func shortSHA(sha string) string {
 }
 
 // webhook returns the tenant's handler for url, one per (tenant, url).
-func (s *Server) webhook(tenantID, url string) plugin.Handler {
-	t := s.ten
+func (t *Tenancy) webhook(tenantID, url string) plugin.Handler {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	k := [2]string{tenantID, url}
 	h, ok := t.webhooks[k]
 	if !ok {
-		h = plugin.NewWebhook(url, DefaultWebhookTimeout, s.egress.Client(),
-			plugin.WithWebhookLogger(s.log.With("tenant", tenantID, "component", "webhook")))
+		h = plugin.NewWebhook(url, DefaultWebhookTimeout, t.egress.Client(),
+			plugin.WithWebhookLogger(t.log.With("tenant", tenantID, "component", "webhook")))
 		t.webhooks[k] = h
 	}
 	return h
 }
 
-// admission is an accepted inbound call: where it goes and what it holds.
-// rejection is why admit refused a call: the SIP final response, with a
-// Retry-After for a call-rate quota.
-type rejection struct {
-	code       int
-	reason     string
-	retryAfter time.Duration
+// Dialled is what routes an inbound call: the users of its Request-URI
+// and To header, and the Request-URI's host.
+type Dialled struct {
+	RequestUser, RequestHost, ToUser string
 }
 
-type admission struct {
-	tenant, app, number string
-	rule                string        // the SIP rule that routed the call
-	sha                 string        // "" for a webhook
-	reserve             time.Duration // CPU budget taken for each event while it runs: the plugin's deadline
-	handler             plugin.Handler
+// Rejection is why Admit refused a call: the SIP final response, with a
+// Retry-After for a call-rate quota.
+type Rejection struct {
+	Code       int
+	Reason     string
+	RetryAfter time.Duration
+}
+
+// Admission is an accepted call: where it goes and what it holds. Admit
+// makes the admissions of inbound calls; a test may build one around a
+// handler it holds (Tenancy.Hold) to get its invoker.
+type Admission struct {
+	Tenant, App, Number string
+	Rule                string        // the SIP rule that routed the call
+	SHA                 string        // the plugin version; "" for a webhook
+	Reserve             time.Duration // CPU budget taken for each event while it runs: the plugin's deadline
+	Handler             plugin.Handler
 	release             func()
 }
 
-// admit routes an INVITE through the registry and applies the tenant's
-// quotas. On refusal it returns the SIP code and reason, having logged why.
-func (s *Server) admit(c *sip.Call, log *slog.Logger) (*admission, rejection) {
-	t := s.ten
+// Release gives back what the admission holds (its plugin version, its
+// place in the tenant's concurrent calls), once the call has ended.
+func (a *Admission) Release() {
+	if a.release != nil {
+		a.release()
+	}
+}
+
+// Admit routes an inbound call through the registry and applies the
+// tenant's quotas; log is the call's logger. On refusal it returns the SIP
+// code and reason, having logged why and counted it. An admission must be
+// released when the call ends.
+func (t *Tenancy) Admit(d Dialled, log *slog.Logger) (*Admission, Rejection) {
 	var rt tenant.Route
 	var number string
 	found := false
-	for _, u := range []string{c.RequestUser, c.To.User} {
+	for _, u := range []string{d.RequestUser, d.ToUser} {
 		number = NormalizeNumber(u)
 		if rt, found = t.reg.Route(number); found {
 			break
 		}
 	}
-	if !found && c.RequestHost != "" {
+	if !found && d.RequestHost != "" {
 		// A RequestUriHostname rule takes the calls no number rule took.
-		if rt, found = t.reg.RouteHost(c.RequestHost); found {
-			number = NormalizeNumber(c.RequestUser)
+		if rt, found = t.reg.RouteHost(d.RequestHost); found {
+			number = NormalizeNumber(d.RequestUser)
 		}
 	}
 	if !found {
-		number = NormalizeNumber(c.RequestUser)
+		number = NormalizeNumber(d.RequestUser)
 		if err, down := t.unavailable[number]; down {
 			log.Warn("call rejected: application unavailable", "code", 503, "err", err)
 			t.m.rejected("", "unavailable")
-			return nil, rejection{code: 503, reason: "Service Unavailable"}
+			return nil, Rejection{Code: 503, Reason: "Service Unavailable"}
 		}
 		log.Info("call rejected: unknown number", "code", 404)
 		t.m.rejected("", "not_found")
-		return nil, rejection{code: 404, reason: "Not Found"}
+		return nil, Rejection{Code: 404, Reason: "Not Found"}
 	}
 	log = log.With("tenant", rt.Tenant, "app", rt.App)
-	q := s.effectiveQuotas(rt.Quotas)
-	st := s.tenantState(rt.Tenant)
+	q := t.effectiveQuotas(rt.Quotas)
+	st := t.tenantState(rt.Tenant)
 	now := time.Now()
-	if s.opts.ten.now != nil {
-		now = s.opts.ten.now()
+	if t.opts.Now != nil {
+		now = t.opts.Now()
 	}
 	switch code, retry := st.admitCall(q, now); code {
 	case 486:
 		log.Warn("call rejected: concurrent-call quota reached", "code", 486, "quota", q.MaxConcurrentCalls)
 		t.m.rejected(rt.Tenant, "concurrent_calls")
-		return nil, rejection{code: 486, reason: "Busy Here"}
+		return nil, Rejection{Code: 486, Reason: "Busy Here"}
 	case 503:
 		log.Warn("call rejected: call-rate quota reached", "code", 503, "quota_per_s", q.MaxCallsPerSecond,
 			"retry_after", retry.Round(time.Millisecond))
 		t.m.rejected(rt.Tenant, "calls_per_second")
-		return nil, rejection{code: 503, reason: "Service Unavailable", retryAfter: retry}
+		return nil, Rejection{Code: 503, Reason: "Service Unavailable", RetryAfter: retry}
 	}
-	a := &admission{tenant: rt.Tenant, app: rt.App, rule: rt.Rule, number: number, sha: rt.Plugin}
+	a := &Admission{Tenant: rt.Tenant, App: rt.App, Rule: rt.Rule, Number: number, SHA: rt.Plugin}
 	if rt.Plugin == "" {
-		a.handler = s.webhook(rt.Tenant, rt.Webhook)
+		a.Handler = t.webhook(rt.Tenant, rt.Webhook)
 		a.release = st.releaseCall
-		return a, rejection{}
+		return a, Rejection{}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	v, err := s.acquireVersion(ctx, rt.Tenant, rt.Plugin, rt.Quotas)
+	v, err := t.acquireVersion(ctx, rt.Tenant, rt.Plugin, rt.Quotas)
 	cancel()
 	if err != nil {
 		st.releaseCall()
 		log.Warn("call rejected: application unavailable", "code", 503, "plugin", rt.Plugin, "err", err)
 		t.m.rejected(rt.Tenant, "unavailable")
-		return nil, rejection{code: 503, reason: "Service Unavailable"}
+		return nil, Rejection{Code: 503, Reason: "Service Unavailable"}
 	}
-	a.handler, a.reserve = v.p, q.EventDeadline
+	a.Handler, a.Reserve = v.p, q.EventDeadline
 	a.release = func() {
-		s.releaseVersion(v)
+		t.releaseVersion(v)
 		st.releaseCall()
 	}
-	return a, rejection{}
+	return a, Rejection{}
 }
 
-// invoker adapts an application's handler to the engine, the same for
+// Accepted counts an admitted call the engine took (mediaserver_calls_total).
+func (t *Tenancy) Accepted(tenantID string) { t.m.accepted(tenantID) }
+
+// Rejected counts a call refused after its admission (why names the
+// reason in mediaserver_calls_total).
+func (t *Tenancy) Rejected(tenantID, why string) { t.m.rejected(tenantID, why) }
+
+// Invoker adapts an application's handler to the engine, the same for
 // inbound and outbound calls: the tenant's CPU share, plugin logs (server
 // log with the call's context, and the application's log book), stats,
 // metrics and the observer. A response the runtime refuses (not JSON, too
 // large) becomes engine.ErrInvalidResponse, so the plugin gets
 // INVALID_LAMBDA_RESPONSE instead of a retry and a dropped call.
-func (s *Server) invoker(a *admission) engine.Invoker {
-	log := s.log.With("tenant", a.tenant, "app", a.app)
-	st := s.tenantState(a.tenant)
-	book := s.ten.logs.app(a.tenant, a.app)
-	m := s.ten.m
+func (t *Tenancy) Invoker(a *Admission) engine.Invoker {
+	log := t.log.With("tenant", a.Tenant, "app", a.App)
+	st := t.tenantState(a.Tenant)
+	book := t.logs.app(a.Tenant, a.App)
+	m := t.m
 	noted := 0 // the Sequence of the last failure noted (failures.go)
 	return engine.InvokerFunc(func(ctx context.Context, event []byte) ([]byte, error) {
 		noted = noteFailure(ctx, log, book, event, noted)
-		reserved, err := st.acquireCPU(ctx, a.reserve)
+		reserved, err := st.acquireCPU(ctx, a.Reserve)
 		if err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		res, err := a.handler.Invoke(ctx, event)
+		res, err := a.Handler.Invoke(ctx, event)
 		took := time.Since(start)
 		st.releaseCPU(reserved, took)
 		book.observe(took, err)
-		m.invoked(a.tenant, event, took, err)
+		m.invoked(a.Tenant, event, took, err)
 		if res != nil && len(res.Logs) > 0 {
 			clog := engine.CallLogger(ctx, log).With("source", "plugin")
 			for _, l := range res.Logs {
@@ -590,8 +463,8 @@ func (s *Server) invoker(a *admission) engine.Invoker {
 		if err == nil && res != nil {
 			resp = res.Response
 		}
-		if s.opts.observer != nil {
-			s.opts.observer(Invocation{Tenant: a.tenant, App: a.app, Plugin: a.sha, Event: event, Response: resp, Err: err})
+		if t.observer != nil {
+			t.observer(Invocation{Tenant: a.Tenant, App: a.App, Plugin: a.SHA, Event: event, Response: resp, Err: err})
 		}
 		if errors.Is(err, plugin.ErrInvalidResponse) || errors.Is(err, plugin.ErrResponseTooLarge) {
 			err = fmt.Errorf("%w: %w", engine.ErrInvalidResponse, err)
@@ -600,18 +473,68 @@ func (s *Server) invoker(a *admission) engine.Invoker {
 	})
 }
 
+func pluginLevel(l int32) slog.Level {
+	switch {
+	case l <= 0:
+		return slog.LevelDebug
+	case l == 1:
+		return slog.LevelInfo
+	case l == 2:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
+}
+
+// OutboundApp returns what an outbound call of tenant's application appID
+// runs under (found false when there is no such application), so an
+// application created through the API can place calls at once: its
+// handler runs whatever version is current at each event (appHandler)
+// through Invoker. Its SIP rule id is the lowest number routed to it
+// (stable across calls), or the application id when no number routes to
+// it.
+func (t *Tenancy) OutboundApp(tenantID, appID string) (app engine.App, found bool, err error) {
+	if _, err := t.reg.GetApp(tenantID, appID); err != nil {
+		if errors.Is(err, tenant.ErrNotFound) {
+			return engine.App{}, false, nil
+		}
+		return engine.App{}, false, err
+	}
+	q, _ := t.reg.Quotas(tenantID)
+	r := &Admission{Tenant: tenantID, App: appID, Number: appID, Handler: &appHandler{t, tenantID, appID},
+		Reserve: t.effectiveQuotas(q).EventDeadline}
+	nums, err := t.reg.ListNumbers(tenantID)
+	if err != nil {
+		return engine.App{}, false, err
+	}
+	first := ""
+	for _, n := range nums {
+		if n.App == appID && (first == "" || n.Number < first) {
+			first = n.Number
+		}
+	}
+	if first != "" {
+		r.Number = first
+	}
+	return engine.App{
+		TenantID:              tenantID,
+		SipMediaApplicationID: appID,
+		SipRuleID:             r.Number,
+		Handler:               t.Invoker(r),
+	}, true, nil
+}
+
 // appHandler runs whatever version is current for (tenant, app) at each
-// event; outbound calls (calls_api.go) use it. Inbound calls hold one version for the whole
-// call instead (admit).
+// event; outbound calls (OutboundApp) use it. Inbound calls hold one
+// version for the whole call instead (Admit).
 type appHandler struct {
-	s           *Server
+	t           *Tenancy
 	tenant, app string
 }
 
 func (h *appHandler) Invoke(ctx context.Context, event []byte) (*plugin.Result, error) {
-	s := h.s
-	noteFailure(ctx, s.log.With("tenant", h.tenant, "app", h.app), s.ten.logs.app(h.tenant, h.app), event, 0)
-	a, err := s.ten.reg.GetApp(h.tenant, h.app)
+	t := h.t
+	noteFailure(ctx, t.log.With("tenant", h.tenant, "app", h.app), t.logs.app(h.tenant, h.app), event, 0)
+	a, err := t.reg.GetApp(h.tenant, h.app)
 	if err != nil {
 		return nil, err
 	}
@@ -619,15 +542,33 @@ func (h *appHandler) Invoke(ctx context.Context, event []byte) (*plugin.Result, 
 		if a.Webhook == "" {
 			return nil, fmt.Errorf("%w: application %s has neither plugin nor webhook", ErrAppUnavailable, h.app)
 		}
-		return s.webhook(h.tenant, a.Webhook).Invoke(ctx, event)
+		return t.webhook(h.tenant, a.Webhook).Invoke(ctx, event)
 	}
-	q, _ := s.ten.reg.Quotas(h.tenant)
-	v, err := s.acquireVersion(ctx, h.tenant, a.Plugin, q)
+	q, _ := t.reg.Quotas(h.tenant)
+	v, err := t.acquireVersion(ctx, h.tenant, a.Plugin, q)
 	if err != nil {
 		return nil, err
 	}
-	defer s.releaseVersion(v)
+	defer t.releaseVersion(v)
 	return v.p.Invoke(ctx, event)
 }
 
 func (h *appHandler) Close(context.Context) error { return nil }
+
+// NormalizeNumber keeps a leading '+' and the digits of n, dropping visual
+// separators (spaces, dashes, dots, parentheses) as dial strings carry them.
+func NormalizeNumber(n string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(n) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return n // not a phone number: keep it as is, it will not route
+		}
+	}
+	return b.String()
+}

@@ -1,4 +1,4 @@
-package server
+package tenancy
 
 import (
 	"context"
@@ -15,14 +15,14 @@ type watchedFile struct {
 
 // devFiles lists the configured plugin files with their state now. It
 // runs before Start returns, so a change made right after is seen.
-func (s *Server) devFiles() []*watchedFile {
+func (t *Tenancy) devFiles() []*watchedFile {
 	var files []*watchedFile
-	for _, t := range s.cfg.Tenants {
-		for _, a := range t.Applications {
+	for _, ct := range t.cfg.Tenants {
+		for _, a := range ct.Applications {
 			if a.Plugin == "" {
 				continue
 			}
-			w := &watchedFile{tenant: t.ID, app: a.ID, path: a.Plugin}
+			w := &watchedFile{tenant: ct.ID, app: a.ID, path: a.Plugin}
 			if fi, err := os.Stat(a.Plugin); err == nil {
 				w.mod, w.size = fi.ModTime(), fi.Size()
 			}
@@ -36,11 +36,11 @@ func (s *Server) devFiles() []*watchedFile {
 // size changes, checks, uploads and assigns it (dev mode: rebuild the
 // plugin, call again). Polling needs no new dependency and a stat every
 // 500 ms per file costs nothing.
-func (s *Server) devReload(ctx context.Context, every time.Duration, files []*watchedFile) {
+func (t *Tenancy) devReload(ctx context.Context, every time.Duration, files []*watchedFile) {
 	if len(files) == 0 {
 		return
 	}
-	s.log.Info("dev mode: watching plugin files", "files", len(files), "every", every)
+	t.log.Info("dev mode: watching plugin files", "files", len(files), "every", every)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -55,31 +55,31 @@ func (s *Server) devReload(ctx context.Context, every time.Duration, files []*wa
 				continue
 			}
 			w.mod, w.size = fi.ModTime(), fi.Size()
-			sha, err := s.reloadPlugin(ctx, w.tenant, w.app, w.path)
+			sha, err := t.reloadPlugin(ctx, w.tenant, w.app, w.path)
 			if err != nil {
-				s.log.Warn("dev mode: plugin not reloaded", "tenant", w.tenant, "app", w.app, "file", w.path, "err", err)
+				t.log.Warn("dev mode: plugin not reloaded", "tenant", w.tenant, "app", w.app, "file", w.path, "err", err)
 				continue
 			}
-			s.log.Info("dev mode: plugin reloaded; new calls use it", "tenant", w.tenant, "app", w.app, "file", w.path, "plugin", sha)
+			t.log.Info("dev mode: plugin reloaded; new calls use it", "tenant", w.tenant, "app", w.app, "file", w.path, "plugin", sha)
 		}
 	}
 }
 
 // reloadPlugin checks, stores and assigns the module in file as the
 // current version of the tenant's application.
-func (s *Server) reloadPlugin(ctx context.Context, tenantID, app, file string) (string, error) {
+func (t *Tenancy) reloadPlugin(ctx context.Context, tenantID, app, file string) (string, error) {
 	wasm, err := os.ReadFile(file)
 	if err != nil {
 		return "", err
 	}
-	if _, err := (pluginsAPI{s}).Check(ctx, tenantID, wasm); err != nil {
+	if _, err := (pluginsAPI{t}).Check(ctx, tenantID, wasm); err != nil {
 		return "", err
 	}
-	v, err := s.ten.reg.PutPlugin(ctx, tenantID, wasm)
+	v, err := t.reg.PutPlugin(ctx, tenantID, wasm)
 	if err != nil {
 		return "", err
 	}
-	if err := s.ten.reg.AssignPlugin(tenantID, app, v.SHA256); err != nil {
+	if err := t.reg.AssignPlugin(tenantID, app, v.SHA256); err != nil {
 		return "", err
 	}
 	return v.SHA256, nil

@@ -1,4 +1,4 @@
-package server
+package tenancy
 
 import (
 	"crypto/rand"
@@ -36,23 +36,23 @@ const (
 // ensureKeys makes sure the admin key file (and, with a demo tenant, the
 // demo key file) hold a live key, creating a key when the file is missing
 // or its key no longer authenticates (revoked, or another registry).
-func (s *Server) ensureKeys() error {
-	reg := s.ten.reg
-	admin := filepath.Join(s.cfg.DataDir, AdminKeyFile)
+func (t *Tenancy) ensureKeys() error {
+	reg := t.reg
+	admin := filepath.Join(t.cfg.DataDir, AdminKeyFile)
 	if err := ensureKey(admin, func(sec string) bool {
 		_, k, err := reg.Authenticate(sec)
 		return err == nil && k.Admin
 	}, func() (string, tenant.Key, error) { return reg.CreateAdminKey("operator (" + AdminKeyFile + ")") }); err != nil {
-		return fmt.Errorf("server: admin key: %w", err)
+		return fmt.Errorf("admin key: %w", err)
 	}
-	s.ten.adminKeyFile = admin
+	t.adminKeyFile = admin
 	if _, err := reg.GetTenant(DemoTenant); err != nil {
 		if errors.Is(err, tenant.ErrNotFound) {
 			return nil
 		}
-		return fmt.Errorf("server: demo key: %w", err)
+		return fmt.Errorf("demo key: %w", err)
 	}
-	demo := filepath.Join(s.cfg.DataDir, DemoKeyFile)
+	demo := filepath.Join(t.cfg.DataDir, DemoKeyFile)
 	// The demo key must also sign requests: a key made before this server
 	// sealed secrets (or under another master key) is replaced.
 	if err := ensureKey(demo, func(sec string) bool {
@@ -63,24 +63,24 @@ func (s *Server) ensureKeys() error {
 		_, _, err = reg.AuthenticateSigned(k.ID, func(got []byte) bool { return string(got) == sec })
 		return err == nil
 	}, func() (string, tenant.Key, error) { return reg.CreateKey(DemoTenant, "demo ("+DemoKeyFile+")") }); err != nil {
-		return fmt.Errorf("server: demo key: %w", err)
+		return fmt.Errorf("demo key: %w", err)
 	}
-	s.ten.demoKeyFile = demo
+	t.demoKeyFile = demo
 	sec, err := readKey(demo)
 	if err != nil {
-		return fmt.Errorf("server: demo key: %w", err)
+		return fmt.Errorf("demo key: %w", err)
 	}
 	_, k, err := reg.Authenticate(sec)
 	if err != nil {
-		return fmt.Errorf("server: demo key: %w", err)
+		return fmt.Errorf("demo key: %w", err)
 	}
-	creds := filepath.Join(s.cfg.DataDir, DemoAWSCredentialsFile)
+	creds := filepath.Join(t.cfg.DataDir, DemoAWSCredentialsFile)
 	body := "# The demo tenant's API key for AWS clients: AWS_SHARED_CREDENTIALS_FILE=" + creds + "\n" +
 		"[default]\naws_access_key_id = " + k.ID + "\naws_secret_access_key = " + sec + "\n"
 	if err := writeSecretFile(creds, body); err != nil {
-		return fmt.Errorf("server: demo AWS credentials: %w", err)
+		return fmt.Errorf("demo AWS credentials: %w", err)
 	}
-	s.ten.demoAWSFile = creds
+	t.demoAWSFile = creds
 	return nil
 }
 
@@ -99,39 +99,39 @@ func writeSecretFile(path, body string) error {
 
 // masterKey returns the key that seals API key secrets: MasterKeyEnv when
 // set, else the data directory's MasterKeyFile, made on first start.
-func (s *Server) masterKey() ([]byte, error) {
+func (t *Tenancy) masterKey() ([]byte, error) {
 	decode := func(where, text string) ([]byte, error) {
 		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
 		if err != nil || len(k) != tenant.MasterKeySize {
-			return nil, fmt.Errorf("server: master key in %s: want base64 of %d bytes: %w", where, tenant.MasterKeySize, ErrMasterKey)
+			return nil, fmt.Errorf("master key in %s: want base64 of %d bytes: %w", where, tenant.MasterKeySize, ErrMasterKey)
 		}
 		return k, nil
 	}
 	if v := os.Getenv(MasterKeyEnv); v != "" {
 		return decode(MasterKeyEnv, v)
 	}
-	path := filepath.Join(s.cfg.DataDir, MasterKeyFile)
+	path := filepath.Join(t.cfg.DataDir, MasterKeyFile)
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
 		fi, err := os.Stat(path)
 		if err != nil {
-			return nil, fmt.Errorf("server: master key: %w", err)
+			return nil, fmt.Errorf("master key: %w", err)
 		}
 		if fi.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("server: master key file %s is open to others (mode %o): chmod 600 it: %w", path, fi.Mode().Perm(), ErrMasterKey)
+			return nil, fmt.Errorf("master key file %s is open to others (mode %o): chmod 600 it: %w", path, fi.Mode().Perm(), ErrMasterKey)
 		}
 		return decode(path, string(b))
 	case !errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("server: master key: %w", err)
+		return nil, fmt.Errorf("master key: %w", err)
 	}
 	k := make([]byte, tenant.MasterKeySize)
 	_, _ = rand.Read(k) // crypto/rand.Read never fails (Go 1.24+)
-	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("server: master key: %w", err)
+	if err := os.MkdirAll(t.cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
 	}
 	if err := writeSecretFile(path, base64.StdEncoding.EncodeToString(k)+"\n"); err != nil {
-		return nil, fmt.Errorf("server: master key: %w", err)
+		return nil, fmt.Errorf("master key: %w", err)
 	}
 	return k, nil
 }
@@ -155,11 +155,11 @@ func ensureKey(path string, valid func(string) bool, create func() (string, tena
 
 // AWSCredentialsFile returns the file holding the demo tenant's key in
 // the AWS shared credentials format ("" when there is no demo tenant).
-func (s *Server) AWSCredentialsFile() string { return s.ten.demoAWSFile }
+func (t *Tenancy) AWSCredentialsFile() string { return t.demoAWSFile }
 
 // KeyFiles returns the files holding the admin key and the demo tenant's
 // key ("" when there is no demo tenant), for the command to print.
-func (s *Server) KeyFiles() (admin, demo string) { return s.ten.adminKeyFile, s.ten.demoKeyFile }
+func (t *Tenancy) KeyFiles() (admin, demo string) { return t.adminKeyFile, t.demoKeyFile }
 
 // readKey returns the secret stored in a key file.
 func readKey(path string) (string, error) {

@@ -1,4 +1,4 @@
-package server
+package tenancy
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ const otherTenant = "other"
 // metrics are the server's Prometheus metrics, on a registry of its own
 // (no package globals, so two servers in one test binary do not collide).
 type metrics struct {
-	s   *Server
+	t   *Tenancy
 	reg *prometheus.Registry
 
 	calls      *prometheus.CounterVec   // tenant, direction, result
@@ -46,9 +46,9 @@ type metrics struct {
 	labels map[string]bool // tenants with a label of their own
 }
 
-func newMetrics(s *Server) *metrics {
+func newMetrics(t *Tenancy) *metrics {
 	m := &metrics{
-		s:   s,
+		t:   t,
 		reg: prometheus.NewRegistry(),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mediaserver_calls_total",
@@ -79,7 +79,7 @@ func newMetrics(s *Server) *metrics {
 // defaultMetricsTenants tenant ids in order.
 func (m *metrics) relabel() {
 	labels := map[string]bool{}
-	if ts, err := m.s.ten.reg.ListTenants(); err == nil {
+	if ts, err := m.t.reg.ListTenants(); err == nil {
 		top := defaultMetricsTenants
 		ids := make([]string, 0, len(ts))
 		for _, t := range ts {
@@ -159,6 +159,14 @@ func eventType(event []byte) string {
 	return string(rest[:j])
 }
 
+// LegEnded adds the RTP counters of a leg whose media was released to
+// the metrics (callleg.Config.LegEnded).
+func (t *Tenancy) LegEnded(st media.Stats) { t.m.legEnded(st) }
+
+// MetricsHandler serves /metrics (after Start). Unless
+// Options.MetricsOpen, it needs the admin key.
+func (t *Tenancy) MetricsHandler() http.Handler { return t.m.handler() }
+
 // legEnded adds an ended leg's RTP counters.
 func (m *metrics) legEnded(st media.Stats) {
 	if m == nil {
@@ -189,27 +197,17 @@ func rtpDropped(st media.Stats) [numDropReasons]uint64 {
 }
 
 // rtpCounters sums the RTP counters of ended legs (legEnded) and of the
-// legs still up.
+// legs still up (Config.LiveRTP: released legs were added by legEnded).
 func (m *metrics) rtpCounters() (in, out uint64, dropped [numDropReasons]uint64) {
-	s := m.s
 	in, out = m.rtpIn.Load(), m.rtpOut.Load()
 	for i := range dropped {
 		dropped[i] = m.rtpDropped[i].Load()
 	}
-	s.mu.Lock()
-	legs := make([]*leg, 0, len(s.liveLegs))
-	for l := range s.liveLegs {
-		legs = append(legs, l)
+	var live []media.Stats
+	if m.t.liveRTP != nil {
+		live = m.t.liveRTP()
 	}
-	s.mu.Unlock()
-	for _, l := range legs {
-		l.mu.Lock()
-		ep, released := l.ep, l.released
-		l.mu.Unlock()
-		if ep == nil || released {
-			continue // released legs were added by legEnded
-		}
-		st := ep.Stats()
+	for _, st := range live {
 		in += st.RxPackets
 		out += st.TxPackets
 		for i, n := range rtpDropped(st) {
@@ -241,10 +239,10 @@ func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	m := (*metrics)(c)
-	s := m.s
+	t := m.t
 	active := map[[2]string]float64{}
-	if e := s.engine; e != nil {
-		for _, cs := range e.Calls() {
+	if t.calls != nil {
+		for _, cs := range t.calls() {
 			active[[2]string{m.tenant(cs.TenantID), cs.Direction}]++
 		}
 	}
@@ -263,8 +261,8 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 
 	pools := map[[2]string]float64{}
 	loaded := 0
-	s.ten.mu.Lock()
-	for k, v := range s.ten.versions {
+	t.mu.Lock()
+	for k, v := range t.versions {
 		select {
 		case <-v.ready:
 		default:
@@ -275,23 +273,23 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		loaded++
 		st := v.p.Stats()
-		t := m.tenant(k.tenant)
-		pools[[2]string{t, "live"}] += float64(st.Live)
-		pools[[2]string{t, "idle"}] += float64(st.Idle)
+		label := m.tenant(k.tenant)
+		pools[[2]string{label, "live"}] += float64(st.Live)
+		pools[[2]string{label, "idle"}] += float64(st.Idle)
 	}
-	s.ten.mu.Unlock()
+	t.mu.Unlock()
 	for k, n := range pools {
 		ch <- prometheus.MustNewConstMetric(descPool, prometheus.GaugeValue, n, k[0], k[1])
 	}
 	ch <- prometheus.MustNewConstMetric(descLoaded, prometheus.GaugeValue, float64(loaded))
 }
 
-// handler serves /metrics. Unless WithOpenMetrics(true), it needs the
+// handler serves /metrics. Unless Options.MetricsOpen, it needs the
 // admin key, like the tenant administration routes: tenant ids are
 // themselves information one tenant should not learn about another.
 func (m *metrics) handler() http.Handler {
 	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
-	if m.s.opts.ten.metricsOpen {
+	if m.t.opts.MetricsOpen {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -299,7 +297,7 @@ func (m *metrics) handler() http.Handler {
 		if auth := r.Header.Get("Authorization"); len(auth) > 7 && (auth[:7] == "Bearer " || auth[:7] == "bearer ") {
 			secret = auth[7:]
 		}
-		_, key, err := m.s.ten.reg.Authenticate(secret)
+		_, key, err := m.t.reg.Authenticate(secret)
 		if err != nil || !key.Admin {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mediaserver"`)
 			http.Error(w, "metrics need the admin key (data/admin-api-key)", http.StatusUnauthorized)

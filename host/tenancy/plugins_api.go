@@ -1,4 +1,4 @@
-package server
+package tenancy
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -145,11 +143,14 @@ func transactionID(event []byte) string {
 	return ev.CallDetails.TransactionID
 }
 
-// pluginsAPI implements api.Plugins over the server's runtime and log
-// books.
-type pluginsAPI struct{ s *Server }
+// pluginsAPI implements api.Plugins over the runtime and the log books.
+type pluginsAPI struct{ t *Tenancy }
 
 var _ api.Plugins = pluginsAPI{}
+
+// PluginsAPI returns the api.Plugins implementation: upload checks under
+// the tenant's quotas, and each application's logs and stats.
+func (t *Tenancy) PluginsAPI() api.Plugins { return pluginsAPI{t} }
 
 // Check validates and compiles a module (which warms the compilation
 // cache, so assigning it later loads fast), applies the tenant's quotas
@@ -157,13 +158,13 @@ var _ api.Plugins = pluginsAPI{}
 // tenant's limits, so a module whose _initialize traps or never ends is
 // refused here rather than leaving its numbers answering 503.
 func (p pluginsAPI) Check(ctx context.Context, tenantID string, wasm []byte) (api.PluginInfo, error) {
-	s := p.s
-	q, _ := s.ten.reg.Quotas(tenantID)
-	eq := s.effectiveQuotas(q)
+	t := p.t
+	q, _ := t.reg.Quotas(tenantID)
+	eq := t.effectiveQuotas(q)
 	if int64(len(wasm)) > eq.MaxModuleBytes {
 		return api.PluginInfo{}, fmt.Errorf("%w: module of %d bytes is over the limit of %d bytes", api.ErrLimitExceeded, len(wasm), eq.MaxModuleBytes)
 	}
-	info, err := s.runtime.Check(ctx, wasm)
+	info, err := t.runtime.Check(ctx, wasm)
 	if err != nil {
 		return api.PluginInfo{}, uploadError(err, "")
 	}
@@ -177,7 +178,7 @@ func (p pluginsAPI) Check(ctx context.Context, tenantID string, wasm []byte) (ap
 			api.ErrLimitExceeded, info.MemoryMaxPages*64, eq.PluginMemoryMiB)
 	}
 	lim := plugin.Limits{Deadline: eq.EventDeadline, MemoryMaxPages: pages, ModuleMaxBytes: int(eq.MaxModuleBytes), PoolSize: 1}
-	pl, err := s.runtime.Load(ctx, tenantID, shortSHA(info.SHA256), wasm, &lim)
+	pl, err := t.runtime.Load(ctx, tenantID, shortSHA(info.SHA256), wasm, &lim)
 	if err != nil {
 		return api.PluginInfo{}, uploadError(err, "the module failed to start: ")
 	}
@@ -221,14 +222,14 @@ func uploadError(err error, prefix string) error {
 
 // Logs implements api.Plugins.
 func (p pluginsAPI) Logs(tenantID, appID string, n int) []api.LogLine {
-	return p.s.ten.logs.app(tenantID, appID).last(n)
+	return p.t.logs.app(tenantID, appID).last(n)
 }
 
 // Stats implements api.Plugins: the application's counters since start,
 // and the instances of its current version.
 func (p pluginsAPI) Stats(tenantID, appID string) api.PluginStats {
-	s := p.s
-	a := s.ten.logs.app(tenantID, appID)
+	t := p.t
+	a := t.logs.app(tenantID, appID)
 	a.mu.Lock()
 	out := api.PluginStats{Invocations: a.invocations}
 	if len(a.errors) > 0 {
@@ -248,12 +249,12 @@ func (p pluginsAPI) Stats(tenantID, appID string) api.PluginStats {
 		out.Latency = append(out.Latency, api.LatencyBucket{UpperBoundMs: ub, Count: c})
 	}
 	a.mu.Unlock()
-	app, err := s.ten.reg.GetApp(tenantID, appID)
+	app, err := t.reg.GetApp(tenantID, appID)
 	if err != nil || app.Plugin == "" {
 		return out
 	}
-	s.ten.mu.Lock()
-	for k, v := range s.ten.versions {
+	t.mu.Lock()
+	for k, v := range t.versions {
 		select {
 		case <-v.ready:
 		default:
@@ -265,26 +266,6 @@ func (p pluginsAPI) Stats(tenantID, appID string) api.PluginStats {
 			out.IdleInstances += st.Idle
 		}
 	}
-	s.ten.mu.Unlock()
+	t.mu.Unlock()
 	return out
-}
-
-// controlAPI is host/api's handler over the registry, the calls
-// (calls_api.go), the plugins (this file) and the tenants' buckets (the
-// quota-checked store).
-func (s *Server) controlAPI() http.Handler {
-	// Uploads arrive in data/uploads; what a crash left there is dropped.
-	uploads := filepath.Join(s.cfg.DataDir, "uploads")
-	if err := os.RemoveAll(uploads); err != nil {
-		s.log.Warn("cleaning the upload directory", "dir", uploads, "err", err)
-	}
-	return api.New(s.ten.reg, s.CallsAPI(), pluginsAPI{s},
-		api.WithLogger(s.log.With("component", "api")),
-		api.WithStore(s.ten.blobs.remote),
-		api.WithMaxModuleBytes(int64(s.cfg.Plugins.MaxModuleMiB)<<20),
-		api.WithURLCheck(s.egress.CheckURL),
-		api.WithRegion(s.cfg.Region),
-		api.WithSigV4Regions(s.cfg.API.Regions...),
-		api.WithUploadDir(uploads),
-	)
 }

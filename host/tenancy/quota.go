@@ -1,4 +1,4 @@
-package server
+package tenancy
 
 import (
 	"context"
@@ -10,16 +10,6 @@ import (
 	"github.com/wasmvoice/mediaserver/internal/ratelimit"
 )
 
-// tenancyOptions are the options of the multi-tenant side (set through
-// With… functions; zero values take defaults).
-type tenancyOptions struct {
-	defaults    tenant.Quotas // server defaults for a tenant's zero quotas
-	cpuSlots    int           // concurrent plugin invocations per tenant
-	metricsOpen bool          // /metrics without the admin key
-	devReload   time.Duration // poll interval of the dev-mode plugin watcher; 0 = off
-	now         func() time.Time
-}
-
 // Default quotas, for tenants (and a server) that set none.
 const (
 	DefaultMaxConcurrentCalls = 1000
@@ -29,35 +19,10 @@ const (
 	DefaultMaxPluginVersions  = 10
 )
 
-// WithDefaultQuotas sets the server-wide quotas a tenant gets where its
-// own are zero. Memory, deadline and module size default to the
-// [plugins] section of the configuration; concurrent calls to
-// DefaultMaxConcurrentCalls, calls per second to DefaultMaxCallsPerSecond,
-// the key-value store, applications and plugin versions to their
-// Default…; storage is unlimited.
-func WithDefaultQuotas(q tenant.Quotas) Option { return func(o *options) { o.ten.defaults = q } }
-
-// WithTenantCPU caps the plugin invocations one tenant runs at the same
-// time (default max(1, GOMAXPROCS/2)): a tenant whose plugin spins until
-// its deadline on every event then holds at most that many cores, and the
-// other tenants keep the rest.
-func WithTenantCPU(n int) Option { return func(o *options) { o.ten.cpuSlots = n } }
-
-// WithOpenMetrics serves /metrics without the admin key. Only sensible
-// when the API listens on loopback (the default) or behind a proxy.
-func WithOpenMetrics(open bool) Option { return func(o *options) { o.ten.metricsOpen = open } }
-
-// WithDevReload watches the plugin file of every configured application
-// (polling its modification time every interval) and uploads and assigns
-// it when it changes: edit, rebuild, call again.
-func WithDevReload(interval time.Duration) Option {
-	return func(o *options) { o.ten.devReload = interval }
-}
-
 // effectiveQuotas fills the zero quotas of q from the server defaults.
-func (s *Server) effectiveQuotas(q tenant.Quotas) tenant.Quotas {
-	d := s.opts.ten.defaults
-	pc := s.cfg.Plugins
+func (t *Tenancy) effectiveQuotas(q tenant.Quotas) tenant.Quotas {
+	d := t.opts.Defaults
+	pc := t.cfg.Plugins
 	pick := func(v, def, last int) int {
 		if v > 0 {
 			return v
@@ -67,7 +32,7 @@ func (s *Server) effectiveQuotas(q tenant.Quotas) tenant.Quotas {
 		}
 		return last
 	}
-	cq := s.cfg.Quotas
+	cq := t.cfg.Quotas
 	q.MaxConcurrentCalls = pick(q.MaxConcurrentCalls, d.MaxConcurrentCalls, pick(cq.MaxConcurrentCalls, 0, DefaultMaxConcurrentCalls))
 	q.MaxCallsPerSecond = pick(q.MaxCallsPerSecond, d.MaxCallsPerSecond, pick(cq.MaxCallsPerSecond, 0, DefaultMaxCallsPerSecond))
 	q.PluginMemoryMiB = pick(q.PluginMemoryMiB, d.PluginMemoryMiB, pc.MemoryMiB)
@@ -84,7 +49,7 @@ func (s *Server) effectiveQuotas(q tenant.Quotas) tenant.Quotas {
 		}
 	}
 	if q.MaxStorageBytes <= 0 {
-		q.MaxStorageBytes = s.defaultStorageBytes()
+		q.MaxStorageBytes = t.defaultStorageBytes()
 	}
 	if q.MaxKVBytes <= 0 {
 		q.MaxKVBytes = d.MaxKVBytes
@@ -98,21 +63,21 @@ func (s *Server) effectiveQuotas(q tenant.Quotas) tenant.Quotas {
 }
 
 // kvQuota is a tenant's key-value store quota in bytes.
-func (s *Server) kvQuota(tenantID string) int64 {
+func (t *Tenancy) kvQuota(tenantID string) int64 {
 	var q tenant.Quotas
-	if s.ten.reg != nil {
-		q, _ = s.ten.reg.Quotas(tenantID)
+	if t.reg != nil {
+		q, _ = t.reg.Quotas(tenantID)
 	}
-	return s.effectiveQuotas(q).MaxKVBytes
+	return t.effectiveQuotas(q).MaxKVBytes
 }
 
 // defaultStorageBytes is the storage quota of a tenant without its own:
-// WithDefaultQuotas, else [quotas] max_storage_mib, else unlimited (0).
-func (s *Server) defaultStorageBytes() int64 {
-	if b := s.opts.ten.defaults.MaxStorageBytes; b > 0 {
+// Options.Defaults, else [quotas] max_storage_mib, else unlimited (0).
+func (t *Tenancy) defaultStorageBytes() int64 {
+	if b := t.opts.Defaults.MaxStorageBytes; b > 0 {
 		return b
 	}
-	return int64(s.cfg.Quotas.MaxStorageMiB) << 20
+	return int64(t.cfg.Quotas.MaxStorageMiB) << 20
 }
 
 // tenantState is the live accounting of one tenant: its calls in
@@ -133,13 +98,12 @@ type tenantState struct {
 	budgetMax  time.Duration
 }
 
-func (s *Server) tenantState(id string) *tenantState {
-	t := s.ten
+func (t *Tenancy) tenantState(id string) *tenantState {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st, ok := t.tenants[id]
 	if !ok {
-		n := s.opts.ten.cpuSlots
+		n := t.opts.CPUSlots
 		if n <= 0 {
 			n = max(1, runtime.GOMAXPROCS(0)/2)
 		}

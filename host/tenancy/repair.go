@@ -1,4 +1,4 @@
-package server
+package tenancy
 
 import (
 	"encoding/binary"
@@ -42,32 +42,35 @@ func wavNeedsRepair(head []byte, size int64) bool {
 // are wrong (a crash while recording) and repairs them with wav.Repair, so
 // the audio recorded before the crash is playable. It returns the files
 // repaired, relative to the store's root.
-func (s *Server) repairRecordings(root string) []string {
+func (t *Tenancy) repairRecordings(root string) []string {
 	var repaired []string
 	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			s.log.Warn("recording scan", "path", p, "err", err)
+			t.log.Warn("recording scan", "path", p, "err", err)
 			return nil
 		}
 		if !d.Type().IsRegular() || !strings.EqualFold(filepath.Ext(p), ".wav") {
 			return nil
 		}
-		if !fileNeedsRepair(p) {
+		if !NeedsRepair(p) {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, p)
 		if err := wav.Repair(p); err != nil {
-			s.log.Warn("recording could not be repaired", "path", rel, "err", err)
+			t.log.Warn("recording could not be repaired", "path", rel, "err", err)
 			return nil
 		}
-		s.log.Warn("repaired recording "+rel, "path", rel)
+		t.log.Warn("repaired recording "+rel, "path", rel)
 		repaired = append(repaired, filepath.ToSlash(rel))
 		return nil
 	})
 	return repaired
 }
 
-func fileNeedsRepair(path string) bool {
+// NeedsRepair reports whether the file at path is a WAV whose header
+// sizes disagree with its data: what a recorder killed between two header
+// rewrites leaves, and what Start repairs.
+func NeedsRepair(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return false
@@ -83,12 +86,4 @@ func fileNeedsRepair(path string) bool {
 		return false
 	}
 	return wavNeedsRepair(head[:n], st.Size())
-}
-
-// RepairedRecordings lists the recordings repaired at start (paths
-// relative to the bucket store: tenant/bucket/key).
-func (s *Server) RepairedRecordings() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.repaired...)
 }

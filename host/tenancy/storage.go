@@ -1,10 +1,12 @@
-package server
+package tenancy
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,23 +17,25 @@ import (
 	"github.com/wasmvoice/mediaserver/host/store"
 )
 
-// blobStore is where the tenants' objects live. Media code (the prompt
+// Blobs is where the tenants' objects live. Media code (the prompt
 // cache, the recorders) works on local files, so:
 //
-//   - storage type "folder": the objects are the files of s.store
+//   - storage type "folder": the objects are the files of a local folder
 //     (data/buckets) and media reads and writes them in place;
-//   - storage type "s3": s.store is a local mirror (data/s3cache); a prompt
+//   - storage type "s3": the folder is a local mirror (data/s3cache); a prompt
 //     is downloaded into it before it plays (and checked again at most every
 //     promptRecheck), a recording is written there and uploaded when it is
 //     complete, then removed locally.
 //
 // Every write that goes through the API or an upload passes the tenant's
 // storage quota (store.Metered).
-type blobStore struct {
+type Blobs struct {
 	remote  *store.Metered // every tenant object, quota-checked
-	local   *store.Folder  // == s.store
+	local   *store.Folder  // where media reads and writes
 	mirror  bool           // local is a cache of remote (s3)
 	pending sync.Map       // local recording path → blobRef, until uploaded
+	limit   func(tenant string) int64
+	log     *slog.Logger
 
 	mu      sync.Mutex
 	checked map[string]time.Time // local path → when it was last compared with remote
@@ -44,12 +48,11 @@ type blobRef struct{ tenant, bucket, key string }
 // trip to every PlayAudio).
 const promptRecheck = 5 * time.Second
 
-// openStorage opens the blob store the configuration names and sets
-// s.store (the local folder media code uses) and s.ten.blobs.
-func (s *Server) openStorage(ctx context.Context) error {
-	data := s.cfg.DataDir
-	st := s.cfg.Storage
-	b := &blobStore{checked: map[string]time.Time{}}
+// openStorage opens the blob store the configuration names as t.blobs.
+func (t *Tenancy) openStorage(ctx context.Context) error {
+	data := t.cfg.DataDir
+	st := t.cfg.Storage
+	b := &Blobs{checked: map[string]time.Time{}, limit: t.storageLimit, log: t.log}
 	var remote store.UsageStore
 	var err error
 	switch st.Type {
@@ -59,7 +62,7 @@ func (s *Server) openStorage(ctx context.Context) error {
 			secret = os.Getenv(st.SecretKeyEnv)
 		}
 		if secret == "" {
-			return fmt.Errorf("server: storage: %w: no s3 secret key (secret_key or the variable named by secret_key_env)", ErrStorage)
+			return fmt.Errorf("storage: %w: no s3 secret key (secret_key or the variable named by secret_key_env)", ErrStorage)
 		}
 		remote, err = store.NewS3(ctx, store.S3Config{
 			Endpoint: st.Endpoint, Secure: st.Secure, Region: st.Region,
@@ -68,39 +71,46 @@ func (s *Server) openStorage(ctx context.Context) error {
 			PathStyle: true, // self-hosted servers need it; AWS accepts it
 		})
 		if err != nil {
-			return fmt.Errorf("server: storage: %w", err)
+			return fmt.Errorf("storage: %w", err)
 		}
 		if b.local, err = store.NewFolder(filepath.Join(data, "s3cache")); err != nil {
-			return fmt.Errorf("server: storage: %w", err)
+			return fmt.Errorf("storage: %w", err)
 		}
 		b.mirror = true
 	default:
 		if b.local, err = store.NewFolder(filepath.Join(data, "buckets")); err != nil {
-			return fmt.Errorf("server: storage: %w", err)
+			return fmt.Errorf("storage: %w", err)
 		}
 		remote = b.local
 	}
-	b.remote = store.NewMetered(remote, s.storageLimit)
-	s.store = b.local
-	s.ten.blobs = b
-	s.log.Debug("blob storage opened", "storage", storageType(st))
+	b.remote = store.NewMetered(remote, t.storageLimit)
+	t.blobs = b
+	t.log.Debug("blob storage opened", "storage", storageType(st))
 	return nil
 }
 
 // storageLimit is a tenant's storage quota in bytes (0: unlimited).
-func (s *Server) storageLimit(tenant string) int64 {
-	if s.ten.reg != nil {
-		if q, ok := s.ten.reg.Quotas(tenant); ok && q.MaxStorageBytes > 0 {
+func (t *Tenancy) storageLimit(tenant string) int64 {
+	if t.reg != nil {
+		if q, ok := t.reg.Quotas(tenant); ok && q.MaxStorageBytes > 0 {
 			return q.MaxStorageBytes
 		}
 	}
-	return s.defaultStorageBytes()
+	return t.defaultStorageBytes()
 }
 
-// promptFile returns the local file of a prompt, downloading it first when
+// Store returns the quota-checked store of every tenant object (the API's
+// buckets).
+func (b *Blobs) Store() store.Store { return b.remote }
+
+// Path returns the local file of a bucket object.
+func (b *Blobs) Path(tenant, bucket, key string) (string, error) {
+	return b.local.Path(tenant, bucket, key)
+}
+
+// PromptFile returns the local file of a prompt, downloading it first when
 // the objects live in S3.
-func (s *Server) promptFile(tenant, bucket, key string) (string, error) {
-	b := s.ten.blobs
+func (b *Blobs) PromptFile(tenant, bucket, key string) (string, error) {
 	path, err := b.local.Path(tenant, bucket, key)
 	if err != nil || !b.mirror {
 		return path, err
@@ -131,7 +141,7 @@ func (s *Server) promptFile(tenant, bucket, key string) (string, error) {
 	return path, nil
 }
 
-func (b *blobStore) download(ctx context.Context, tenant, bucket, key, path string, mod time.Time) error {
+func (b *Blobs) download(ctx context.Context, tenant, bucket, key, path string, mod time.Time) error {
 	rc, _, err := b.remote.Open(ctx, tenant, bucket, key)
 	if err != nil {
 		return err
@@ -159,16 +169,15 @@ func (b *blobStore) download(ctx context.Context, tenant, bucket, key, path stri
 	return os.Rename(tmp.Name(), path)
 }
 
-// recordingFile returns the local file a recording of bucket/key is
+// RecordingFile returns the local file a recording of bucket/key is
 // written to. A tenant already at its storage quota gets ErrQuotaExceeded
-// (the action fails). recordingDone must follow once the file is complete.
-func (s *Server) recordingFile(tenant, bucket, key string) (string, error) {
-	b := s.ten.blobs
+// (the action fails). RecordingDone must follow once the file is complete.
+func (b *Blobs) RecordingFile(tenant, bucket, key string) (string, error) {
 	path, err := b.local.Path(tenant, bucket, key)
 	if err != nil {
 		return "", err
 	}
-	if limit := s.storageLimit(tenant); limit > 0 {
+	if limit := b.limit(tenant); limit > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		used, err := b.remote.Usage(ctx, tenant)
 		cancel()
@@ -183,13 +192,12 @@ func (s *Server) recordingFile(tenant, bucket, key string) (string, error) {
 	return path, nil
 }
 
-// recordingDone finishes the recording at path (the local file): in S3
+// RecordingDone finishes the recording at path (the local file): in S3
 // mode it is uploaded and removed locally; in folder mode the tenant's
 // usage is measured again (the recorder wrote past the meter). It runs at
 // most once per recording; err is the recorder's own result, returned
 // unless the upload fails.
-func (s *Server) recordingDone(path string, err error) error {
-	b := s.ten.blobs
+func (b *Blobs) RecordingDone(path string, err error) error {
 	v, ok := b.pending.LoadAndDelete(path)
 	if !ok {
 		return err
@@ -208,7 +216,7 @@ func (s *Server) recordingDone(path string, err error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if _, perr := b.remote.Put(ctx, ref.tenant, ref.bucket, ref.key, f); perr != nil {
-		s.log.Warn("recording upload failed", "tenant", ref.tenant, "bucket", ref.bucket, "key", ref.key, "err", perr)
+		b.log.Warn("recording upload failed", "tenant", ref.tenant, "bucket", ref.bucket, "key", ref.key, "err", perr)
 		return errors.Join(err, fmt.Errorf("upload recording: %w", perr))
 	}
 	return err
@@ -216,7 +224,7 @@ func (s *Server) recordingDone(path string, err error) error {
 
 // removeLocal removes an uploaded recording from the mirror, and the
 // folders it leaves empty (a per-call prefix makes one per call).
-func (b *blobStore) removeLocal(path string) {
+func (b *Blobs) removeLocal(path string) {
 	_ = os.Remove(path)
 	root := filepath.Clean(b.local.Root())
 	for dir := filepath.Dir(path); len(dir) > len(root) && strings.HasPrefix(dir, root); dir = filepath.Dir(dir) {
@@ -232,4 +240,51 @@ func storageType(c config.Storage) string {
 		return "s3://" + c.Endpoint + "/" + c.Bucket + "/" + c.Prefix
 	}
 	return "folder"
+}
+
+// seedPrompts copies dir/<bucket>/<key...> into the tenant's bucket store,
+// keeping objects that already exist there (a tenant may have replaced
+// them). Files directly in dir have no bucket and are skipped.
+func (t *Tenancy) seedPrompts(ctx context.Context, tenant, dir string) error {
+	var skipped []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		bucket, key, ok := strings.Cut(filepath.ToSlash(rel), "/")
+		if !ok {
+			skipped = append(skipped, rel)
+			return nil
+		}
+		if _, err := t.blobs.remote.Stat(ctx, tenant, bucket, key); err == nil {
+			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := t.blobs.remote.Put(ctx, tenant, bucket, key, f); err != nil {
+			return err
+		}
+		t.log.Debug("prompt seeded", "tenant", tenant, "bucket", bucket, "key", key)
+		return nil
+	})
+	if len(skipped) > 0 {
+		t.log.Warn("prompt files outside a bucket folder were skipped (want <prompts>/<bucket>/<key>)",
+			"tenant", tenant, "dir", dir, "files", skipped)
+	}
+	if err != nil {
+		return fmt.Errorf("seed prompts from %s: %w", dir, err)
+	}
+	return nil
 }
