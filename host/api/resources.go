@@ -74,7 +74,10 @@ func (h *Handler) appJSON(a tenant.Application) SipMediaApplication {
 	}
 	out := SipMediaApplication{
 		SipMediaApplicationID: a.ID, AwsRegion: region, Name: a.Name, Endpoints: []SipMediaApplicationEndpoint{},
-		Webhook: a.Webhook, Plugin: a.Plugin, PluginHistory: a.History, CreatedTimestamp: a.Created, UpdatedTimestamp: a.Updated,
+		Webhook: a.Webhook, Plugin: a.Plugin, PluginHistory: a.History, Model: a.Model, CreatedTimestamp: a.Created, UpdatedTimestamp: a.Updated,
+	}
+	if out.Model == "" {
+		out.Model = tenant.ModelChime
 	}
 	switch {
 	case a.Plugin != "":
@@ -140,7 +143,7 @@ func (h *Handler) createApp(w http.ResponseWriter, r *http.Request, p principal)
 	if len(req.Tags) > 0 {
 		return badRequest("Tags: this server stores no tags; leave them out")
 	}
-	spec := tenant.AppSpec{ID: req.SipMediaApplicationID, Name: req.Name, Region: req.AwsRegion, Webhook: req.Webhook}
+	spec := tenant.AppSpec{ID: req.SipMediaApplicationID, Name: req.Name, Region: req.AwsRegion, Webhook: req.Webhook, Model: req.Model}
 	if req.Endpoints != nil {
 		if req.Webhook != "" {
 			return badRequest("give Endpoints or Webhook, not both")
@@ -194,7 +197,7 @@ func (h *Handler) updateApp(w http.ResponseWriter, r *http.Request, p principal)
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	c := tenant.AppChange{Name: req.Name, Webhook: req.Webhook}
+	c := tenant.AppChange{Name: req.Name, Webhook: req.Webhook, Model: req.Model}
 	if req.Endpoints != nil {
 		if req.Webhook != nil {
 			return badRequest("give Endpoints or Webhook, not both")

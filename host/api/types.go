@@ -106,7 +106,10 @@ type SipMediaApplication struct {
 	// Plugin is the SHA-256 of the current plugin version.
 	Plugin string `json:",omitempty"`
 	// PluginHistory holds the earlier versions, most recent last.
-	PluginHistory    []string `json:",omitempty"`
+	PluginHistory []string `json:",omitempty"`
+	// Model is the programming model of its calls: "chime" or "iotcomms"
+	// (this server's extension).
+	Model            string
 	CreatedTimestamp time.Time
 	UpdatedTimestamp time.Time
 }
@@ -132,6 +135,8 @@ type CreateAppRequest struct {
 	Endpoints             []SipMediaApplicationEndpoint `json:",omitempty"`
 	Webhook               string                        `json:",omitempty"`
 	Tags                  []Tag                         `json:",omitempty"`
+	// Model is "chime" (the default) or "iotcomms".
+	Model string `json:",omitempty"`
 }
 
 // UpdateAppRequest is the body of PUT /sip-media-applications/{id}
@@ -140,6 +145,7 @@ type UpdateAppRequest struct {
 	Name      *string                       `json:",omitempty"`
 	Endpoints []SipMediaApplicationEndpoint `json:",omitempty"`
 	Webhook   *string                       `json:",omitempty"`
+	Model     *string                       `json:",omitempty"`
 }
 
 // AppResponse wraps one application.

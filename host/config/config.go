@@ -281,6 +281,10 @@ type Application struct {
 	ID      string   `toml:"id"`
 	Plugin  string   `toml:"plugin"`
 	Webhook string   `toml:"webhook"`
+	// Model is the programming model of its calls: "chime" (the default,
+	// Chime's SIP media application) or "iotcomms" (iotcomms' SIP
+	// Mediaserver callbacks; a webhook is then the callbacks' base URL).
+	Model string `toml:"model"`
 	Numbers []string `toml:"numbers"`
 	// Prompts is a folder whose files are copied into the tenant's bucket
 	// store at start-up (bucket/key = sub-folder/file), if missing there.
@@ -515,6 +519,9 @@ func (c *Config) Validate() error {
 				add("%s: application id is used twice", where)
 			}
 			apps[a.ID] = true
+			if a.Model != "" && a.Model != "chime" && a.Model != "iotcomms" {
+				add("%s: model %q: want chime or iotcomms", where, a.Model)
+			}
 			if (a.Plugin == "") == (a.Webhook == "") {
 				add("%s: set exactly one of plugin or webhook", where)
 			}

@@ -17,6 +17,8 @@ func (r *Registry) CreateApp(tenant, id, name, webhook string) (Application, err
 // AwsRegion and a first plugin version.
 type AppSpec struct {
 	ID, Name, Region, Webhook string
+	// Model is ModelChime ("" too) or ModelIotcomms.
+	Model string
 	// Plugin is a version of the tenant's to assign at once ("" = none).
 	Plugin string
 }
@@ -33,13 +35,20 @@ func (r *Registry) NewApp(tenant string, s AppSpec) (Application, error) {
 	if err := validWebhook(s.Webhook); err != nil {
 		return Application{}, err
 	}
+	if err := validModel(s.Model); err != nil {
+		return Application{}, err
+	}
+	if s.Model == ModelChime {
+		s.Model = ""
+	}
 	if s.Plugin != "" {
 		if err := validSHA(s.Plugin); err != nil {
 			return Application{}, err
 		}
 	}
 	now := r.now().UTC()
-	a := Application{ID: s.ID, Tenant: tenant, Name: s.Name, Region: s.Region, Webhook: s.Webhook, Plugin: s.Plugin, Created: now, Updated: now}
+	a := Application{ID: s.ID, Tenant: tenant, Name: s.Name, Region: s.Region, Webhook: s.Webhook, Plugin: s.Plugin,
+		Model: s.Model, Created: now, Updated: now}
 	err := r.update(func(tx *bolt.Tx, _ func()) error {
 		t, err := tenantIn(tx, tenant)
 		if err != nil {
@@ -121,7 +130,7 @@ func (r *Registry) UpdateApp(tenant, id, name, webhook string) (Application, err
 
 // AppChange is what ChangeApp changes; nil fields are kept.
 type AppChange struct {
-	Name, Region, Webhook *string
+	Name, Region, Webhook, Model *string
 	// Plugin is assigned like AssignPlugin does; "" unassigns the current
 	// version (kept in the history for Rollback), so the webhook serves.
 	Plugin *string
@@ -129,6 +138,14 @@ type AppChange struct {
 
 // ChangeApp changes an application's fields in one transaction.
 func (r *Registry) ChangeApp(tenant, id string, c AppChange) (Application, error) {
+	if c.Model != nil {
+		if err := validModel(*c.Model); err != nil {
+			return Application{}, err
+		}
+		if *c.Model == ModelChime {
+			c.Model = new(string)
+		}
+	}
 	if c.Name != nil {
 		if err := validName(*c.Name); err != nil {
 			return Application{}, err
@@ -159,7 +176,7 @@ func (r *Registry) ChangeApp(tenant, id string, c AppChange) (Application, error
 			}
 			a.assign(*c.Plugin, now)
 		}
-		for _, f := range []struct{ to, from *string }{{&a.Name, c.Name}, {&a.Region, c.Region}, {&a.Webhook, c.Webhook}} {
+		for _, f := range []struct{ to, from *string }{{&a.Name, c.Name}, {&a.Region, c.Region}, {&a.Webhook, c.Webhook}, {&a.Model, c.Model}} {
 			if f.from != nil {
 				*f.to = *f.from
 			}

@@ -44,17 +44,26 @@ func (r *Registry) Bootstrap(ctx context.Context, cfg *config.Config) error {
 	return errors.Join(errs...)
 }
 
+// modelName is the model's name with "" read as chime.
+func modelName(m string) string {
+	if m == "" {
+		return ModelChime
+	}
+	return m
+}
+
 func (r *Registry) bootstrapApp(ctx context.Context, tenant string, ca config.Application) error {
 	app, err := r.GetApp(tenant, ca.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if app, err = r.CreateApp(tenant, ca.ID, ca.ID, ca.Webhook); err != nil {
+		if app, err = r.NewApp(tenant, AppSpec{ID: ca.ID, Name: ca.ID, Webhook: ca.Webhook, Model: ca.Model}); err != nil {
 			return err
 		}
 	case err != nil:
 		return err
-	case app.Webhook != ca.Webhook:
-		if app, err = r.UpdateApp(tenant, ca.ID, app.Name, ca.Webhook); err != nil {
+	case app.Webhook != ca.Webhook || modelName(app.Model) != modelName(ca.Model):
+		model := ca.Model
+		if app, err = r.ChangeApp(tenant, ca.ID, AppChange{Webhook: &ca.Webhook, Model: &model}); err != nil {
 			return err
 		}
 	}

@@ -85,7 +85,10 @@ type Application struct {
 	Webhook string `json:"webhook,omitempty"`
 	// Region is Chime's AwsRegion of the application, as given ("" = the
 	// server's).
-	Region  string    `json:"region,omitempty"`
+	Region string `json:"region,omitempty"`
+	// Model is the programming model of its calls: ModelChime ("", the
+	// default) or ModelIotcomms.
+	Model   string    `json:"model,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 }
@@ -117,8 +120,24 @@ type Route struct {
 	// Plugin is the SHA-256 of the version to run; "" means use Webhook.
 	Plugin  string
 	Webhook string
+	// Model is the application's programming model ("" = Chime).
+	Model string
 	// Quotas of the tenant, as stored (zero = server default).
 	Quotas Quotas
+}
+
+// The programming models of an application.
+const (
+	ModelChime    = "chime"
+	ModelIotcomms = "iotcomms"
+)
+
+// validModel accepts "" (Chime), "chime" and "iotcomms".
+func validModel(m string) error {
+	if m != "" && m != ModelChime && m != ModelIotcomms {
+		return fmt.Errorf("%w: model %q: want chime or iotcomms", ErrInvalid, m)
+	}
+	return nil
 }
 
 var (
@@ -240,6 +259,7 @@ func buildSnapshot(tx *bolt.Tx, gen uint64) (*snapshot, error) {
 			Rule:    rule.ID,
 			Plugin:  app.Plugin,
 			Webhook: app.Webhook,
+			Model:   app.Model,
 			Quotas:  s.quotas[rule.Tenant],
 		}
 		if rule.TriggerType == TriggerRequestURIHostname {
