@@ -68,8 +68,8 @@ const (
 // IotRequest is the body of every iotcomms callback: the members a given
 // callback does not use are left out.
 type IotRequest struct {
-	// Callback is the callback's name (plugins only: webhooks get it as
-	// the path).
+	// Callback is the callback's name (a webhook gets it as the path
+	// too).
 	Callback  Callback `json:"callback,omitempty"`
 	SessionID string   `json:"sessionId"`
 	// TenantID and ApplicationID say whose session it is.

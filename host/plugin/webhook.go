@@ -3,14 +3,17 @@ package plugin
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/wasmvoice/mediaserver/abi"
 	"github.com/wasmvoice/mediaserver/host/netguard"
 )
 
@@ -26,6 +29,9 @@ type Webhook struct {
 	client   *http.Client
 	maxBytes int
 	log      *slog.Logger
+	// callbackPath: POST to <url>/<callback> (the event's "callback"
+	// member), and take an empty answer as {} (iotcomms webhooks).
+	callbackPath bool
 }
 
 var _ Handler = (*Webhook)(nil)
@@ -37,6 +43,13 @@ type WebhookOption func(*Webhook)
 // system error) for the operator; the error returned, which a tenant
 // sees, names only the kind of failure (netguard.Reason).
 func WithWebhookLogger(l *slog.Logger) WebhookOption { return func(w *Webhook) { w.log = l } }
+
+// WithCallbackPath makes the webhook an iotcomms one: each event goes to
+// <url>/<callback>, callback being the event's "callback" member (one of
+// abi.AllCallbacks, else the event is refused before any request), and a
+// 200 or 204 with an empty body answers {} (iotcomms' informational
+// callbacks need no answer).
+func WithCallbackPath() WebhookOption { return func(w *Webhook) { w.callbackPath = true } }
 
 // NewWebhook returns a Handler posting to url with a per-event timeout
 // (0 = the default plugin deadline). client nil uses a dedicated client
@@ -65,7 +78,17 @@ func (w *Webhook) fail(kind Kind, format string, args ...any) *Error {
 func (w *Webhook) Invoke(ctx context.Context, event []byte) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(event))
+	url := w.url
+	if w.callbackPath {
+		var e struct {
+			Callback abi.Callback `json:"callback"`
+		}
+		if json.Unmarshal(event, &e) != nil || !e.Callback.Valid() {
+			return nil, w.fail(KindWebhook, ": event names no iotcomms callback")
+		}
+		url = strings.TrimSuffix(url, "/") + "/" + string(e.Callback)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(event))
 	if err != nil {
 		return nil, w.fail(KindWebhook, ": %s", netguard.Reason(ctx, fmt.Errorf("%w: %v", netguard.ErrBadURL, err)))
 	}
@@ -78,6 +101,10 @@ func (w *Webhook) Invoke(ctx context.Context, event []byte) (*Result, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(w.maxBytes)+1))
 	if err != nil {
 		return nil, w.classify(ctx, err)
+	}
+	if w.callbackPath && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNoContent) &&
+		len(bytes.TrimSpace(body)) == 0 {
+		return &Result{Response: []byte("{}")}, nil
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, w.fail(KindWebhook, ": status %d", resp.StatusCode)

@@ -148,3 +148,59 @@ func TestWebhookEgressPolicy(t *testing.T) {
 		t.Fatalf("err = %q, want %q", err, want)
 	}
 }
+
+// An iotcomms webhook gets each callback at <base>/<callback>, and an
+// empty answer to it reads as {}.
+func TestWebhookCallbackPath(t *testing.T) {
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		paths = append(paths, r.URL.Path)
+		switch r.URL.Path {
+		case "/iot/newCall":
+			if !strings.Contains(string(body), `"sessionId":"s1"`) {
+				http.Error(w, "bad body", http.StatusBadRequest)
+				return
+			}
+			_, _ = io.WriteString(w, `{"action":"connect","destAddr":"1001"}`)
+		case "/iot/callNotify":
+			w.WriteHeader(http.StatusNoContent)
+		case "/iot/sessionCompleted":
+			// 200 with no body
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	for _, base := range []string{srv.URL + "/iot", srv.URL + "/iot/"} {
+		paths = nil
+		h := NewWebhook(base, time.Second, nil, WithCallbackPath())
+		ctx := context.Background()
+		res, err := h.Invoke(ctx, []byte(`{"callback":"newCall","sessionId":"s1"}`))
+		if err != nil || string(res.Response) != `{"action":"connect","destAddr":"1001"}` {
+			t.Fatalf("%s newCall: %v %+v", base, err, res)
+		}
+		for _, cb := range []string{"callNotify", "sessionCompleted"} {
+			res, err = h.Invoke(ctx, []byte(`{"callback":"`+cb+`","sessionId":"s1"}`))
+			if err != nil || string(res.Response) != `{}` {
+				t.Fatalf("%s %s: %v %+v", base, cb, err, res)
+			}
+		}
+		if got := strings.Join(paths, " "); got != "/iot/newCall /iot/callNotify /iot/sessionCompleted" {
+			t.Fatalf("%s: paths %q", base, got)
+		}
+		// A name that is not a callback never reaches the network.
+		for _, ev := range []string{`{"callback":"../admin"}`, `{"sessionId":"s1"}`, `not json`} {
+			if _, err := h.Invoke(ctx, []byte(ev)); !errors.Is(err, ErrWebhook) {
+				t.Fatalf("%s: event %s: err %v, want ErrWebhook", base, ev, err)
+			}
+		}
+		if len(paths) != 3 {
+			t.Fatalf("refused events were posted: %q", paths)
+		}
+		// An empty answer with an error status is still an error.
+		if _, err := h.Invoke(ctx, []byte(`{"callback":"getIvrCommand"}`)); !errors.Is(err, ErrWebhook) {
+			t.Fatalf("404: %v", err)
+		}
+	}
+}

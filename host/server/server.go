@@ -336,6 +336,7 @@ func (s *Server) handleCall(c *sip.Call) {
 		SipMediaApplicationID: a.App,
 		SipRuleID:             a.Rule,
 		Handler:               s.ten.Invoker(a),
+		Model:                 a.Model,
 	}, l, engine.CallInfo{From: c.From.User, To: a.Number, SipHeaders: c.Headers})
 	if err != nil {
 		log.Warn("call rejected: engine refused it", "err", err)

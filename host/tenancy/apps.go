@@ -300,14 +300,17 @@ func shortSHA(sha string) string {
 }
 
 // webhook returns the tenant's handler for url, one per (tenant, url).
-func (t *Tenancy) webhook(tenantID, url string) plugin.Handler {
+func (t *Tenancy) webhook(tenantID, url, model string) plugin.Handler {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := [2]string{tenantID, url}
+	k := [3]string{tenantID, url, model}
 	h, ok := t.webhooks[k]
 	if !ok {
-		h = plugin.NewWebhook(url, DefaultWebhookTimeout, t.egress.Client(),
-			plugin.WithWebhookLogger(t.log.With("tenant", tenantID, "component", "webhook")))
+		opts := []plugin.WebhookOption{plugin.WithWebhookLogger(t.log.With("tenant", tenantID, "component", "webhook"))}
+		if model == tenant.ModelIotcomms {
+			opts = append(opts, plugin.WithCallbackPath())
+		}
+		h = plugin.NewWebhook(url, DefaultWebhookTimeout, t.egress.Client(), opts...)
 		t.webhooks[k] = h
 	}
 	return h
@@ -333,6 +336,7 @@ type Rejection struct {
 type Admission struct {
 	Tenant, App, Number string
 	Rule                string        // the SIP rule that routed the call
+	Model               string        // the application's programming model: engine.ModelChime or ModelIotcomms
 	SHA                 string        // the plugin version; "" for a webhook
 	Reserve             time.Duration // CPU budget taken for each event while it runs: the plugin's deadline
 	Handler             plugin.Handler
@@ -396,9 +400,9 @@ func (t *Tenancy) Admit(d Dialled, log *slog.Logger) (*Admission, Rejection) {
 		t.m.rejected(rt.Tenant, "calls_per_second")
 		return nil, Rejection{Code: 503, Reason: "Service Unavailable", RetryAfter: retry}
 	}
-	a := &Admission{Tenant: rt.Tenant, App: rt.App, Rule: rt.Rule, Number: number, SHA: rt.Plugin}
+	a := &Admission{Tenant: rt.Tenant, App: rt.App, Rule: rt.Rule, Number: number, SHA: rt.Plugin, Model: engineModel(rt.Model)}
 	if rt.Plugin == "" {
-		a.Handler = t.webhook(rt.Tenant, rt.Webhook)
+		a.Handler = t.webhook(rt.Tenant, rt.Webhook, rt.Model)
 		a.release = st.releaseCall
 		return a, Rejection{}
 	}
@@ -493,7 +497,8 @@ func pluginLevel(l int32) slog.Level {
 // (stable across calls), or the application id when no number routes to
 // it.
 func (t *Tenancy) OutboundApp(tenantID, appID string) (app engine.App, found bool, err error) {
-	if _, err := t.reg.GetApp(tenantID, appID); err != nil {
+	ta, err := t.reg.GetApp(tenantID, appID)
+	if err != nil {
 		if errors.Is(err, tenant.ErrNotFound) {
 			return engine.App{}, false, nil
 		}
@@ -520,7 +525,16 @@ func (t *Tenancy) OutboundApp(tenantID, appID string) (app engine.App, found boo
 		SipMediaApplicationID: appID,
 		SipRuleID:             r.Number,
 		Handler:               t.Invoker(r),
+		Model:                 engineModel(ta.Model),
 	}, true, nil
+}
+
+// engineModel maps a registry model ("" is Chime) to the engine's.
+func engineModel(m string) string {
+	if m == tenant.ModelIotcomms {
+		return engine.ModelIotcomms
+	}
+	return engine.ModelChime
 }
 
 // appHandler runs whatever version is current for (tenant, app) at each
@@ -542,7 +556,7 @@ func (h *appHandler) Invoke(ctx context.Context, event []byte) (*plugin.Result, 
 		if a.Webhook == "" {
 			return nil, fmt.Errorf("%w: application %s has neither plugin nor webhook", ErrAppUnavailable, h.app)
 		}
-		return t.webhook(h.tenant, a.Webhook).Invoke(ctx, event)
+		return t.webhook(h.tenant, a.Webhook, a.Model).Invoke(ctx, event)
 	}
 	q, _ := t.reg.Quotas(h.tenant)
 	v, err := t.acquireVersion(ctx, h.tenant, a.Plugin, q)

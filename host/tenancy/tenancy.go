@@ -112,7 +112,7 @@ type Tenancy struct {
 	tenants     map[string]*tenantState
 	versions    map[versionKey]*version
 	current     map[versionKey]bool          // versions some application routes to, under its tenant's limits now
-	webhooks    map[[2]string]plugin.Handler // (tenant, url)
+	webhooks    map[[3]string]plugin.Handler // (tenant, url, model)
 	unavailable map[string]error             // configured number → why its application is down
 	stopped     bool                         // Close began: no more background loads
 	repaired    []string                     // recordings repaired at start (repair.go)
@@ -143,7 +143,7 @@ func New(cfg Config) *Tenancy {
 		tenants:     map[string]*tenantState{},
 		versions:    map[versionKey]*version{},
 		current:     map[versionKey]bool{},
-		webhooks:    map[[2]string]plugin.Handler{},
+		webhooks:    map[[3]string]plugin.Handler{},
 		unavailable: map[string]error{},
 	}
 }
