@@ -278,13 +278,13 @@ type Tenant struct {
 // Application is a tenant's named SIP media application bound to a plugin;
 // its Numbers are its SIP rules: calls to them reach the plugin.
 type Application struct {
-	ID      string   `toml:"id"`
-	Plugin  string   `toml:"plugin"`
-	Webhook string   `toml:"webhook"`
+	ID      string `toml:"id"`
+	Plugin  string `toml:"plugin"`
+	Webhook string `toml:"webhook"`
 	// Model is the programming model of its calls: "chime" (the default,
 	// Chime's SIP media application) or "iotcomms" (iotcomms' SIP
 	// Mediaserver callbacks; a webhook is then the callbacks' base URL).
-	Model string `toml:"model"`
+	Model   string   `toml:"model"`
 	Numbers []string `toml:"numbers"`
 	// Prompts is a folder whose files are copied into the tenant's bucket
 	// store at start-up (bucket/key = sub-folder/file), if missing there.
