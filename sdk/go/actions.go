@@ -36,11 +36,11 @@ func (a *AudioSource) AppendJSON(dst []byte) []byte {
 	o := beginObject(dst)
 	o.strAlways("Type", t)
 	if t == "URL" {
-		o.strAlways("Uri", a.URI)
+		o.str("Uri", a.URI)
 		return o.end()
 	}
-	o.strAlways("BucketName", a.BucketName)
-	o.strAlways("Key", a.Key)
+	o.str("BucketName", a.BucketName)
+	o.str("Key", a.Key)
 	return o.end()
 }
 

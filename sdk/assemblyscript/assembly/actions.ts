@@ -7,21 +7,24 @@
 import { JSONWriter } from "./json";
 import { Action } from "./response";
 
-/** AudioSource is a prompt in the tenant's bucket store. */
+/** AudioSource is a prompt: Type "S3" names an object in the tenant's bucket store (BucketName, Key); Type "URL", an extension of this server, names an http(s) URL (Uri) the server fetches, within its egress policy. */
 export class AudioSource {
   /** `Type` (required, "S3" when empty) */
   type: string = "";
-  /** `BucketName` (required) */
+  /** `BucketName` (optional) */
   bucketName: string = "";
-  /** `Key` (required) */
+  /** `Key` (optional) */
   key: string = "";
+  /** `Uri` (optional) */
+  uri: string = "";
 
   /** Appends the parameters as one JSON object. */
   writeJSON(w: JSONWriter): void {
     w.beginObject();
     w.strAlways("Type", this.type.length > 0 ? this.type : "S3");
-    w.strAlways("BucketName", this.bucketName);
-    w.strAlways("Key", this.key);
+    w.str("BucketName", this.bucketName);
+    w.str("Key", this.key);
+    w.str("Uri", this.uri);
     w.endObject();
   }
 }

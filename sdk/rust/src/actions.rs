@@ -9,15 +9,17 @@ use crate::response::Action;
 #[allow(unused_imports)]
 use std::collections::BTreeMap;
 
-/// AudioSource is a prompt in the tenant's bucket store.
+/// AudioSource is a prompt: Type "S3" names an object in the tenant's bucket store (BucketName, Key); Type "URL", an extension of this server, names an http(s) URL (Uri) the server fetches, within its egress policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioSource {
     /// `Type` (required, "S3" when empty)
     pub type_: String,
-    /// `BucketName` (required)
+    /// `BucketName` (optional)
     pub bucket_name: String,
-    /// `Key` (required)
+    /// `Key` (optional)
     pub key: String,
+    /// `Uri` (optional)
+    pub uri: String,
 }
 
 impl AudioSource {
@@ -25,8 +27,9 @@ impl AudioSource {
     pub fn write_json(&self, out: &mut String) {
         let mut o = Object::begin(out);
         o.str_always("Type", if self.type_.is_empty() { "S3" } else { &self.type_ });
-        o.str_always("BucketName", &self.bucket_name);
-        o.str_always("Key", &self.key);
+        o.str("BucketName", &self.bucket_name);
+        o.str("Key", &self.key);
+        o.str("Uri", &self.uri);
         o.end();
     }
 }

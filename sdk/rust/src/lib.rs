@@ -122,5 +122,5 @@ pub fn __command_main(handler: Handler) {
 
 /// The [`AudioSource`] of `key` in `bucket` of the tenant's bucket store.
 pub fn s3_audio(bucket: &str, key: &str) -> AudioSource {
-    AudioSource { type_: "S3".to_string(), bucket_name: bucket.to_string(), key: key.to_string() }
+    AudioSource { type_: "S3".to_string(), bucket_name: bucket.to_string(), key: key.to_string(), uri: String::new() }
 }
