@@ -8,6 +8,11 @@
 // member order and spacing do not matter:
 //
 //	func TestGolden(t *testing.T) { mstest.Golden(t, "testdata/*.golden") }
+//
+// Handlers that keep state in the key-value store between events (an
+// iotcomms session's participants) run a sequence of files on one host:
+//
+//	func TestSession(t *testing.T) { mstest.GoldenSequence(t, "testdata/session/*.golden") }
 package mstest
 
 import (
@@ -45,6 +50,40 @@ func Golden(t *testing.T, pattern string) {
 			}
 			EqualJSON(t, got, want)
 		})
+	}
+}
+
+// GoldenSequence runs the golden files matching pattern in name order on
+// one host, as the events of one call (or iotcomms session) reach a plugin:
+// what a handler keeps in the key-value store carries from one file to the
+// next. It stops at the first failure, since the later files depend on it.
+// No matching file is a failure.
+func GoldenSequence(t *testing.T, pattern string) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden files match %q: %v", pattern, err)
+	}
+	h := ms.NewHost()
+	for _, f := range files {
+		ok := t.Run(strings.TrimSuffix(filepath.Base(f), ".golden"), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			event, want, ok := strings.Cut(string(b), "\n----\n")
+			if !ok {
+				t.Fatalf("%s: no ---- separator", f)
+			}
+			got, err := h.Invoke([]byte(event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			EqualJSON(t, got, want)
+		})
+		if !ok {
+			return
+		}
 	}
 }
 
