@@ -5,8 +5,10 @@ import (
 	"go/parser"
 	"go/token"
 	"maps"
+	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -175,4 +177,127 @@ func TestGoSDKIotcommsConstants(t *testing.T) {
 			t.Errorf("sdk/go lacks callback %s", cb)
 		}
 	}
+}
+
+// cName is the C macro of an abi/iotcomms.go constant: MS_IOT_ and its name
+// in upper snake case, without the Iot prefix (IotDrop: MS_IOT_DROP,
+// CallbackNewCall: MS_IOT_CALLBACK_NEW_CALL, PhraseAwsTTS:
+// MS_IOT_PHRASE_AWS_TTS).
+func cName(goName string) string {
+	goName = strings.TrimPrefix(goName, "Iot")
+	var b strings.Builder
+	rs := []rune(goName)
+	for i, r := range rs {
+		upper := r >= 'A' && r <= 'Z'
+		if i > 0 && upper {
+			prevLower := rs[i-1] >= 'a' && rs[i-1] <= 'z'
+			nextLower := i+1 < len(rs) && rs[i+1] >= 'a' && rs[i+1] <= 'z'
+			prevUpper := rs[i-1] >= 'A' && rs[i-1] <= 'Z'
+			if prevLower || (prevUpper && nextLower) {
+				b.WriteByte('_')
+			}
+		}
+		b.WriteString(strings.ToUpper(string(r)))
+	}
+	return "MS_IOT_" + b.String()
+}
+
+// cFunc returns the body of the C function name in header h.
+func cFunc(t *testing.T, h, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^(?:MS__API|static) void ` + name + `\(`).FindStringIndex(h)
+	if m == nil {
+		t.Fatalf("mediaserver.h has no function %s", name)
+	}
+	end := strings.Index(h[m[0]:], "\n}\n")
+	if end < 0 {
+		t.Fatalf("mediaserver.h: no end of %s", name)
+	}
+	return h[m[0] : m[0]+end]
+}
+
+// TestCHeaderIotcommsMatchesABI checks mediaserver.h's iotcomms part
+// against abi/iotcomms.go: a macro for each constant (same value), the
+// request paths (MS_IOT_REQ_*) for exactly abi's members, and writers that
+// write exactly abi's answer and command members, empty ones left out as
+// abi's omitempty does.
+func TestCHeaderIotcommsMatchesABI(t *testing.T) {
+	r := root(t)
+	b, err := os.ReadFile(filepath.Join(r, "sdk", "c", "mediaserver.h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(b)
+	macros := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^#define (MS_IOT_[A-Z_]+) "([^"]*)"`).FindAllStringSubmatch(h, -1) {
+		macros[m[1]] = m[2]
+	}
+	for name, v := range stringConsts(t, filepath.Join(r, "abi", "iotcomms.go")) {
+		if got, ok := macros[cName(name)]; !ok || got != v {
+			t.Errorf("mediaserver.h %s = %q (defined %v), abi %s = %q", cName(name), got, ok, name, v)
+		}
+	}
+
+	var want, got []string
+	for _, f := range iotFields(reflect.TypeOf(abi.IotRequest{})) {
+		want = append(want, f.JSON)
+	}
+	for _, f := range iotFields(reflect.TypeOf(abi.DtmfParams{})) {
+		want = append(want, "dtmfParams."+f.JSON)
+	}
+	for name, v := range macros {
+		if strings.HasPrefix(name, "MS_IOT_REQ_") {
+			got = append(got, v)
+		}
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("mediaserver.h MS_IOT_REQ_ paths %v, abi has %v", got, want)
+	}
+
+	// The writers: ms__obj_<kind>(&o, "name", …) for each member.
+	writers := map[string]string{"IotAnswer": "ms_iot_answer_json", "IvrCommand": "ms_iot_command_json",
+		"DtmfCommand": "ms__iot_dtmf_json", "Phrase": "ms__iot_phrase_json", "AwsTTSParameters": "ms__iot_tts_json",
+		"RecordCommand": "ms__iot_record_json"}
+	cKinds := map[string]string{"str": "str", "strAlways": "str_always", "int": "int", "flag": "flag", "num": "num",
+		"value": "key", "key": "key"}
+	call := regexp.MustCompile(`ms__obj_([a-z_]+)\(&o, "([A-Za-z]+)"`)
+	checked := map[string]bool{}
+	var check func(rt reflect.Type)
+	check = func(rt reflect.Type) {
+		if checked[rt.Name()] {
+			return
+		}
+		checked[rt.Name()] = true
+		fn, ok := writers[rt.Name()]
+		if !ok {
+			t.Errorf("no C writer known for abi's %s", rt.Name())
+			return
+		}
+		written := map[string]string{}
+		for _, m := range call.FindAllStringSubmatch(cFunc(t, h, fn), -1) {
+			written[m[2]] = m[1]
+		}
+		for _, f := range iotFields(rt) {
+			kind, ok := written[f.JSON]
+			if !ok {
+				t.Errorf("mediaserver.h %s does not write %s.%s", fn, rt.Name(), f.JSON)
+				continue
+			}
+			delete(written, f.JSON)
+			if want := cKinds[iotWriter(f)]; kind != want {
+				t.Errorf("mediaserver.h %s writes %s with ms__obj_%s, want ms__obj_%s", fn, f.JSON, kind, want)
+			}
+			switch f.Type.Kind() {
+			case reflect.Pointer, reflect.Slice:
+				check(f.Type.Elem())
+			}
+		}
+		for name := range written {
+			t.Errorf("mediaserver.h %s writes %q, which abi's %s lacks", fn, name, rt.Name())
+		}
+	}
+	check(reflect.TypeOf(abi.IotAnswer{}))
+	check(reflect.TypeOf(abi.IvrCommand{}))
 }
