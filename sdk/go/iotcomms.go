@@ -1,6 +1,7 @@
 package mediaserver
 
 import (
+	"errors"
 	"math"
 	"strconv"
 )
@@ -881,4 +882,40 @@ func DecodeIotRequest(data []byte) (*IotRequest, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// SessionStore is the part of the tenant's key-value store a plugin keeps
+// for one iotcomms session: key "iot/<sessionId>/<name>". A session's
+// callbacks may reach different plugin instances (and a webhook different
+// processes), so what a plugin must remember between them (participant
+// ids to connect later, a conference's connection id) lives here; delete
+// it on sessionCompleted.
+type SessionStore struct{ prefix string }
+
+// Session returns the store of session sessionID.
+func Session(sessionID string) SessionStore { return SessionStore{prefix: "iot/" + sessionID + "/"} }
+
+// Key returns the store key of name.
+func (s SessionStore) Key(name string) string { return s.prefix + name }
+
+// Get returns the value of name, "" when it is not set.
+func (s SessionStore) Get(name string) (string, error) {
+	v, err := KVGet(s.prefix + name)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	return string(v), err
+}
+
+// Set stores value under name.
+func (s SessionStore) Set(name, value string) error { return KVSet(s.prefix+name, []byte(value)) }
+
+// Delete removes names (absent ones are no error).
+func (s SessionStore) Delete(names ...string) error {
+	for _, n := range names {
+		if err := KVDelete(s.prefix + n); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }

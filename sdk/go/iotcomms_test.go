@@ -516,3 +516,44 @@ func TestIotRequestFieldLookup(t *testing.T) {
 		t.Errorf("iotRequestField(unknown) = %d", got)
 	}
 }
+
+func TestSessionStore(t *testing.T) {
+	withIotHandler(t, func(r *IotRequest) (IotReply, error) {
+		s := Session(r.SessionID)
+		switch r.Callback {
+		case CallbackNewCall:
+			if v, err := s.Get("A"); err != nil || v != "" {
+				return nil, errors.New("fresh session has A=" + v)
+			}
+			return IvrAnswer(), s.Set("A", r.ParticipantID)
+		case CallbackCallEvent:
+			a, err := s.Get("A")
+			if err != nil {
+				return nil, err
+			}
+			return ConnectAnswer(a), nil
+		case CallbackSessionCompleted:
+			return nil, s.Delete("A", "never-set")
+		}
+		return nil, nil
+	})
+	h := NewHost()
+	for _, step := range []struct{ in, want string }{
+		{`{"callback":"newCall","sessionId":"s1","participantId":"s1/p1"}`, `{"action":"ivr"}`},
+		{`{"callback":"newCall","sessionId":"s2","participantId":"s2/p1"}`, `{"action":"ivr"}`},
+		{`{"callback":"callEvent","sessionId":"s1"}`, `{"action":"connect","participantId":"s1/p1"}`},
+		{`{"callback":"sessionCompleted","sessionId":"s1"}`, `{}`},
+	} {
+		got, err := h.Invoke([]byte(step.in))
+		if err != nil || string(got) != step.want {
+			t.Fatalf("%s: %s, %v; want %s", step.in, got, err, step.want)
+		}
+	}
+	want := map[string][]byte{"iot/s2/A": []byte("s2/p1")}
+	if got := h.KV(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("store %q, want %q", got, want)
+	}
+	if k := Session("s1").Key("conference"); k != "iot/s1/conference" {
+		t.Fatalf("Key = %q", k)
+	}
+}
