@@ -21,8 +21,8 @@ cd "$(dirname "$0")"
 GO=${GO:-go}
 CLANG=${CLANG:-clang}
 BIN=bin
-GO_PLUGINS="meetingjoin-go ivr-go"
-C_PLUGINS="meetingjoin-c ivr-c"
+GO_PLUGINS="meetingjoin-go ivr-go iot-autoattendant-go iot-alarm-go iot-recording-go iot-monitor-go iot-transfer-go iot-conference-go"
+C_PLUGINS="meetingjoin-c ivr-c iot-autoattendant-c"
 RUST_PLUGINS="meetingjoin-rust ivr-rust"
 AS_PLUGINS="meetingjoin-as ivr-as"
 

@@ -63,8 +63,9 @@ type goldenError struct{ file, msg string }
 
 func (e *goldenError) Error() string { return e.file + ": " + e.msg }
 
-// readCases reads the golden files matching pattern, in name order.
-func readCases(t *testing.T, pattern string) []Case {
+// Cases reads the golden files matching pattern, in name order. No
+// matching file is a failure.
+func Cases(t *testing.T, pattern string) []Case {
 	t.Helper()
 	files, err := filepath.Glob(pattern)
 	if err != nil || len(files) == 0 {
@@ -85,8 +86,9 @@ func readCases(t *testing.T, pattern string) []Case {
 	return cases
 }
 
-// run handles one case on h.
-func run(t *testing.T, h *ms.Host, c Case) {
+// Run handles one case on h: sets its kv lines in h's store, invokes
+// the handler with its event and compares the response.
+func Run(t *testing.T, h *ms.Host, c Case) {
 	t.Helper()
 	for _, kv := range c.KV {
 		h.SetKV(kv[0], []byte(kv[1]))
@@ -102,8 +104,8 @@ func run(t *testing.T, h *ms.Host, c Case) {
 // fresh host (an empty key-value store). No matching file is a failure.
 func Golden(t *testing.T, pattern string) {
 	t.Helper()
-	for _, c := range readCases(t, pattern) {
-		t.Run(c.Name, func(t *testing.T) { run(t, ms.NewHost(), c) })
+	for _, c := range Cases(t, pattern) {
+		t.Run(c.Name, func(t *testing.T) { Run(t, ms.NewHost(), c) })
 	}
 }
 
@@ -116,8 +118,8 @@ func Golden(t *testing.T, pattern string) {
 func GoldenSequence(t *testing.T, pattern string) *ms.Host {
 	t.Helper()
 	h := ms.NewHost()
-	for _, c := range readCases(t, pattern) {
-		if !t.Run(c.Name, func(t *testing.T) { run(t, h, c) }) {
+	for _, c := range Cases(t, pattern) {
+		if !t.Run(c.Name, func(t *testing.T) { Run(t, h, c) }) {
 			break
 		}
 	}
