@@ -436,6 +436,8 @@ func TestIotWebhook(t *testing.T) {
 		{name: "body names another callback", method: http.MethodPost, path: "/callEvent", body: `{"callback":"newCall"}`, wantStatus: http.StatusBadRequest},
 		{name: "malformed", method: http.MethodPost, path: "/newCall", body: `{`, wantStatus: http.StatusBadRequest},
 		{name: "handler error", method: http.MethodPost, path: "/getIvrCommand", body: `{"dtmfParams":{"dtmfMatch":"7"}}`, wantStatus: http.StatusInternalServerError},
+		{name: "base with a trailing slash", method: http.MethodPost, path: "//newCall", body: `{}`,
+			wantStatus: http.StatusOK, wantBody: `{"action":"ivr"}`},
 		{name: "unknown callback", method: http.MethodPost, path: "/newcall", body: `{}`, wantStatus: http.StatusNotFound},
 		{name: "nested path", method: http.MethodPost, path: "/x/newCall", body: `{}`, wantStatus: http.StatusNotFound},
 		{name: "get", method: http.MethodGet, path: "/newCall", wantStatus: http.StatusMethodNotAllowed},

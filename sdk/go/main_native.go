@@ -108,12 +108,10 @@ func WebhookHandler(host *Host) http.Handler {
 }
 
 // iotRoute returns the callback a path names: /<callback>, the webhook
-// base's own path being empty.
+// base's own path being empty. Extra leading slashes are allowed: a
+// server given the base with its trailing slash may post //newCall.
 func iotRoute(path string) (string, bool) {
-	name, ok := strings.CutPrefix(path, "/")
-	if !ok {
-		return "", false
-	}
+	name := strings.TrimLeft(path, "/")
 	for _, cb := range iotCallbacks {
 		if name == cb {
 			return cb, true
