@@ -58,11 +58,10 @@ func handle(r *ms.IotRequest) (ms.IotReply, error) {
 	case ms.CallbackCallEvent:
 		return event(r, s)
 	case ms.CallbackSessionCompleted:
-		keys := []string{keyA, keyB, keyC, keyConference}
-		for _, c := range connections {
-			keys = append(keys, c+"/connectionId", c+"/replyId")
+		if err := s.DeleteConnections(connections...); err != nil {
+			return nil, err
 		}
-		return nil, s.Delete(keys...)
+		return nil, s.Delete(keyA, keyB, keyC, keyConference)
 	}
 	return nil, nil // callNotify
 }
@@ -71,14 +70,11 @@ func handle(r *ms.IotRequest) (ms.IotReply, error) {
 type roles struct{ a, b, c string }
 
 func load(s ms.SessionStore) (roles, error) {
-	var ro roles
-	var err error
-	if ro.a, err = s.Get(keyA); err == nil {
-		if ro.b, err = s.Get(keyB); err == nil {
-			ro.c, err = s.Get(keyC)
-		}
+	v, err := s.GetAll(keyA, keyB, keyC)
+	if err != nil {
+		return roles{}, err
 	}
-	return ro, err
+	return roles{v[0], v[1], v[2]}, nil
 }
 
 // role names a participant: A, B, C, or IVR for any other (a parking IVR).
@@ -119,10 +115,7 @@ func answered(r *ms.IotRequest, s ms.SessionStore) error {
 	if x > y {
 		x, y = y, x // A < B < C < IVR
 	}
-	if err := s.Set(x+"with"+y+"/connectionId", r.ConnectionID); err != nil {
-		return err
-	}
-	return s.Set(x+"with"+y+"/replyId", r.ReplyID)
+	return s.SetConnection(x+"with"+y, r)
 }
 
 // event decides about the participant a callEvent is about.
@@ -149,7 +142,7 @@ func event(r *ms.IotRequest, s ms.SessionStore) (ms.IotReply, error) {
 		ms.Log(ms.LevelWarn, "split with no conference stored: parking "+p)
 		return ms.IvrAnswer(), nil
 	}
-	withC, err := s.Get("AwithC/connectionId")
+	withC, _, err := s.Connection("AwithC")
 	if err != nil {
 		return nil, err
 	}

@@ -56,11 +56,10 @@ func handle(r *ms.IotRequest) (ms.IotReply, error) {
 	case ms.CallbackCallEvent:
 		return event(r, s)
 	case ms.CallbackSessionCompleted:
-		keys := []string{keyA, keyB, keyC, keyBWith}
-		for _, c := range connections {
-			keys = append(keys, c+"/connectionId", c+"/replyId")
+		if err := s.DeleteConnections(connections...); err != nil {
+			return nil, err
 		}
-		return nil, s.Delete(keys...)
+		return nil, s.Delete(keyA, keyB, keyC, keyBWith)
 	}
 	return nil, nil // callNotify
 }
@@ -69,14 +68,11 @@ func handle(r *ms.IotRequest) (ms.IotReply, error) {
 type roles struct{ a, b, c string }
 
 func load(s ms.SessionStore) (roles, error) {
-	var ro roles
-	var err error
-	if ro.a, err = s.Get(keyA); err == nil {
-		if ro.b, err = s.Get(keyB); err == nil {
-			ro.c, err = s.Get(keyC)
-		}
+	v, err := s.GetAll(keyA, keyB, keyC)
+	if err != nil {
+		return roles{}, err
 	}
-	return ro, err
+	return roles{v[0], v[1], v[2]}, nil
 }
 
 // role names a participant: A, B, C, or IVR for any other (the parking
@@ -125,10 +121,7 @@ func answered(r *ms.IotRequest, s ms.SessionStore) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Set(x+"with"+y+"/connectionId", r.ConnectionID); err != nil {
-		return err
-	}
-	return s.Set(x+"with"+y+"/replyId", r.ReplyID)
+	return s.SetConnection(x+"with"+y, r)
 }
 
 // event decides about the participant a callEvent is about.
@@ -153,7 +146,7 @@ func event(r *ms.IotRequest, s ms.SessionStore) (ms.IotReply, error) {
 		}
 		return ms.DropAnswer(), nil
 	}
-	inquiry, err := s.Get("BwithC/connectionId")
+	inquiry, _, err := s.Connection("BwithC")
 	if err != nil {
 		return nil, err
 	}

@@ -919,3 +919,45 @@ func (s SessionStore) Delete(names ...string) error {
 	}
 	return nil
 }
+
+// GetAll returns the values of names, in order ("" for those not set).
+func (s SessionStore) GetAll(names ...string) ([]string, error) {
+	vs := make([]string, len(names))
+	for i, n := range names {
+		v, err := s.Get(n)
+		if err != nil {
+			return nil, err
+		}
+		vs[i] = v
+	}
+	return vs, nil
+}
+
+// SetConnection keeps what a callAnswered reports of its connection under
+// name: the connectionId and replyId that /splitconnection takes (keys
+// name/connectionId and name/replyId), for whoever makes that call.
+func (s SessionStore) SetConnection(name string, r *IotRequest) error {
+	if err := s.Set(name+"/connectionId", r.ConnectionID); err != nil {
+		return err
+	}
+	return s.Set(name+"/replyId", r.ReplyID)
+}
+
+// Connection returns the connectionId and replyId SetConnection kept
+// under name ("" when none).
+func (s SessionStore) Connection(name string) (connectionID, replyID string, err error) {
+	if connectionID, err = s.Get(name + "/connectionId"); err == nil {
+		replyID, err = s.Get(name + "/replyId")
+	}
+	return connectionID, replyID, err
+}
+
+// DeleteConnections deletes what SetConnection kept under names.
+func (s SessionStore) DeleteConnections(names ...string) error {
+	for _, n := range names {
+		if err := s.Delete(n+"/connectionId", n+"/replyId"); err != nil {
+			return err
+		}
+	}
+	return nil
+}

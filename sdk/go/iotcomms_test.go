@@ -528,13 +528,22 @@ func TestSessionStore(t *testing.T) {
 				return nil, errors.New("fresh session has A=" + v)
 			}
 			return IvrAnswer(), s.Set("A", r.ParticipantID)
+		case CallbackCallAnswered:
+			return nil, s.SetConnection("AwithB", r)
 		case CallbackCallEvent:
-			a, err := s.Get("A")
-			if err != nil {
+			v, err := s.GetAll("A", "none")
+			if err != nil || v[1] != "" {
+				return nil, errors.New("GetAll: " + errString(err))
+			}
+			conn, reply, err := s.Connection("AwithB")
+			if err != nil || conn != "s1/1" || reply != "r1" {
+				return nil, errors.New("Connection: " + conn + " " + reply)
+			}
+			return ConnectAnswer(v[0]), nil
+		case CallbackSessionCompleted:
+			if err := s.DeleteConnections("AwithB", "never-set"); err != nil {
 				return nil, err
 			}
-			return ConnectAnswer(a), nil
-		case CallbackSessionCompleted:
 			return nil, s.Delete("A", "never-set")
 		}
 		return nil, nil
@@ -543,6 +552,7 @@ func TestSessionStore(t *testing.T) {
 	for _, step := range []struct{ in, want string }{
 		{`{"callback":"newCall","sessionId":"s1","participantId":"s1/p1"}`, `{"action":"ivr"}`},
 		{`{"callback":"newCall","sessionId":"s2","participantId":"s2/p1"}`, `{"action":"ivr"}`},
+		{`{"callback":"callAnswered","sessionId":"s1","connectionId":"s1/1","replyId":"r1"}`, `{}`},
 		{`{"callback":"callEvent","sessionId":"s1"}`, `{"action":"connect","participantId":"s1/p1"}`},
 		{`{"callback":"sessionCompleted","sessionId":"s1"}`, `{}`},
 	} {
