@@ -498,3 +498,40 @@ func testIotWriters(t *testing.T, h *helpers) {
 		}
 	}
 }
+
+// FuzzIotGetInt compares ms_iot_get_int with encoding/json decoding the
+// member into an int64 (up to 18 digits: the helper refuses longer
+// numbers as MS_ERR_TYPE).
+func FuzzIotGetInt(f *testing.F) {
+	for _, v := range []string{"486", "-12", "0", "1.5", "1e3", `"486"`, "null", "123456789012345678", "-0", "[]"} {
+		f.Add(v)
+	}
+	h := buildHelpers(f, variants[0].flags...)
+	f.Fuzz(func(t *testing.T, value string) {
+		doc := `{"sessionId":"s","code":` + value + `}`
+		if len(doc) >= pathOff || !json.Valid([]byte(doc)) {
+			return
+		}
+		var m struct {
+			Code *json.RawMessage `json:"code"`
+		}
+		if err := json.Unmarshal([]byte(doc), &m); err != nil {
+			t.Fatal(err)
+		}
+		var want int64
+		wantErr := m.Code == nil || json.Unmarshal(*m.Code, &want) != nil || string(*m.Code) == "null"
+		h.write(t, 0, []byte(doc))
+		h.write(t, pathOff, []byte("code\x00"))
+		rc := h.call(t, "iot_get_int", uint64(len(doc)), pathOff, outOff)
+		got := int64(binary.LittleEndian.Uint64(h.read(t, outOff, 8)))
+		digits := strings.TrimPrefix(strings.TrimSpace(value), "-")
+		switch {
+		case wantErr && rc == msOK:
+			t.Fatalf("code %s: got %d, encoding/json refuses it", value, got)
+		case !wantErr && len(digits) <= 18 && (rc != msOK || got != want):
+			t.Fatalf("code %s: got %d (%d), want %d", value, got, rc, want)
+		case !wantErr && len(digits) > 18 && rc == msOK && got != want:
+			t.Fatalf("code %s: got %d, want %d", value, got, want)
+		}
+	})
+}
