@@ -98,6 +98,10 @@ type ivrState struct {
 	bg     *abi.Phrase
 	bgPB   *playback
 	wait   callTimer
+	// parked: the last command asked for nothing to do or wait for (at
+	// most a background prompt), so the IVR waits for
+	// /interruptivrcommand, a split or a hang-up instead of asking again.
+	parked bool
 }
 
 func newIotModel(c *Call) *iotModel {
@@ -224,8 +228,11 @@ func (m *iotModel) act(p *participant, ans *abi.IotAnswer) {
 		m.connectPair(p, q)
 	case abi.IotJoinConferenceConnection:
 		k := m.conns[ans.ConnectionID]
+		if ans.ConnectionID == "" {
+			k = m.onlyConference()
+		}
 		if k == nil || !m.conf[k] {
-			m.drop(p, fmt.Sprintf("joinconferenceconnection: no conference connection %q in this session", ans.ConnectionID))
+			m.drop(p, fmt.Sprintf("joinconferenceconnection: no conference connection %q in this session (without connectionId: the session must have exactly one)", ans.ConnectionID))
 			return
 		}
 		m.stopIVRsOf(p)
@@ -239,6 +246,19 @@ func (m *iotModel) act(p *participant, ans *abi.IotAnswer) {
 	default:
 		m.drop(p, "no action")
 	}
+}
+
+// onlyConference is the session's conference connection when it has
+// exactly one (joinconferenceconnection without a connectionId).
+func (m *iotModel) onlyConference() *connection {
+	var only *connection
+	for k := range m.conf {
+		if only != nil {
+			return nil
+		}
+		only = k
+	}
+	return only
 }
 
 // drop ends p because of a bad or missing answer, saying so.
@@ -504,6 +524,10 @@ func (m *iotModel) commandDone(ivr *participant, cmd *abi.IvrCommand, dtmf *abi.
 		return
 	}
 	m.playBackground(ivr)
+	if len(cmd.Phrases) == 0 && cmd.Dtmf == nil && cmd.Record == nil && cmd.GetIVRCommandAfter == 0 {
+		st.parked = true
+		return
+	}
 	if cmd.GetIVRCommandAfter > 0 {
 		st.wait.start(time.Duration(cmd.GetIVRCommandAfter*float64(time.Second)), func() { m.nextCommand(ivr, dtmf) })
 		return
@@ -641,7 +665,7 @@ func (m *iotModel) finish() {
 
 // The core's model hooks.
 
-func (m *iotModel) split(p *participant) {
+func (m *iotModel) split(p *participant, k *connection) {
 	if p.kind == KindIVR {
 		m.hangupIVRSilently(p)
 		return
@@ -651,7 +675,7 @@ func (m *iotModel) split(p *participant) {
 		ev = abi.EventCallerConnectionSplit
 	}
 	m.stopIVRsOf(p)
-	m.later(func() { m.callEvent(p, ev, nil, 0) })
+	m.later(func() { m.callEvent(p, ev, k, 0) })
 }
 
 // shrunk: a member left k. In a two-party connection the one left gets
