@@ -82,11 +82,11 @@ type Stats struct {
 type Endpoint struct {
 	sock   *udpSock
 	poller *poller
-	ports *PortPool
-	clock *Clock
-	local netip.AddrPort
-	log   *slog.Logger
-	now   func() time.Time
+	ports  *PortPool
+	clock  *Clock
+	local  netip.AddrPort
+	log    *slog.Logger
+	now    func() time.Time
 
 	mu        sync.Mutex
 	closed    bool
@@ -195,31 +195,31 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	var seed [8]byte
 	_, _ = rand.Read(seed[:])
 	e := &Endpoint{
-		sock:       sock,
-		poller:     cfg.Clock.pollerFor(),
-		ports:      cfg.Ports,
-		clock:      cfg.Clock,
-		local:      sock.local,
-		log:        cfg.Logger,
-		now:        cfg.Now,
-		remote:     unmapped(cfg.Remote),
-		sdp:        unmapped(cfg.Remote),
-		symmetric:  cfg.Symmetric,
-		confirmed:  cfg.Confirmed,
-		targets:    cfg.Targets,
-		jb:         jitter.New(),
-		onDigit:    cfg.OnDigit,
-		ssrc:       binary.BigEndian.Uint32(seed[0:4]),
-		seq:        binary.BigEndian.Uint16(seed[4:6]),
-		ts:         uint32(binary.BigEndian.Uint16(seed[6:8])) << 8,
-		in:         make(codec.PCM16, codec.FrameSamples),
-		out:        make(codec.PCM16, codec.FrameSamples),
-		txBuf:      make([]byte, 12+MaxPacketSamples),
-		rxPay:      make([]byte, 0, codec.FrameSamples),
-		encBuf:     make([]byte, codec.FrameSamples),
-		txAcc:      make([]byte, 0, MaxPacketSamples+codec.FrameSamples),
-		ptime:      ptime,
-		dir:        cfg.Direction,
+		sock:      sock,
+		poller:    cfg.Clock.pollerFor(),
+		ports:     cfg.Ports,
+		clock:     cfg.Clock,
+		local:     sock.local,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		remote:    unmapped(cfg.Remote),
+		sdp:       unmapped(cfg.Remote),
+		symmetric: cfg.Symmetric,
+		confirmed: cfg.Confirmed,
+		targets:   cfg.Targets,
+		jb:        jitter.New(),
+		onDigit:   cfg.OnDigit,
+		ssrc:      binary.BigEndian.Uint32(seed[0:4]),
+		seq:       binary.BigEndian.Uint16(seed[4:6]),
+		ts:        uint32(binary.BigEndian.Uint16(seed[6:8])) << 8,
+		in:        make(codec.PCM16, codec.FrameSamples),
+		out:       make(codec.PCM16, codec.FrameSamples),
+		txBuf:     make([]byte, 12+MaxPacketSamples),
+		rxPay:     make([]byte, 0, codec.FrameSamples),
+		encBuf:    make([]byte, codec.FrameSamples),
+		txAcc:     make([]byte, 0, MaxPacketSamples+codec.FrameSamples),
+		ptime:     ptime,
+		dir:       cfg.Direction,
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)

@@ -369,4 +369,3 @@ func sockaddrPort(sa *unix.RawSockaddrInet6, n uint32) netip.AddrPort {
 	}
 	return netip.AddrPort{}
 }
-
