@@ -19,6 +19,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +43,7 @@ func BenchmarkLoadConcurrentCalls(b *testing.B) {
 	hold := time.Duration(benchEnvInt(b, "MEDIASERVER_BENCH_HOLD", 20)) * time.Second
 	const rate = 100
 	raiseFileLimit(b, uint64(3*calls+200))
+	floorBin := buildFloor(b)
 	ts := startBenchServer(b, calls, []config.Application{demoApp(b, config.DemoNumber)})
 	warmUp(b, sipp, ts)
 
@@ -87,6 +89,8 @@ func BenchmarkLoadConcurrentCalls(b *testing.B) {
 	}
 	r := out.r
 	drainCalls(b, ts)
+	// The floor: the same sipp load, the same packets, nothing else.
+	fl := measureFloor(b, sipp, floorBin, "uac_hold", calls, rate, hold)
 
 	window := stop.at.Sub(start.at).Seconds()
 	cpu := (stop.cpu - start.cpu).Seconds()
@@ -98,6 +102,9 @@ func BenchmarkLoadConcurrentCalls(b *testing.B) {
 	}
 	b.ReportMetric(float64(held), "calls")
 	b.ReportMetric(cpuPerCall, "cpu_ms_per_call_s")
+	b.ReportMetric(fl.cpuMsPerCallS, "floor_cpu_ms_per_call_s")
+	b.ReportMetric(cpuPerCall/fl.cpuMsPerCallS, "x_floor")
+	b.ReportMetric(1000/cpuPerCall, "calls_per_core")
 	b.ReportMetric(rssPerCall, "rss_kb_per_call")
 	b.ReportMetric(float64(r.Failed), "failed_calls")
 	// Counters of legs that ended inside the window are lost, so these
@@ -111,6 +118,10 @@ func BenchmarkLoadConcurrentCalls(b *testing.B) {
 			fmt.Sprintf("%.3f", cpuPerCall), strconv.FormatInt(before.rssKB, 10), strconv.FormatInt(stop.rssKB, 10),
 			fmt.Sprintf("%.1f", rssPerCall), fmt.Sprintf("%.0f", txPPS), fmt.Sprintf("%.0f", rxPPS),
 			strconv.FormatUint(rtp1.foreign, 10), strconv.FormatUint(rtp1.txErrors, 10), strconv.FormatUint(ts.Server.clock.Overruns(), 10), strconv.Itoa(r.Successful), strconv.Itoa(r.Failed)}})
+	benchTable(b, []string{"floor (tests/bench/floor)", "held", "hold s", "cpu ms/call/s", "rss kB", "rtp rx/s", "rtp tx/s", "failed", "server ÷ floor", "server calls/core", "floor calls/core"},
+		[][]string{{"same sipp load", strconv.Itoa(fl.held), fmt.Sprintf("%.1f", fl.window), fmt.Sprintf("%.3f", fl.cpuMsPerCallS),
+			strconv.FormatInt(fl.rssKB, 10), fmt.Sprintf("%.0f", fl.rxPPS), fmt.Sprintf("%.0f", fl.txPPS), strconv.Itoa(fl.failed),
+			fmt.Sprintf("%.2f", cpuPerCall/fl.cpuMsPerCallS), fmt.Sprintf("%.0f", 1000/cpuPerCall), fmt.Sprintf("%.0f", 1000/fl.cpuMsPerCallS)}})
 	if r.Failed > 0 || held < calls {
 		b.Logf("sipp exit %d; errors:\n%s\noutput:\n%s", r.Exit, tail(r.Errors, 2000), tail(r.Output, 2000))
 	}
@@ -228,12 +239,13 @@ func sippMediaBase(calls int) (int, error) {
 
 // sippLoad is one sipp load run.
 type sippLoad struct {
-	Dir        string // sipp's working directory (load.raw lives here)
-	Scenario   string // file in testdata/load, without .xml
-	Service    string // the number called; config.DemoNumber when empty
-	Rate       int    // new calls per second
-	Calls      int    // calls in all (-m)
-	Limit      int    // concurrent calls at most (-l)
+	Target     netip.AddrPort // where to call; the test server's SIP over UDP when unset
+	Dir        string         // sipp's working directory (load.raw lives here)
+	Scenario   string         // file in testdata/load, without .xml
+	Service    string         // the number called; config.DemoNumber when empty
+	Rate       int            // new calls per second
+	Calls      int            // calls in all (-m)
+	Limit      int            // concurrent calls at most (-l)
 	CallLength time.Duration
 	Timeout    time.Duration
 }
@@ -261,7 +273,11 @@ func runSippLoad(b testing.TB, sipp string, ts *testServer, l sippLoad) (sippLoa
 		return sippLoadResult{}, err
 	}
 	stats := filepath.Join(l.Dir, "stats.csv")
-	args := []string{ts.SIPAddr("udp").String(),
+	target := l.Target
+	if !target.IsValid() {
+		target = ts.SIPAddr("udp")
+	}
+	args := []string{target.String(),
 		"-sf", scenario, "-s", service,
 		"-r", strconv.Itoa(l.Rate), "-m", strconv.Itoa(l.Calls), "-l", strconv.Itoa(l.Limit),
 		"-d", strconv.Itoa(int(l.CallLength / time.Millisecond)),
