@@ -876,7 +876,12 @@ func (e *Endpoint) transmit(peer *frame, mix codec.PCM16) {
 	default:
 		played := false
 		if src != nil {
-			if played = src.ReadFrame(e.out); !played {
+			if es, ok := src.(encodedSource); ok && len(e.sinkSnap) == 0 && sending && (c == codec.PCMU || c == codec.PCMA) {
+				relay, played = es.readEncoded(c)
+			} else {
+				played = src.ReadFrame(e.out)
+			}
+			if !played {
 				e.mu.Lock()
 				if e.source == src {
 					e.source = nil

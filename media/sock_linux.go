@@ -20,7 +20,9 @@ import (
 // registered with Go's poller, so one goroutine wake-up serves every packet
 // that arrived in the meantime, on any socket of the shard. A ready socket
 // is read with recvmmsg, a batch per system call. Sends are plain sendto,
-// or sendmmsg when one tick sends several packets on one socket.
+// or sendmmsg when one tick sends several packets on one socket. Every
+// call on these sockets is non-blocking, so they are made as raw system
+// calls: without the scheduler's hand-off of a blocking one.
 
 // rxBatch is the number of datagrams one recvmmsg reads; rxRounds bounds
 // the batches read from one socket per wake-up, so a flood on one socket
@@ -148,7 +150,7 @@ func (s *udpSock) send(pkts [][]byte, to netip.AddrPort) (int, error) {
 	if len(pkts) == 1 {
 		p := pkts[0]
 		for {
-			_, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(s.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+			_, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(s.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
 				0, uintptr(unsafe.Pointer(&s.sa)), uintptr(s.saLen))
 			if errno == unix.EINTR {
 				continue
@@ -171,7 +173,7 @@ func (s *udpSock) send(pkts [][]byte, to netip.AddrPort) (int, error) {
 	}
 	sent := 0
 	for sent < len(m) {
-		n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&m[sent])), uintptr(len(m)-sent), 0, 0, 0)
+		n, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&m[sent])), uintptr(len(m)-sent), 0, 0, 0)
 		if errno == unix.EINTR {
 			continue
 		}
