@@ -24,13 +24,7 @@ import (
 // call on these sockets is non-blocking, so they are made as raw system
 // calls: without the scheduler's hand-off of a blocking one.
 
-// rxBatch is the number of datagrams one recvmmsg reads; rxRounds bounds
-// the batches read from one socket per wake-up, so a flood on one socket
-// does not starve the others of its shard (the socket stays ready and is
-// read again on the next round).
 const (
-	rxBatch  = 8
-	rxRounds = 4
 	// rxBufSize is the largest datagram read whole; a longer one is
 	// truncated and counted malformed.
 	rxBufSize = 1500
