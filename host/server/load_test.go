@@ -128,13 +128,18 @@ func BenchmarkLoadConcurrentCalls(b *testing.B) {
 }
 
 // BenchmarkLoadCallRate runs short calls (INVITE, 200, ACK, 1 s of the IVR
-// greeting, BYE) at increasing rates and reports the highest rate at
-// which every call succeeded.
+// greeting while the caller streams RTP, BYE) at rising rates, 5 s per
+// step, until the first step with a failed call, and reports the highest
+// step at which every call succeeded, with the CPU per call of each step.
+// MEDIASERVER_BENCH_RATES lists the steps; by default they rise from 100
+// by 100 up to 900 calls/s, where sipp's media ports for 5 s of calls
+// would run into the server's RTP range. The floor answers the highest
+// step that held, in the same run.
 func BenchmarkLoadCallRate(b *testing.B) {
 	requireBench(b)
 	sipp := requireTool(b, "sipp", "sip-tester")
 	var rates []int
-	for _, s := range strings.Split(envOr("MEDIASERVER_BENCH_RATES", "100,200,400,800"), ",") {
+	for _, s := range strings.Split(envOr("MEDIASERVER_BENCH_RATES", "100,200,300,400,500,600,700,800,900"), ",") {
 		r, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || r < 1 {
 			b.Fatalf("MEDIASERVER_BENCH_RATES: %q is not a rate", s)
@@ -147,16 +152,19 @@ func BenchmarkLoadCallRate(b *testing.B) {
 		maxRate = max(maxRate, r)
 	}
 	raiseFileLimit(b, uint64(4*maxRate+200))
+	floorBin := buildFloor(b)
 	ts := startBenchServer(b, 2*maxRate, []config.Application{demoApp(b, config.DemoNumber)})
 	warmUp(b, sipp, ts)
 
 	b.ResetTimer()
-	best := 0
+	best, bestCPU := 0, math.NaN()
 	var rows [][]string
 	for _, rate := range rates {
+		dir := b.TempDir()
+		writeRawPCMU(b, filepath.Join(dir, "load.raw"), 2*time.Second)
 		start := sampleProc(b)
 		r, err := runSippLoad(b, sipp, ts, sippLoad{
-			Dir: b.TempDir(), Scenario: "uac_short", Rate: rate, Calls: rate * seconds, Limit: 2 * rate,
+			Dir: dir, Scenario: "uac_short_rtp", Rate: rate, Calls: rate * seconds, Limit: 2 * rate,
 			CallLength: callLen, Timeout: seconds*time.Second + callLen + 60*time.Second,
 		})
 		if err != nil {
@@ -165,18 +173,43 @@ func BenchmarkLoadCallRate(b *testing.B) {
 		stop := sampleProc(b)
 		drainCalls(b, ts)
 		elapsed := stop.at.Sub(start.at).Seconds()
+		cpu := (stop.cpu - start.cpu).Seconds()
 		ok := r.Exit == 0 && r.Failed == 0 && r.Successful == rate*seconds
 		rows = append(rows, []string{strconv.Itoa(rate), strconv.Itoa(rate * seconds), strconv.Itoa(r.Successful),
-			strconv.Itoa(r.Failed), fmt.Sprintf("%.1f", elapsed), fmt.Sprintf("%.2f", (stop.cpu - start.cpu).Seconds()), strconv.FormatBool(ok)})
+			strconv.Itoa(r.Failed), fmt.Sprintf("%.1f", elapsed), fmt.Sprintf("%.2f", cpu),
+			fmt.Sprintf("%.3f", cpu*1000/float64(rate*seconds)), strconv.FormatBool(ok)})
 		if !ok {
 			b.Logf("rate %d: sipp exit %d; errors:\n%s", rate, r.Exit, tail(r.Errors, 1500))
 			break
 		}
-		best = rate
+		best, bestCPU = rate, cpu*1000/float64(rate*seconds)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(best), "cps")
-	benchTable(b, []string{"rate/s", "calls", "ok", "failed", "elapsed s", "cpu s", "all ok"}, rows)
+	b.ReportMetric(bestCPU, "cpu_ms_per_call")
+	benchTable(b, []string{"rate/s", "calls", "ok", "failed", "elapsed s", "cpu s", "cpu ms/call", "all ok"}, rows)
+	if best == 0 {
+		return
+	}
+	// The floor at the highest step that held: the same calls and RTP.
+	f := startFloor(b, floorBin, 24000, 2*best+10)
+	dir := b.TempDir()
+	writeRawPCMU(b, filepath.Join(dir, "load.raw"), 2*time.Second)
+	pid := f.cmd.Process.Pid
+	start := sampleProcOf(b, pid)
+	r, err := runSippLoad(b, sipp, nil, sippLoad{Target: f.sip,
+		Dir: dir, Scenario: "uac_short_rtp", Rate: best, Calls: best * seconds, Limit: 2 * best,
+		CallLength: callLen, Timeout: seconds*time.Second + callLen + 60*time.Second,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stop := sampleProcOf(b, pid)
+	floorCPU := (stop.cpu - start.cpu).Seconds() * 1000 / float64(best*seconds)
+	b.ReportMetric(floorCPU, "floor_cpu_ms_per_call")
+	benchTable(b, []string{"floor (tests/bench/floor)", "rate/s", "ok", "failed", "cpu ms/call", "server ÷ floor"},
+		[][]string{{"same calls, same RTP", strconv.Itoa(best), strconv.Itoa(r.Successful), strconv.Itoa(r.Failed),
+			fmt.Sprintf("%.3f", floorCPU), fmt.Sprintf("%.2f", bestCPU/floorCPU)}})
 }
 
 // warmUp places one call so the plugin is compiled and an instance warm
