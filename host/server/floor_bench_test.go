@@ -209,3 +209,44 @@ func readProc(dir string) (procSample, error) {
 	}
 	return s, nil
 }
+
+// startBackgroundCalls holds n sipp IVR calls (RTP both ways) on ts for
+// the rest of the benchmark, so that a latency is measured under load
+// (MEDIASERVER_BENCH_BACKGROUND). It returns once they are all up.
+func startBackgroundCalls(b *testing.B, ts *testServer, n int) {
+	b.Helper()
+	sipp := requireTool(b, "sipp", "sip-tester")
+	raiseFileLimit(b, uint64(3*n+200))
+	dir := b.TempDir()
+	writeRawPCMU(b, filepath.Join(dir, "load.raw"), 2*time.Second)
+	const rate = 100
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Long enough for any latency run; killed when the benchmark ends.
+		runSippLoad(b, sipp, ts, sippLoad{Ctx: ctx, Dir: dir, Scenario: "uac_hold", Rate: rate, Calls: n, Limit: n,
+			CallLength: 30 * time.Minute, Timeout: 31 * time.Minute})
+	}()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	deadline := time.Now().Add(time.Duration(n/rate+15) * time.Second)
+	for ts.LiveLegs() < n && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := ts.LiveLegs(); got < n {
+		b.Fatalf("background load: %d of %d calls up", got, n)
+	}
+	b.Logf("background load: %d IVR calls held, RTP both ways", n)
+}
+
+// benchEnvIntOr0 is benchEnvInt with 0 allowed and the default.
+func benchEnvIntOr0(b *testing.B, name string) int {
+	b.Helper()
+	if os.Getenv(name) == "" || os.Getenv(name) == "0" {
+		return 0
+	}
+	return benchEnvInt(b, name, 0)
+}

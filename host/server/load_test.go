@@ -272,13 +272,14 @@ func sippMediaBase(calls int) (int, error) {
 
 // sippLoad is one sipp load run.
 type sippLoad struct {
-	Target     netip.AddrPort // where to call; the test server's SIP over UDP when unset
-	Dir        string         // sipp's working directory (load.raw lives here)
-	Scenario   string         // file in testdata/load, without .xml
-	Service    string         // the number called; config.DemoNumber when empty
-	Rate       int            // new calls per second
-	Calls      int            // calls in all (-m)
-	Limit      int            // concurrent calls at most (-l)
+	Target     netip.AddrPort  // where to call; the test server's SIP over UDP when unset
+	Ctx        context.Context // ends sipp when done; none when nil
+	Dir        string          // sipp's working directory (load.raw lives here)
+	Scenario   string          // file in testdata/load, without .xml
+	Service    string          // the number called; config.DemoNumber when empty
+	Rate       int             // new calls per second
+	Calls      int             // calls in all (-m)
+	Limit      int             // concurrent calls at most (-l)
 	CallLength time.Duration
 	Timeout    time.Duration
 }
@@ -321,7 +322,11 @@ func runSippLoad(b testing.TB, sipp string, ts *testServer, l sippLoad) (sippLoa
 		"-trace_stat", "-stf", stats, "-fd", "1",
 		"-trace_err", "-error_file", filepath.Join(l.Dir, "err.log"),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), l.Timeout+30*time.Second)
+	parent := l.Ctx
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(parent, l.Timeout+30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sipp, args...)
 	cmd.Dir = l.Dir
