@@ -45,7 +45,7 @@ type EndpointConfig struct {
 	// the server's own sockets); nil applies only the address-free rules.
 	Targets *Targets
 	// OnDigit receives every detected digit, in order and never
-	// concurrently: an RFC 4733 digit on the endpoint's reader goroutine as
+	// concurrently: an RFC 4733 digit on its shard's poller goroutine as
 	// its end packet arrives, an in-band digit (or one whose end packets
 	// were lost) on the clock goroutine. It must not block.
 	OnDigit func(dtmf.Received)
@@ -73,8 +73,9 @@ type Stats struct {
 	Jitter      jitter.Stats
 }
 
-// Endpoint is one call leg's RTP session: a UDP socket, a reader
-// goroutine feeding a jitter buffer, and a Tick (from the Clock) that
+// Endpoint is one call leg's RTP session: a UDP socket, read by its clock
+// shard's poller (batched with the shard's other sockets) into a jitter
+// buffer, and a Tick (from the Clock) that
 // plays a frame out to the attached sinks and sends a frame from the
 // current source.
 //
@@ -127,7 +128,7 @@ type Endpoint struct {
 	// frame when it is done (SetSource could not take tickMu).
 	earlyWanted atomic.Bool
 
-	// digitMu serialises OnDigit calls from the reader and the tick, and
+	// digitMu serialises OnDigit calls from the poller and the tick, and
 	// keeps them in the order the digits were found; digitSnap is its.
 	digitMu   sync.Mutex
 	digitSnap []dtmf.Received
@@ -604,7 +605,7 @@ func (e *Endpoint) Close() error {
 }
 
 // deliverDigits reports the digits found so far to OnDigit, outside e.mu.
-// Whoever finds a digit (reader or tick) calls it afterwards; digitMu
+// Whoever finds a digit (poller or tick) calls it afterwards; digitMu
 // keeps the calls ordered and one at a time.
 func (e *Endpoint) deliverDigits() {
 	e.digitMu.Lock()
@@ -775,7 +776,7 @@ func (e *Endpoint) receive(f *frame) bool {
 	e.rxHave = payload != nil
 	if e.rxHave {
 		// Copied: the buffer's memory changes with the next Push, which the
-		// reader goroutine may do as soon as we unlock.
+		// poller may do as soon as we unlock.
 		e.rxPay = append(e.rxPay[:0], payload...)
 	}
 	e.rxCodec = e.codec
