@@ -583,6 +583,7 @@ func TestAppAndNumberCommands(t *testing.T) {
     "AwsRegion": "local",
     "Name": "Gen",
     "Endpoints": [],
+    "Model": "chime",
     "CreatedTimestamp": "2025-01-02T03:04:05Z",
     "UpdatedTimestamp": "2025-01-02T03:04:05Z"
   }
