@@ -102,7 +102,17 @@ type ivrState struct {
 	// most a background prompt), so the IVR waits for
 	// /interruptivrcommand, a split or a hang-up instead of asking again.
 	parked bool
+	// failed is why the last command failed ("" when it did not): the
+	// next getIvrCommand carries it as previousCommandFailed. failures
+	// counts the commands that failed in a row.
+	failed   string
+	failures int
 }
+
+// maxIvrFailures is how many commands in a row may fail before the IVR
+// leaves (its caller then gets callEvent): an application that answers
+// each failure with the same failing command does not loop.
+const maxIvrFailures = 3
 
 func newIotModel(c *Call) *iotModel {
 	return &iotModel{c: c, byID: map[string]*participant{}, conns: map[string]*connection{}, conf: map[*connection]bool{},
@@ -471,7 +481,9 @@ func (m *iotModel) nextCommand(ivr *participant, dtmf *abi.DtmfParams) {
 		return
 	}
 	k := ivr.conn
-	req := &abi.IotRequest{Callback: abi.CallbackGetIvrCommand, ParticipantID: m.iotID(ivr), DtmfParams: dtmf}
+	req := &abi.IotRequest{Callback: abi.CallbackGetIvrCommand, ParticipantID: m.iotID(ivr), DtmfParams: dtmf,
+		PreviousCommandFailed: st.failed}
+	st.failed = ""
 	if k != nil {
 		req.ConnectionID = k.id
 		req.ReplyID = k.replyID
@@ -519,7 +531,15 @@ func (m *iotModel) commandDone(ivr *participant, cmd *abi.IvrCommand, dtmf *abi.
 		return
 	}
 	st.cmd = nil
+	if st.failed == "" {
+		st.failures = 0
+	}
 	if cmd.Hangup {
+		m.ivrLeaves(ivr)
+		return
+	}
+	if st.failures >= maxIvrFailures {
+		m.c.log.Warn("iotcomms: IVR commands keep failing, the IVR leaves", "participant", ivr.iotID, "failures", st.failures)
 		m.ivrLeaves(ivr)
 		return
 	}
@@ -919,6 +939,8 @@ func (r *iotCommand) fail(err error) {
 		return
 	}
 	r.m.c.log.Warn("iotcomms: IVR command failed", "participant", r.ivr.iotID, "err", err)
+	r.st.failed = err.Error()
+	r.st.failures++
 	r.finish(nil)
 }
 

@@ -480,3 +480,49 @@ func TestIotParkAndInterrupt(t *testing.T) {
 		t.Fatal("another tenant interrupted the IVR")
 	}
 }
+
+// An awstts phrase is spoken to the IVR's caller. A command that fails
+// (here: the caller's leg cannot speak) is reported in the next
+// getIvrCommand's previousCommandFailed; after three failures in a row the
+// IVR leaves and its caller gets callEvent calledPartyDrop: an
+// application that repeats a failing command does not loop.
+func TestIotSpokenPhrase(t *testing.T) {
+	for _, speaks := range []bool{true, false} {
+		t.Run(fmt.Sprint("speaks=", speaks), func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.e.cfg.Connector = &fakeConnector{}
+			app := &fakeIot{script: func(r *abi.IotRequest) string {
+				switch r.Callback {
+				case abi.CallbackNewCall:
+					return `{"action":"ivr"}`
+				case abi.CallbackGetIvrCommand:
+					return `{"phrases":[{"format":"awstts","awsTTSParameters":{"Text":"Welcome","VoiceId":"Joanna"}}],"dtmf":{"maxDigits":1}}`
+				case abi.CallbackCallEvent:
+					return `{"action":"drop"}`
+				}
+				return ""
+			}}
+			var leg Leg = plainLeg{h.leg}
+			if speaks {
+				leg = &speakingLeg{fakeLeg: h.leg}
+			}
+			c, err := h.e.Inbound(App{TenantID: "tenant-1", Handler: app, Model: ModelIotcomms}, leg, CallInfo{From: "+15550001", To: "+15550100"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.call = c
+			h.settle()
+			if speaks {
+				h.wantOps("answer", "speak /Joanna/ Welcome")
+				return
+			}
+			if got, want := app.flow(), "newCall,callAnswered,getIvrCommand,getIvrCommand,getIvrCommand,callEvent:calledPartyDrop,sessionCompleted"; got != want {
+				t.Fatalf("callbacks %s, want %s", got, want)
+			}
+			rs := app.requests()
+			if rs[2].PreviousCommandFailed != "" || rs[3].PreviousCommandFailed != "speech is not supported by this leg" {
+				t.Fatalf("previousCommandFailed %q then %q", rs[2].PreviousCommandFailed, rs[3].PreviousCommandFailed)
+			}
+		})
+	}
+}
