@@ -28,7 +28,9 @@ import (
 // A problem with one application (a missing plugin file, a number another
 // tenant owns) does not stop the others: all problems are joined in the
 // returned error, and everything else is applied.
-func (r *Registry) Bootstrap(ctx context.Context, cfg *config.Config) error { return bootstrap(ctx, r, cfg) }
+func (r *Registry) Bootstrap(ctx context.Context, cfg *config.Config) error {
+	return bootstrap(ctx, r, cfg)
+}
 
 // booter is what Bootstrap needs of a registry beyond Registrar.
 type booter interface {
