@@ -31,7 +31,7 @@ func (s *Server) startAPI() error {
 	mux.Handle("GET /metrics", s.ten.MetricsHandler())
 	mux.Handle("/", control.Handler(control.Config{
 		Registry:       s.ten.Registry(),
-		Calls:          s.CallsAPI(),
+		Calls:          s.apiCalls(), // cluster.go: every node's calls on a cluster
 		Plugins:        s.ten.PluginsAPI(),
 		Store:          s.ten.Storage().Store(),
 		DataDir:        s.cfg.DataDir,
