@@ -72,7 +72,13 @@ func bootstrapApp(ctx context.Context, r booter, tenant string, ca config.Applic
 	app, err := r.GetApp(tenant, ca.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if app, err = r.NewApp(tenant, AppSpec{ID: ca.ID, Name: ca.ID, Webhook: ca.Webhook, Model: ca.Model}); err != nil {
+		app, err = r.NewApp(tenant, AppSpec{ID: ca.ID, Name: ca.ID, Webhook: ca.Webhook, Model: ca.Model})
+		if errors.Is(err, ErrExists) {
+			// Another node of a cluster, starting with the same file,
+			// made it meanwhile.
+			app, err = r.GetApp(tenant, ca.ID)
+		}
+		if err != nil {
 			return err
 		}
 	case err != nil:

@@ -30,8 +30,8 @@ type Postgres struct {
 // ("" = the system's temporary folder) and starts a server on loopback
 // port port (0 = a free one), durability off (fsync, synchronous commit: a test
 // server). PostgreSQL refuses to run as root; as root it runs as the
-// "postgres" user the Debian package creates, and the folder is made
-// theirs.
+// "postgres" user the Debian package creates, the folder is made theirs
+// and parent is made traversable (o+x) for them.
 func StartPostgres(ctx context.Context, parent string, port int, log io.Writer) (*Postgres, error) {
 	postgres, err := Find("postgres")
 	if err != nil {
@@ -40,6 +40,12 @@ func StartPostgres(ctx context.Context, parent string, port int, log io.Writer) 
 	initdb, err := Find("initdb")
 	if err != nil {
 		return nil, err
+	}
+	if parent != "" && os.Geteuid() == 0 {
+		// The postgres user must be able to reach its folder.
+		if st, err := os.Stat(parent); err == nil {
+			_ = os.Chmod(parent, st.Mode().Perm()|0o011)
+		}
 	}
 	dir, err := os.MkdirTemp(parent, "pg-")
 	if err != nil {
