@@ -135,7 +135,10 @@ func (n *Node) Start(ctx context.Context) error {
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500*time.Millisecond),
 		nats.Timeout(2*time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
+			if c.IsClosed() {
+				return // Close
+			}
 			n.log.Warn("lost NATS; forwarding and cluster quotas wait for it, calls go on", "err", err)
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {

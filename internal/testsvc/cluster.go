@@ -33,7 +33,9 @@ type ClusterConfig struct {
 	// [[tenant]] tables (and anything else the nodes share).
 	Tenants string
 	// RTPBase is the first RTP port of node 1; each node gets 2000
-	// (default 30000).
+	// (default 10000). Keep them below the ephemeral ports (32768 and
+	// up): a node refuses (488) SDP aimed at its own RTP range, where a
+	// caller's randomly bound media port could fall.
 	RTPBase int
 	// ProbeInterval is Kamailio's OPTIONS interval (default 1 s).
 	ProbeInterval time.Duration
@@ -79,7 +81,7 @@ func StartCluster(ctx context.Context, cc ClusterConfig) (c *Cluster, err error)
 		cc.Nodes = 3
 	}
 	if cc.RTPBase == 0 {
-		cc.RTPBase = 30000
+		cc.RTPBase = 10000
 	}
 	c = &Cluster{Dir: cc.Dir}
 	if c.Dir == "" {
