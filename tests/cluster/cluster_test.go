@@ -525,10 +525,16 @@ func testKillNodeUnderLoad(t *testing.T, c *testsvc.Cluster) {
 	n1, n2 := c.Nodes[0], c.Nodes[1]
 	load := make(chan sippRun, 1)
 	// 60 calls at 10 per second, 3 s each: about 30 up at once.
-	go func() { load <- sipp(t, c.Kamailio.Addr, "uac_rr.xml", loadNumber, "-m", "60", "-r", "10", "-d", "3000") }()
+	go func() {
+		load <- sipp(t, c.Kamailio.Addr, "uac_rr.xml", loadNumber, "-m", "60", "-r", "10", "-d", "3000")
+	}()
 	time.Sleep(3 * time.Second)
 	_, body := call(t, n2, "GET", "/calls", "", nil) // every node's calls
-	var all struct{ Calls []struct{ TransactionID string `json:"TransactionId"` } }
+	var all struct {
+		Calls []struct {
+			TransactionID string `json:"TransactionId"`
+		}
+	}
 	_ = json.Unmarshal(body, &all)
 	onN2 := 0
 	for _, cl := range all.Calls {
@@ -541,7 +547,11 @@ func testKillNodeUnderLoad(t *testing.T, c *testsvc.Cluster) {
 	t.Logf("killed node2 with %d of the cluster's %d calls up", onN2, len(all.Calls))
 	// Its calls are gone from the other nodes' listings at once.
 	_, body = call(t, n1, "GET", "/calls", "", nil)
-	var listed struct{ Calls []struct{ TransactionID string `json:"TransactionId"` } }
+	var listed struct {
+		Calls []struct {
+			TransactionID string `json:"TransactionId"`
+		}
+	}
 	_ = json.Unmarshal(body, &listed)
 	for _, cl := range listed.Calls {
 		if owner, _ := hcluster.Owner(cl.TransactionID); owner == hcluster.NodeID(n2.Name) {
