@@ -115,7 +115,7 @@ func StartCluster(ctx context.Context, cc ClusterConfig) (c *Cluster, err error)
 		return c, err
 	}
 	for i := range cc.Nodes {
-		n, err := c.newNode(cc, i+1)
+		n, err := c.NewNode(cc, i+1)
 		if err != nil {
 			return c, err
 		}
@@ -145,7 +145,9 @@ func StartCluster(ctx context.Context, cc ClusterConfig) (c *Cluster, err error)
 	return c, err
 }
 
-func (c *Cluster) newNode(cc ClusterConfig, i int) (*Node, error) {
+// NewNode writes the configuration of node i (from 1) of the cluster: its
+// services must be set (they need not run yet). StartCluster uses it.
+func (c *Cluster) NewNode(cc ClusterConfig, i int) (*Node, error) {
 	name := "node" + strconv.Itoa(i)
 	dir := filepath.Join(c.Dir, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -594,3 +594,70 @@ func testKillNodeUnderLoad(t *testing.T, c *testsvc.Cluster) {
 		t.Fatalf("the restarted node2 took no call")
 	}
 }
+
+// TestNodeWaitsForServices: a node started while NATS and PostgreSQL are
+// down waits for them, saying so in its log, and is ready once they are
+// up.
+func TestNodeWaitsForServices(t *testing.T) {
+	requireTools(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	s3, err := testsvc.StartS3(ctx, dir, "waitaccess", "waitsecret1234", nil)
+	if err != nil {
+		testsvc.Fail(t, err)
+	}
+	defer s3.Stop(5 * time.Second)
+	natsPort, _ := testsvc.FreePort("tcp")
+	pgPort, _ := testsvc.FreePort("tcp")
+	c := &testsvc.Cluster{Dir: dir, S3: s3, NATS: &testsvc.NATS{Port: natsPort}, MasterKey: base64.StdEncoding.EncodeToString(make([]byte, 32)),
+		DatabaseURL: fmt.Sprintf("postgres://mediaserver@127.0.0.1:%d/postgres?sslmode=disable", pgPort)}
+	n, err := c.NewNode(testsvc.ClusterConfig{Server: serverBin, RTPBase: 21000}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan error, 1)
+	go func() { ready <- n.Start(ctx) }()
+	defer func() {
+		if n.Process != nil {
+			n.Stop(10 * time.Second)
+		}
+	}()
+	waitLog := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(n.Log(), what) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the node never logged %q:\n%s", what, lastLines(n.Log(), 20))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitLog("waiting for NATS")
+	ns, err := testsvc.StartNATS(ctx, natsPort, nil)
+	if err != nil {
+		testsvc.Fail(t, err)
+	}
+	defer ns.Stop(5 * time.Second)
+	waitLog("waiting for PostgreSQL")
+	select {
+	case err := <-ready:
+		t.Fatalf("the node was ready without PostgreSQL: %v", err)
+	default:
+	}
+	pg, err := testsvc.StartPostgres(ctx, "", pgPort, nil)
+	if err != nil {
+		testsvc.Fail(t, err)
+	}
+	defer pg.Remove()
+	select {
+	case err := <-ready:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the node did not become ready")
+	}
+	if !strings.Contains(n.Log(), "PostgreSQL reached") {
+		t.Fatalf("no log line of PostgreSQL coming up:\n%s", lastLines(n.Log(), 20))
+	}
+}
