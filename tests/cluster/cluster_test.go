@@ -71,6 +71,8 @@ type hook struct {
 	srv *httptest.Server
 	mu  sync.Mutex
 	evs []event
+	// keep answers updates with no action (the call stays held).
+	keep bool
 }
 
 type event struct {
@@ -86,7 +88,7 @@ type event struct {
 	}
 }
 
-func newHook(t *testing.T) *hook {
+func newHook(t testing.TB) *hook {
 	h := &hook{}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ev event
@@ -102,6 +104,13 @@ func newHook(t *testing.T) *hook {
 		case "NEW_INBOUND_CALL":
 			io.WriteString(w, `{"SchemaVersion":"1.0","Actions":[{"Type":"Pause","Parameters":{"DurationInMilliseconds":60000}}]}`)
 		case "CALL_UPDATE_REQUESTED":
+			h.mu.Lock()
+			keep := h.keep
+			h.mu.Unlock()
+			if keep {
+				io.WriteString(w, `{"SchemaVersion":"1.0","Actions":[]}`)
+				return
+			}
 			io.WriteString(w, `{"SchemaVersion":"1.0","Actions":[{"Type":"Hangup","Parameters":{"SipResponseCode":"0"}}]}`)
 		default:
 			io.WriteString(w, `{"SchemaVersion":"1.0","Actions":[]}`)
@@ -113,7 +122,7 @@ func newHook(t *testing.T) *hook {
 
 // wait returns the first event of type typ of a tenant's call that
 // matches, waiting for it.
-func (h *hook) wait(t *testing.T, typ, tenant string, match func(event) bool) event {
+func (h *hook) wait(t testing.TB, typ, tenant string, match func(event) bool) event {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -131,7 +140,7 @@ func (h *hook) wait(t *testing.T, typ, tenant string, match func(event) bool) ev
 	return event{}
 }
 
-func requireTools(t *testing.T) {
+func requireTools(t testing.TB) {
 	t.Helper()
 	for _, tool := range []string{"postgres", "initdb", "nats-server", "kamailio", "versitygw", "sipp"} {
 		if _, err := testsvc.Find(tool); err != nil {
@@ -145,12 +154,12 @@ func requireTools(t *testing.T) {
 	}
 }
 
-// startCluster starts the cluster with the test tenants.
-func startCluster(t *testing.T, h *hook) *testsvc.Cluster {
-	t.Helper()
+// tenantsTOML is the test tenants, as every node's configuration has
+// them.
+func tenantsTOML(h *hook) string {
 	ivr := filepath.Join(root, "plugins/bin/ivr-go.wasm")
 	prompts := filepath.Join(root, "plugins/ivr-go/buckets")
-	tenants := fmt.Sprintf(`[[tenant]]
+	return fmt.Sprintf(`[[tenant]]
 id = "acme"
 [[tenant.application]]
 id = "hold"
@@ -173,6 +182,12 @@ id = "limited-hold"
 webhook = %[1]q
 numbers = [%[7]q]
 `, h.srv.URL, holdNumber, ivr, prompts, swapNumber, loadNumber, limitedNumber)
+}
+
+// startCluster starts the cluster with the test tenants.
+func startCluster(t *testing.T, h *hook) *testsvc.Cluster {
+	t.Helper()
+	tenants := tenantsTOML(h)
 	var log bytes.Buffer
 	var logw io.Writer = &lockedWriter{w: &log}
 	if f := os.Getenv("CLUSTER_TEST_LOG"); f != "" {
@@ -226,7 +241,7 @@ func lastLines(s string, n int) string {
 }
 
 // call is the API of one node, as the operator acting for a tenant.
-func call(t *testing.T, n *testsvc.Node, method, path, tenantID string, body any) (int, []byte) {
+func call(t testing.TB, n *testsvc.Node, method, path, tenantID string, body any) (int, []byte) {
 	t.Helper()
 	key, err := n.AdminKey()
 	if err != nil {
@@ -260,7 +275,7 @@ func call(t *testing.T, n *testsvc.Node, method, path, tenantID string, body any
 }
 
 // metric reads one series of a node's /metrics (0 when absent).
-func metric(t *testing.T, n *testsvc.Node, series string) float64 {
+func metric(t testing.TB, n *testsvc.Node, series string) float64 {
 	t.Helper()
 	_, body := call(t, n, "GET", "/metrics", "", nil)
 	for _, line := range strings.Split(string(body), "\n") {
@@ -283,7 +298,7 @@ type sippRun struct {
 
 // sipp runs sipp against addr with scenario (a file of testdata, or "" for
 // the built-in uac) and extra arguments.
-func sipp(t *testing.T, addr, scenario, service string, args ...string) sippRun {
+func sipp(t testing.TB, addr, scenario, service string, args ...string) sippRun {
 	t.Helper()
 	bin, err := testsvc.Find("sipp")
 	if err != nil {
