@@ -95,7 +95,8 @@ cluster-test: plugins
 # with 1, 2 and 3 nodes, call setup through Kamailio vs direct, a
 # forwarded API update vs a local one.
 cluster-bench: plugins
-	MEDIASERVER_BENCH=1 flock /tmp/bench.lock $(GO) test -tags cluster -run '^$$' -bench . -benchtime 1x -count 1 -timeout 60m ./tests/cluster/
+	MEDIASERVER_BENCH=1 flock /tmp/bench.lock $(GO) test -tags cluster -run '^$$' -bench ClusterCalls -benchtime 1x -count 1 -timeout 60m ./tests/cluster/
+	MEDIASERVER_BENCH=1 flock /tmp/bench.lock $(GO) test -tags cluster -run '^$$' -bench ForwardedUpdate -benchtime 300x -count 1 -timeout 10m ./tests/cluster/
 
 # Regenerates what the SDKs derive from abi (sdk/gen); make test fails
 # when a generated file is stale.

@@ -33,10 +33,11 @@ var rtdLine = regexp.MustCompile(`Response Time 1\s+\|\s+[0-9:.]+\s+\|\s+(\d+):(
 
 // setupTime is sipp's cumulative mean of INVITE → 200 (rtd 1).
 func (r sippRun) setupTime() time.Duration {
-	m := rtdLine.FindStringSubmatch(r.out)
-	if m == nil {
+	all := rtdLine.FindAllStringSubmatch(r.out, -1)
+	if all == nil {
 		return 0
 	}
+	m := all[len(all)-1] // the last screen: the whole run
 	h, _ := strconv.Atoi(m[1])
 	mi, _ := strconv.Atoi(m[2])
 	s, _ := strconv.Atoi(m[3])
