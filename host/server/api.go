@@ -36,7 +36,7 @@ func (s *Server) startAPI() error {
 	}
 	mux.Handle("/", control.Handler(control.Config{
 		Registry:       s.ten.Registry(),
-		Calls:          s.CallsAPI(),
+		Calls:          s.apiCalls(), // cluster.go: every node's calls on a cluster
 		Plugins:        s.ten.PluginsAPI(),
 		Store:          s.ten.Storage().Store(),
 		KV:             kvs,
