@@ -370,6 +370,9 @@ const DemoTrunk = "127.0.0.1:5080"
 // DemoNumber is the number of the demo IVR.
 const DemoNumber = "+15550100"
 
+// DemoIotNumber is the demo tenant's iotcomms IVR (plugins/iot-ivr-go).
+const DemoIotNumber = "+15550160"
+
 // Default returns the embedded defaults: loopback only, the demo tenant and
 // the demo IVR plugin built by `make plugins`.
 func Default() *Config {
@@ -404,6 +407,14 @@ func Default() *Config {
 				Plugin:  "plugins/bin/ivr-go.wasm",
 				Numbers: []string{DemoNumber},
 				Prompts: "plugins/ivr-go/buckets",
+			}, {
+				// The same IVR in the iotcomms model: callbacks and
+				// answers, prompt files in bucket "promptfiles".
+				ID:      "demo-iot",
+				Model:   "iotcomms",
+				Plugin:  "plugins/bin/iot-ivr-go.wasm",
+				Numbers: []string{DemoIotNumber},
+				Prompts: "plugins/iot-ivr-go/buckets",
 			}},
 		}},
 	}

@@ -368,6 +368,7 @@ type Engine struct {
 	log     *slog.Logger
 	actions map[abi.ActionType]actionHandler
 	rooms   *roomRegistry
+	confs   sharedConfs // iotcomms conference connections (iotconf.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc

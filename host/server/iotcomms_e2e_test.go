@@ -115,7 +115,7 @@ func startIot(t *testing.T, scenario, form string, callees map[string]*baresipCa
 }
 
 // api sends a tenant-scoped request of the demo tenant.
-func (e *iotEnv) api(t *testing.T, method, path string, body any, want int, out any) {
+func (e *iotEnv) api(t testing.TB, method, path string, body any, want int, out any) {
 	t.Helper()
 	e.ts.apiJSON(t, method, path, e.admin, body, want, out, api.TenantHeader, "demo")
 }
@@ -123,7 +123,7 @@ func (e *iotEnv) api(t *testing.T, method, path string, body any, want int, out 
 // kvGet reads the application's key-value store: the webhook's own, or
 // the tenant's store on the server (GET /kv) for the plugin. "" while
 // the key is missing.
-func (e *iotEnv) kvGet(t *testing.T, key string) string {
+func (e *iotEnv) kvGet(t testing.TB, key string) string {
 	t.Helper()
 	var res *http.Response
 	if e.hook != "" {
@@ -147,7 +147,7 @@ func (e *iotEnv) kvGet(t *testing.T, key string) string {
 }
 
 // kvPut writes the application's key-value store, as its controller does.
-func (e *iotEnv) kvPut(t *testing.T, key, val string) {
+func (e *iotEnv) kvPut(t testing.TB, key, val string) {
 	t.Helper()
 	if e.hook == "" {
 		res := e.ts.apiDo(t, "PUT", "/kv/"+key, e.admin, []byte(val), api.TenantHeader, "demo", "Content-Type", "application/octet-stream")
@@ -167,7 +167,7 @@ func (e *iotEnv) kvPut(t *testing.T, key, val string) {
 
 // waitKV waits for a key to be set (the application stores a
 // connection's ids when it is answered) and returns its value.
-func (e *iotEnv) waitKV(t *testing.T, key string) string {
+func (e *iotEnv) waitKV(t testing.TB, key string) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -181,7 +181,7 @@ func (e *iotEnv) waitKV(t *testing.T, key string) string {
 }
 
 // session waits for the one live session and returns its id.
-func (e *iotEnv) session(t *testing.T) string {
+func (e *iotEnv) session(t testing.TB) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -196,7 +196,7 @@ func (e *iotEnv) session(t *testing.T) string {
 
 // split splits the connection whose ids the application stored under
 // iot/<sid>/<name>/.
-func (e *iotEnv) split(t *testing.T, sid, name string) {
+func (e *iotEnv) split(t testing.TB, sid, name string) {
 	t.Helper()
 	conn := e.waitKV(t, "iot/"+sid+"/"+name+"/connectionId")
 	reply := e.kvGet(t, "iot/"+sid+"/"+name+"/replyId")
@@ -204,7 +204,7 @@ func (e *iotEnv) split(t *testing.T, sid, name string) {
 }
 
 // requests are the callbacks the application got, in order.
-func (e *iotEnv) requests(t *testing.T) []*abi.IotRequest {
+func (e *iotEnv) requests(t testing.TB) []*abi.IotRequest {
 	t.Helper()
 	e.ts.obs.mu.Lock()
 	invs := append([]Invocation(nil), e.ts.obs.invs...)
@@ -224,7 +224,7 @@ func (e *iotEnv) requests(t *testing.T) []*abi.IotRequest {
 }
 
 // flow is "callback[:event]" per callback, comma-separated.
-func (e *iotEnv) flow(t *testing.T) string {
+func (e *iotEnv) flow(t testing.TB) string {
 	var s []string
 	for _, r := range e.requests(t) {
 		c := string(r.Callback)
@@ -239,7 +239,7 @@ func (e *iotEnv) flow(t *testing.T) string {
 // wantFlow checks that the callbacks hold want (comma-separated) in
 // order, others possibly between them (the seed's flows leave out the
 // informational ones they do not discuss).
-func (e *iotEnv) wantFlow(t *testing.T, want string) {
+func (e *iotEnv) wantFlow(t testing.TB, want string) {
 	t.Helper()
 	got := strings.Split(e.flow(t), ",")
 	t.Logf("callbacks: %s", strings.Join(got, ","))
@@ -255,7 +255,7 @@ func (e *iotEnv) wantFlow(t *testing.T, want string) {
 }
 
 // waitFlow waits for a callback (e.g. "recordingReady") to arrive.
-func (e *iotEnv) waitFlow(t *testing.T, cb string) {
+func (e *iotEnv) waitFlow(t testing.TB, cb string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

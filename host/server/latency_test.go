@@ -24,7 +24,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -58,17 +57,8 @@ func BenchmarkDigitToPrompt(b *testing.B) {
 func BenchmarkIotDigitToPhrase(b *testing.B) {
 	requireBench(b)
 	const wasmNumber, webhookNumber = "+15550160", "+15550161"
-	// The prompt files: the ivr-go prompts, in bucket promptfiles.
-	dir := b.TempDir()
-	dst := filepath.Join(dir, "promptfiles")
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	for _, f := range []string{"welcome.wav", "sales.wav", "support.wav", "goodbye.wav"} {
-		if err := copyFile(filepath.Join(repoRoot, "plugins", "ivr-go", "buckets", "prompts", "ivr", f), filepath.Join(dst, f)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	// The prompt files (bucket promptfiles): the ivr-go prompts.
+	dir := filepath.Join(repoRoot, "plugins", "iot-ivr-go", "buckets")
 	wasmApp := config.Application{ID: "iot-ivr", Model: "iotcomms", Numbers: []string{wasmNumber}, Prompts: dir,
 		Plugin: requireFile(b, filepath.Join(repoRoot, "plugins", "bin", "iot-ivr-go.wasm"), "run `make plugins`")}
 	hookApp := config.Application{ID: "iot-ivr-webhook", Model: "iotcomms", Numbers: []string{webhookNumber}, Prompts: dir,
