@@ -338,8 +338,15 @@ func (m *iotModel) callOut(p *participant, dest, from string, timeout int) {
 	}
 	q, err := c.dialParticipant(spec)
 	if err != nil {
-		c.log.Warn("iotcomms: call failed to start", "dest", dest, "err", err)
-		m.callEvent(p, abi.EventCallFailed, nil, sipTemporarilyUnavailable)
+		// A dial refused before any INVITE (a destination the dial
+		// policy forbids, no trunk) says with which SIP status.
+		code := sipTemporarilyUnavailable
+		var sc interface{ SIPCode() int }
+		if errors.As(err, &sc) {
+			code = sc.SIPCode()
+		}
+		c.log.Warn("iotcomms: call failed to start", "dest", dest, "code", code, "err", err)
+		m.callEvent(p, abi.EventCallFailed, nil, code)
 		return
 	}
 	m.iotID(q)

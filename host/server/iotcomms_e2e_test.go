@@ -602,6 +602,7 @@ func TestIotcommsBadAnswers(t *testing.T) {
 	var mu sync.Mutex
 	var newCall string
 	var sleep time.Duration
+	var failures []int // callEvent codes
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		req, err := abi.ParseIotRequest(body)
@@ -624,31 +625,46 @@ func TestIotcommsBadAnswers(t *testing.T) {
 		case abi.CallbackGetIvrCommand:
 			io.WriteString(w, `{"hangup":true}`)
 		case abi.CallbackCallEvent:
+			mu.Lock()
+			failures = append(failures, req.Code)
+			mu.Unlock()
 			// A participant of another session (of this tenant or any).
 			io.WriteString(w, `{"action":"connect","participantId":"00000000-0000-4000-8000-000000000000/p1"}`)
 		}
 	}))
 	t.Cleanup(hook.Close)
-	ts := startTestServer(t, nil, []config.Application{{ID: "iot-bad", Model: "iotcomms", Webhook: hook.URL, Numbers: []string{iotNumber}}})
+	cfg := testConfig(t)
+	cfg.Trunks = []config.Trunk{trunkTo("127.0.0.1:9")} // never reached: the dial policy refuses first
+	ts := startTestServer(t, cfg, []config.Application{{ID: "iot-bad", Model: "iotcomms", Webhook: hook.URL, Numbers: []string{iotNumber}}})
+	// The tenant may call +46 numbers only, and no SIP host but loopback.
+	ts.apiJSON(t, "PUT", "/tenants/demo/dial-policy", ts.adminKey(t), api.DialPolicy{AllowedHosts: []string{"127.0.0.0/8"}, AllowedPrefixes: []string{"+46"}}, 200, nil)
 	for _, tc := range []struct {
 		name, answer string
 		sleep        time.Duration
 		scenario     string
 		wantLog      string
+		wantCode     int // the callEvent callFailed code, when the answer dials
 	}{
-		{"unknown action", `{"action":"park"}`, 0, "uac_480", `unknown action \"park\"`},
-		{"malformed JSON", `{"action":`, 0, "uac_480", "newCall answer unusable"},
-		{"no answer in time", `{"action":"ivr"}`, 6 * time.Second, "uac_480", "timed out after 5s"},
-		{"another session's participant", `{"action":"ivr"}`, 0, "uac_wait_bye", `connect: no participant \"00000000-0000-4000-8000-000000000000/p1\" in this session`},
+		{"a number the dial policy forbids", `{"action":"call","destAddr":"+15550123"}`, 0, "uac_wait_bye", "destination not allowed by the tenant's dial policy", 403},
+		{"a SIP host the dial policy forbids", `{"action":"call","destAddr":"sip:alarm@10.1.2.3"}`, 0, "uac_wait_bye", `no trunk serves the number: \"sip:alarm@10.1.2.3\"`, 404},
+		{"unknown action", `{"action":"park"}`, 0, "uac_480", `unknown action \"park\"`, 0},
+		{"malformed JSON", `{"action":`, 0, "uac_480", "newCall answer unusable", 0},
+		{"no answer in time", `{"action":"ivr"}`, 6 * time.Second, "uac_480", "timed out after 5s", 0},
+		{"another session's participant", `{"action":"ivr"}`, 0, "uac_wait_bye", `connect: no participant \"00000000-0000-4000-8000-000000000000/p1\" in this session`, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mu.Lock()
-			newCall, sleep = tc.answer, tc.sleep
+			newCall, sleep, failures = tc.answer, tc.sleep, nil
 			mu.Unlock()
 			runSipp(t, ts, sippOptions{Scenario: tc.scenario, Service: iotNumber})
 			ts.waitIdle(t)
 			if !strings.Contains(ts.Logs.String(), tc.wantLog) {
 				t.Errorf("no log line with %s", tc.wantLog)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tc.wantCode != 0 && (len(failures) == 0 || failures[0] != tc.wantCode) {
+				t.Errorf("callEvent codes %v, want callFailed %d first", failures, tc.wantCode)
 			}
 		})
 	}
