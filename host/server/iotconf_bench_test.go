@@ -117,4 +117,3 @@ func benchIotConference(b *testing.B, sipp string, n int) {
 		[][]string{{strconv.Itoa(n), fmt.Sprintf("%.0f", waiting), fmt.Sprintf("%.0f", inConf), fmt.Sprintf("%.2f", inConf/waiting),
 			strconv.FormatInt(buildTime.Milliseconds(), 10)}})
 }
-
