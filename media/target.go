@@ -12,8 +12,8 @@ import (
 // address is refused when sending there would let one INVITE aim our
 // stream at something that never asked for it: a multicast group, a
 // broadcast address, port 0, or one of this server's own sockets (its RTP
-// port range on any of its addresses, and the ports registered with
-// AddOwn: SIP listeners, the API).
+// port range on any of its addresses, and the UDP sockets registered with
+// AddOwn: SIP over UDP).
 //
 // The zero value applies only the rules that need no knowledge of the
 // server. A nil *Targets is valid and allows every unicast address.
@@ -63,9 +63,9 @@ func broadcastOf(p netip.Prefix) (netip.Addr, bool) {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
 }
 
-// AddOwn registers one of the server's own sockets (a SIP listener, the
-// HTTP API): media is never sent there. An unspecified IP stands for
-// every local address.
+// AddOwn registers one of the server's own UDP sockets (a SIP listener
+// over UDP): media, which is UDP, is never sent there. An unspecified IP
+// stands for every local address.
 func (t *Targets) AddOwn(a netip.AddrPort) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

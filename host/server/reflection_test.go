@@ -55,8 +55,10 @@ func TestForgedInviteSendsNoMedia(t *testing.T) {
 	}
 }
 
-// An SDP that aims media at multicast, broadcast or the server's own
-// sockets is refused with 488 before anything is sent there.
+// An SDP that aims media at multicast, broadcast or the server's own UDP
+// sockets is refused with 488 before anything is sent there. The port
+// number of a TCP listener (the API) is not one of them: a datagram
+// cannot reach it, and a peer's RTP may use that number.
 func TestMediaAddressRefused(t *testing.T) {
 	t.Parallel()
 	app := webhookApp(t, "pause", "+15550130", func(ev *abi.Event) string {
@@ -70,22 +72,24 @@ func TestMediaAddressRefused(t *testing.T) {
 	_, apiPort, _ := net.SplitHostPort(ts.APIAddr())
 	var api int
 	fmt.Sscan(apiPort, &api)
+	const refused = "SIP/2.0 488 Not Acceptable Here"
 	tests := []struct {
 		name string
 		ip   string
 		port int
+		want string
 	}{
-		{name: "multicast", ip: "224.0.0.1", port: 30000},
-		{name: "broadcast", ip: "255.255.255.255", port: 30000},
-		{name: "our sip listener", ip: "127.0.0.1", port: sipPort},
-		{name: "our api", ip: "127.0.0.1", port: api},
-		{name: "our rtp range", ip: "127.0.0.1", port: ts.Config.RTP.PortMin},
+		{name: "multicast", ip: "224.0.0.1", port: 30000, want: refused},
+		{name: "broadcast", ip: "255.255.255.255", port: 30000, want: refused},
+		{name: "our sip listener", ip: "127.0.0.1", port: sipPort, want: refused},
+		{name: "our rtp range", ip: "127.0.0.1", port: ts.Config.RTP.PortMin, want: refused},
+		{name: "the port number of our api (tcp)", ip: "127.0.0.1", port: api, want: "SIP/2.0 200 OK"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			id := strings.ReplaceAll(tt.name, " ", "-")
-			if got := rawSIP(t, ts, invite(id, sdpFor(tt.ip, tt.port))); got != "SIP/2.0 488 Not Acceptable Here" {
-				t.Fatalf("answer %q, want 488", got)
+			if got := rawSIP(t, ts, invite(id, sdpFor(tt.ip, tt.port))); got != tt.want {
+				t.Fatalf("answer %q, want %q", got, tt.want)
 			}
 		})
 	}

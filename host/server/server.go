@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -259,8 +260,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("server: sip: %w", err)
 	}
+	// Media is UDP: the server's own UDP sockets (SIP over UDP) are no
+	// target for it. A TCP listener (SIP over TCP, the API) cannot receive
+	// a datagram, and its port number is free for a peer's RTP.
 	for _, a := range s.sip.Addrs() {
-		s.targets.AddOwn(a.Addr)
+		if strings.EqualFold(a.Transport, "udp") {
+			s.targets.AddOwn(a.Addr)
+		}
 	}
 	s.legs = callleg.New(callleg.Config{
 		Clock:     s.clock,
@@ -295,9 +301,6 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if s.cfg.API.Listen != "" {
 		if err := s.startAPI(); err != nil {
 			return err
-		}
-		if a, err := netip.ParseAddrPort(s.APIAddr()); err == nil {
-			s.targets.AddOwn(a)
 		}
 	}
 	s.log.Info("server started", "sip", s.sip.Addrs(), "api", s.APIAddr(),

@@ -160,7 +160,9 @@ func TestUploadError(t *testing.T) {
 // share of the budget), so another one waits while it runs; its end
 // settles what it really took.
 func TestTenantBudgetDuringEvent(t *testing.T) {
-	st := &tenantState{cpu: make(chan struct{}, 2), budgetRate: 1, budgetMax: 100 * time.Millisecond, budget: 10 * time.Millisecond}
+	// A slow refill (10 ms per second): the second event's wait does not
+	// depend on how fast this machine runs the test.
+	st := &tenantState{cpu: make(chan struct{}, 2), budgetRate: 0.01, budgetMax: 100 * time.Millisecond, budget: 10 * time.Millisecond}
 	reserved, err := st.acquireCPU(context.Background(), time.Hour)
 	if err != nil || reserved != 50*time.Millisecond {
 		t.Fatalf("first: %v reserved, %v; want 50ms (a slot's share of the budget)", reserved, err)
