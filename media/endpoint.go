@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 
 	"github.com/wasmvoice/mediaserver/media/codec"
 	"github.com/wasmvoice/mediaserver/media/dtmf"
@@ -59,6 +60,8 @@ type EndpointConfig struct {
 	PacketTime time.Duration
 	// Direction is our SDP direction (default SendRecv).
 	Direction Direction
+	// SRTP, when set, protects the media (see SRTP and SetSRTP).
+	SRTP *SRTP
 }
 
 // Stats counts an endpoint's traffic.
@@ -70,9 +73,12 @@ type Stats struct {
 	RxUnknownPT uint64 // payload type not negotiated: dropped
 	RxBadSize   uint64 // audio payload empty or over 60 ms: dropped
 	RxInactive  uint64 // arrived while our direction does not receive: dropped
-	TxPackets   uint64
-	TxErrors    uint64
-	Jitter      jitter.Stats
+	// SRTP: did not authenticate (tampered, wrong key), or a replay.
+	RxSRTPAuth   uint64
+	RxSRTPReplay uint64
+	TxPackets    uint64
+	TxErrors     uint64
+	Jitter       jitter.Stats
 }
 
 // Endpoint is one call leg's RTP session: a UDP socket, a reader
@@ -163,7 +169,18 @@ type Endpoint struct {
 
 	rxPackets, rxForeign, rxMalformed, rxUnknownPT, rxBadSize atomic.Uint64
 	rxInactive, rxRefused                                     atomic.Uint64
-	txPackets, txErrors                                       atomic.Uint64
+	rxSRTPAuth, rxSRTPReplay                                  atomic.Uint64
+
+	// SRTP: srtpRx checks received packets (under mu, on the reader),
+	// srtpTx protects sent ones (under txCryptMu: the clock, a bridge and
+	// an early send all write); nil when the media is plain RTP.
+	srtpRx              *srtp.Context
+	srtpWarned          bool
+	rxPlain             []byte
+	txCryptMu           sync.Mutex
+	srtpTx              *srtp.Context
+	txCrypt             []byte
+	txPackets, txErrors atomic.Uint64
 
 	readerDone chan struct{}
 }
@@ -228,6 +245,13 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	}
 	e.rx = dtmf.NewReceiver(e.addDigit)
 	e.setCodecLocked(cfg.Codec, cfg.PayloadType, cfg.TelephoneEvent)
+	if cfg.SRTP != nil {
+		if e.srtpTx, e.srtpRx, err = srtpContexts(cfg.SRTP); err != nil {
+			conn.Close()
+			cfg.Ports.Release(int(e.local.Port()))
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
 	go e.read()
 	e.clock.Register(e)
 	return e, nil
@@ -563,16 +587,18 @@ func (e *Endpoint) Stats() Stats {
 	js := e.jb.Stats()
 	e.mu.Unlock()
 	return Stats{
-		RxPackets:   e.rxPackets.Load(),
-		RxForeign:   e.rxForeign.Load(),
-		RxMalformed: e.rxMalformed.Load(),
-		RxUnknownPT: e.rxUnknownPT.Load(),
-		RxBadSize:   e.rxBadSize.Load(),
-		RxInactive:  e.rxInactive.Load(),
-		RxRefused:   e.rxRefused.Load(),
-		TxPackets:   e.txPackets.Load(),
-		TxErrors:    e.txErrors.Load(),
-		Jitter:      js,
+		RxPackets:    e.rxPackets.Load(),
+		RxForeign:    e.rxForeign.Load(),
+		RxMalformed:  e.rxMalformed.Load(),
+		RxUnknownPT:  e.rxUnknownPT.Load(),
+		RxBadSize:    e.rxBadSize.Load(),
+		RxInactive:   e.rxInactive.Load(),
+		RxRefused:    e.rxRefused.Load(),
+		RxSRTPAuth:   e.rxSRTPAuth.Load(),
+		RxSRTPReplay: e.rxSRTPReplay.Load(),
+		TxPackets:    e.txPackets.Load(),
+		TxErrors:     e.txErrors.Load(),
+		Jitter:       js,
 	}
 }
 
@@ -666,6 +692,14 @@ func (e *Endpoint) handlePacketLocked(b []byte, from netip.AddrPort) (digit bool
 			return false
 		}
 		latching = false // the SDP's own address without symmetric RTP
+	}
+	if e.srtpRx != nil {
+		// Before anything else looks at the packet: one that does not
+		// authenticate neither latches nor confirms the remote.
+		var ok bool
+		if b, ok = e.unprotect(b); !ok {
+			return false
+		}
 	}
 	if err := e.pkt.Unmarshal(b); err != nil {
 		e.rxMalformed.Add(1)
@@ -1061,6 +1095,16 @@ func (e *Endpoint) sendEvent(remote netip.AddrPort, pt uint8, step dtmf.Step) {
 }
 
 func (e *Endpoint) write(b []byte, to netip.AddrPort) {
+	e.txCryptMu.Lock()
+	defer e.txCryptMu.Unlock()
+	if e.srtpTx != nil {
+		out, err := e.srtpTx.EncryptRTP(e.txCrypt[:0], b, nil)
+		if err != nil {
+			e.txErrors.Add(1)
+			return
+		}
+		e.txCrypt, b = out[:0], out
+	}
 	if _, err := e.conn.WriteToUDPAddrPort(b, to); err != nil {
 		e.txErrors.Add(1)
 		return
