@@ -129,6 +129,7 @@ type Server struct {
 
 	invites        *ratelimit.Keyed // per source IP; nil when off
 	refusedInvites atomic.Uint64
+	draining       atomic.Bool // new INVITEs get 503 (SetDraining)
 
 	mu     sync.Mutex
 	calls  map[string]*Call // by Call-ID
@@ -283,6 +284,11 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	s.srv.OnNoRoute(s.onNoRoute)
 	return s, nil
 }
+
+// SetDraining turns the refusal of new calls on or off: while on, every
+// dialog-creating INVITE gets 503 Service Unavailable (a graceful
+// shutdown); calls in progress go on as before.
+func (s *Server) SetDraining(on bool) { s.draining.Store(on) }
 
 // Addrs returns the bound listeners, valid once NewServer returned (Dial
 // works from then on too).
@@ -540,6 +546,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if req.Recipient.Scheme != "sip" && req.Recipient.Scheme != "sips" && req.Recipient.Scheme != "tel" {
 		s.txRespond(tx, req, 416, "Unsupported URI Scheme", nil)
+		return
+	}
+	if s.draining.Load() {
+		s.log.Debug("sip: invite refused, draining", "call_id", callID(req), "source", req.Source())
+		s.txRespond(tx, req, 503, "Service Unavailable", nil)
 		return
 	}
 	if wait, ok := s.admitSource(req); !ok {

@@ -40,6 +40,7 @@ type dialTarget struct {
 	from                  string
 	username, password    string
 	trunk                 string
+	srtp                  sip.SRTPPolicy
 }
 
 // resolve picks the trunk for the dialled number and applies its
@@ -70,6 +71,7 @@ func (d dialer) resolve(req engine.DialRequest) (dialTarget, error) {
 		username:  t.Username,
 		password:  t.Password,
 		trunk:     t.Name,
+		srtp:      trunkSRTP(t.SRTP),
 	}, nil
 }
 
@@ -131,6 +133,7 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 		Local:     l.ep.LocalAddr(),
 		Username:  tgt.username,
 		Password:  tgt.password,
+		SRTP:      tgt.srtp,
 		Progress: func(code int) {
 			if (code == 180 || code == 183) && ev.Ringing != nil {
 				ev.Ringing()

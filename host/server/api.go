@@ -25,13 +25,16 @@ func (s *Server) startAPI() error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
 	})
+	// Readiness: listeners up, plugins loaded, storage reachable, not
+	// draining (drain.go).
+	mux.HandleFunc("GET /readyz", s.readyz)
 	// Everything else is the control API (host/control, host/api), which
 	// authenticates every request; /metrics needs the admin key
 	// (host/tenancy).
 	mux.Handle("GET /metrics", s.ten.MetricsHandler())
 	mux.Handle("/", control.Handler(control.Config{
 		Registry:       s.ten.Registry(),
-		Calls:          s.CallsAPI(),
+		Calls:          drainingCalls{s.CallsAPI(), s},
 		Plugins:        s.ten.PluginsAPI(),
 		Store:          s.ten.Storage().Store(),
 		DataDir:        s.cfg.DataDir,

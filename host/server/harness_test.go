@@ -147,6 +147,7 @@ func testConfig(t testing.TB) *config.Config {
 	cfg.DataDir = t.TempDir()
 	cfg.SIP.UDP = []string{"127.0.0.1:0"}
 	cfg.SIP.TCP = []string{"127.0.0.1:0"}
+	cfg.SIP.TLS = []string{"127.0.0.1:0"}
 	cfg.API.Listen = "127.0.0.1:0"
 	// A range of its own, so PortsInUse counts only this server's calls;
 	// ports another process holds are skipped by the pool. It lies below
