@@ -340,7 +340,10 @@ func actions(list ...string) string {
 // sippOptions describes one sipp run.
 type sippOptions struct {
 	Scenario  string // file name in testdata/sipp, without .xml
-	Transport string // "udp" (default) or "tcp"
+	// Transport is "udp" (default), "tcp" or "tls". Debian's sipp has no
+	// TLS: "tls" runs sipp over TCP into stunnel, which carries it over
+	// TLS (verifying the server's certificate) to the TLS listener.
+	Transport string
 	Service   string // the dialled number ([service]); default DemoNumber
 	// Args are extra sipp arguments (e.g. -key name value).
 	Args []string
@@ -380,6 +383,9 @@ func runSipp(t testing.TB, ts *testServer, o sippOptions) sippResult {
 	if !addr.IsValid() {
 		t.Fatalf("server has no %s listener", o.Transport)
 	}
+	if o.Transport == "tls" {
+		addr = startStunnel(t, addr, ts.TLSCertFile())
+	}
 	scenario, err := filepath.Abs(filepath.Join("testdata", "sipp", o.Scenario+".xml"))
 	if err != nil {
 		t.Fatal(err)
@@ -400,7 +406,7 @@ func runSipp(t testing.TB, ts *testServer, o sippOptions) sippResult {
 		"-trace_err", "-error_file", filepath.Join(dir, "err.log"),
 		"-trace_msg", "-message_file", filepath.Join(dir, "msg.log"),
 	}
-	if o.Transport == "tcp" {
+	if o.Transport == "tcp" || o.Transport == "tls" {
 		args = append(args, "-t", "t1")
 	}
 	args = append(args, o.Args...)
