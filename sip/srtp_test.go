@@ -26,14 +26,14 @@ func TestParseCrypto(t *testing.T) {
 		{in: "7 AES_CM_128_HMAC_SHA1_32 inline:" + testKey + "|2^31", want: Crypto{Tag: 7, Suite: SuiteAES128SHA1_32}},
 		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + "|1048576 WSH=64 KDR=0", want: Crypto{Tag: 1, Suite: SuiteAES128SHA1_80}},
 		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + strings.TrimRight(testKey, "="), want: Crypto{Tag: 1, Suite: SuiteAES128SHA1_80}},
-		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + "|2^20|1:4", wantErr: true},           // MKI
-		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + "|1:4", wantErr: true},                // MKI without lifetime
+		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + "|2^20|1:4", wantErr: true},          // MKI
+		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + "|1:4", wantErr: true},               // MKI without lifetime
 		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + ";inline:" + testKey, wantErr: true}, // two keys
-		{in: "1 AES_256_CM_HMAC_SHA1_80 inline:" + testKey, wantErr: true},                         // suite
+		{in: "1 AES_256_CM_HMAC_SHA1_80 inline:" + testKey, wantErr: true},                        // suite
 		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:c2hvcnQ=", wantErr: true},                          // short key
 		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:!!!", wantErr: true},                               // not base64
 		{in: "1 AES_CM_128_HMAC_SHA1_80 uri:http://x", wantErr: true},                             // key method
-		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + " UNENCRYPTED_SRTP", wantErr: true},   // weakened
+		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + " UNENCRYPTED_SRTP", wantErr: true},  // weakened
 		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + " KDR=24", wantErr: true},
 		{in: "1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey + "|2^x", wantErr: true},
 		{in: "-1 AES_CM_128_HMAC_SHA1_80 inline:" + testKey, wantErr: true},

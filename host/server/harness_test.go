@@ -339,7 +339,7 @@ func actions(list ...string) string {
 
 // sippOptions describes one sipp run.
 type sippOptions struct {
-	Scenario  string // file name in testdata/sipp, without .xml
+	Scenario string // file name in testdata/sipp, without .xml
 	// Transport is "udp" (default), "tcp" or "tls". Debian's sipp has no
 	// TLS: "tls" runs sipp over TCP into stunnel, which carries it over
 	// TLS (verifying the server's certificate) to the TLS listener.

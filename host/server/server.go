@@ -132,9 +132,9 @@ type Server struct {
 	// sipStopped is closed when the SIP server stops serving (readiness).
 	sipStopped chan struct{}
 	draining   atomic.Bool
-	api     *http.Server
-	apiLn   net.Listener
-	apiDone chan struct{}
+	api        *http.Server
+	apiLn      net.Listener
+	apiDone    chan struct{}
 }
 
 // New checks cfg and returns a server ready to Start.

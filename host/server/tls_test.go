@@ -250,7 +250,7 @@ func TestBaresipSRTP(t *testing.T) {
 		switch {
 		case ev.InvocationEventType == abi.EventNewInboundCall:
 			return actions(`{"Type":"PlayAudio","Parameters":{"AudioSource":{"Type":"S3","BucketName":"prompts","Key":"ivr/goodbye.wav"}}}`,
-				`{"Type":"RecordAudio","Parameters":{"DurationInSeconds":4,"RecordingDestination":{"Type":"S3","BucketName":"recordings","Prefix":"srtp"}}}`)
+				`{"Type":"RecordAudio","Parameters":{"DurationInSeconds":4,"RecordingTerminators":["#"],"RecordingDestination":{"Type":"S3","BucketName":"recordings","Prefix":"srtp"}}}`)
 		case ev.InvocationEventType == abi.EventActionSuccessful:
 			return actions(`{"Type":"Hangup","Parameters":{"SipResponseCode":"0"}}`)
 		}
@@ -397,8 +397,12 @@ func TestBaresipBridgeSRTPAndRTP(t *testing.T) {
 			heardB, logsB := b.wait(t)
 			ts.waitIdle(t)
 			logs := ts.Logs.String()
-			if n := strings.Count(logs, "srtp keys set suite=AES_CM_128_HMAC_SHA1") + strings.Count(logs, "srtp=AES_CM_128_HMAC_SHA1"); n < 1 {
-				t.Fatalf("no leg negotiated SRTP:\n%s", tail(logs, 3000))
+			// Exactly the leg that should is SRTP: A's "call answered" line,
+			// B's "srtp keys set" line.
+			aLine := regexp.MustCompile(`msg="call answered".* srtp=(\S+)`).FindStringSubmatch(logs)
+			bSRTP := regexp.MustCompile(`msg="srtp keys set" .*suite=AES_CM_128_HMAC_SHA1_\d+ on=true`).MatchString(logs)
+			if aLine == nil || (aLine[1] != "off") != tt.aSRTP || bSRTP != tt.trunkSRTP {
+				t.Fatalf("SRTP on the wrong legs (A %v, B %v; want A %v, B %v):\n%s", aLine, bSRTP, tt.aSRTP, tt.trunkSRTP, tail(logs, 3000))
 			}
 			if !strings.Contains(logs, "legs bridged") {
 				t.Errorf("the server log has no \"legs bridged\" line")

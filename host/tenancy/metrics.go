@@ -181,14 +181,14 @@ func (m *metrics) legEnded(st media.Stats) {
 
 // Why a received RTP packet was dropped (mediaserver_rtp_dropped_total).
 const (
-	dropForeign   = iota // from an address other than the peer's
-	dropRefused          // from an address media may not go to
-	dropMalformed        // not RTP
-	dropUnknownPT        // a payload type not negotiated
-	dropBadSize          // empty or over 60 ms of audio
-	dropInactive         // arrived while the call does not receive (hold)
-	dropSRTPAuth         // SRTP that does not authenticate: tampered, another key, plain RTP
-	dropSRTPReplay       // SRTP received before (a replay)
+	dropForeign    = iota // from an address other than the peer's
+	dropRefused           // from an address media may not go to
+	dropMalformed         // not RTP
+	dropUnknownPT         // a payload type not negotiated
+	dropBadSize           // empty or over 60 ms of audio
+	dropInactive          // arrived while the call does not receive (hold)
+	dropSRTPAuth          // SRTP that does not authenticate: tampered, another key, plain RTP
+	dropSRTPReplay        // SRTP received before (a replay)
 	numDropReasons
 )
 
