@@ -589,3 +589,86 @@ func TestTLSCertificateReload(t *testing.T) {
 		t.Fatal("the listener still serves the old certificate after the reload")
 	}
 }
+
+// TestTLSTrunk: a CallAndBridge goes out over a TLS trunk with SRTP
+// mandatory: the trunk (a SIP user agent of our own with its own
+// certificate, trusted through [sip] tls_ca) gets the INVITE over TLS
+// with RTP/SAVP and answers; the bridge is made. A trunk whose
+// certificate is not trusted fails the dial instead.
+func TestTLSTrunk(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		t.Run(map[bool]string{true: "trusted", false: "untrusted"}[trusted], func(t *testing.T) {
+			dir := t.TempDir()
+			certFile, keyFile, err := tlsfiles.SelfSigned(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			certs, err := tlsfiles.Load(certFile, keyFile, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			answered := make(chan *sip.Call, 1)
+			trunk, err := sip.NewServer(sip.Config{TLS: []string{"127.0.0.1:0"}, TLSConfig: certs.ServerConfig(),
+				SRTP: map[string]sip.SRTPPolicy{"TLS": sip.SRTPMandatory}}, sip.HandlerFunc(func(c *sip.Call) {
+				if err := c.Answer(netip.MustParseAddrPort("127.0.0.1:40010")); err != nil {
+					t.Errorf("trunk Answer: %v", err)
+					return
+				}
+				answered <- c
+				for range c.Events() {
+				}
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go trunk.ListenAndServe(ctx)
+			addr, _ := trunk.Addr("TLS")
+
+			cfg := testConfig(t)
+			tr := trunkTo(addr.String())
+			tr.Transport, tr.SRTP = "tls", "mandatory"
+			cfg.Trunks = []config.Trunk{tr}
+			if trusted {
+				cfg.SIP.TLSCA = certFile
+			}
+			sc := newScript(func(ev *abi.Event) string {
+				switch ev.InvocationEventType {
+				case abi.EventNewInboundCall:
+					return actions(callAndBridge(calleeBNumber))
+				case abi.EventActionSuccessful, abi.EventActionFailed, abi.EventHangup:
+					return actions(`{"Type":"Hangup","Parameters":{"SipResponseCode":"0"}}`)
+				}
+				return ""
+			})
+			ts := startTestServer(t, cfg, []config.Application{webhookApp(t, "bridge", bridgeNumber, sc.handle)})
+			runSipp(t, ts, sippOptions{Scenario: "uac_wait_bye", Service: bridgeNumber})
+			ts.waitIdle(t)
+			evs := sc.Events()
+			if len(evs) < 2 {
+				t.Fatalf("events %s", typesOf(evs))
+			}
+			if !trusted {
+				if evs[1].InvocationEventType != abi.EventActionFailed {
+					t.Fatalf("untrusted trunk: events %s, want ACTION_FAILED", typesOf(evs))
+				}
+				if !strings.Contains(ts.Logs.String(), "certificate") {
+					t.Fatalf("the log does not name the certificate problem:\n%s", tail(ts.Logs.String(), 2000))
+				}
+				return
+			}
+			if evs[1].InvocationEventType != abi.EventActionSuccessful {
+				t.Fatalf("events %s, want CallAndBridge to succeed", typesOf(evs))
+			}
+			select {
+			case c := <-answered:
+				if c.Transport != "TLS" || !c.Remote.SRTP.On() {
+					t.Fatalf("the trunk got a %s call, SRTP %+v; want TLS and SRTP", c.Transport, c.Remote.SRTP)
+				}
+			default:
+				t.Fatal("the trunk answered no call")
+			}
+		})
+	}
+}
