@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -329,5 +331,84 @@ func TestTLSUntrustedCertificate(t *testing.T) {
 func TestNoTLSCertificate(t *testing.T) {
 	if _, err := NewServer(Config{TLS: []string{"127.0.0.1:0"}}, HandlerFunc(func(*Call) {})); !errors.Is(err, ErrNoTLS) {
 		t.Fatalf("TLS listener without a certificate: %v, want ErrNoTLS", err)
+	}
+}
+
+// TestOfferlessSRTP: an INVITE without SDP under SRTP optional gets our
+// offer (RTP/AVP with both suites' a=crypto lines) in the 200; the answer
+// in the ACK picks tag 2, and the call's media carries our key of that
+// line and the caller's.
+func TestOfferlessSRTP(t *testing.T) {
+	acked := make(chan Event, 1)
+	s := startServerConfig(t, Config{UDP: []string{"127.0.0.1:0"}, Logger: testLogger(t), SRTP: map[string]SRTPPolicy{"UDP": SRTPOptional}},
+		HandlerFunc(func(c *Call) {
+			_ = c.Answer(testRTP) // its result is the ack checked below
+			for e := range c.Events() {
+				if e.Type == EventAck {
+					acked <- e
+				}
+			}
+		}))
+	addr, _ := s.Addr("UDP")
+	conn, err := net.Dial("udp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(rawRequest("INVITE", "UDP", "offerless-srtp", "", nil, "", "", -1))); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8192)
+	var ok string
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for ok == "" {
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("no 200 OK: %v", err)
+		}
+		if msg := string(buf[:n]); strings.HasPrefix(msg, "SIP/2.0 200") {
+			ok = msg
+		}
+	}
+	offers := regexp.MustCompile(`a=crypto:(\d) (\S+) inline:(\S+)`).FindAllStringSubmatch(ok, -1)
+	if !strings.Contains(ok, "m=audio 40000 RTP/AVP ") || len(offers) != 2 {
+		t.Fatalf("offer in the 200:\n%s", ok)
+	}
+	ours, err := ParseCrypto(offers[1][1] + " " + offers[1][2] + " inline:" + offers[1][3])
+	if err != nil || ours.Tag != 2 {
+		t.Fatalf("our second line: %+v, %v", ours, err)
+	}
+	toTag := regexp.MustCompile(`(?m)^To: .*;tag=([^;\r\n]+)`).FindStringSubmatch(ok)
+	if toTag == nil {
+		t.Fatalf("no To tag:\n%s", ok)
+	}
+	answer := "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4002 RTP/AVP 0\r\n" +
+		"a=rtpmap:0 PCMU/8000\r\na=crypto:2 " + ours.Suite + " inline:" + testKey + "\r\n"
+	if _, err := conn.Write([]byte(rawRequest("ACK", "UDP", "offerless-srtp", toTag[1], nil, "application/sdp", answer, -1))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-acked:
+		s := e.Media.SRTP
+		if s.Suite != SuiteAES128SHA1_32 || s.Local != ours.Key || string(s.Remote[:]) != "0123456789abcdef0123456789abcd" {
+			t.Fatalf("ack media srtp %+v, want our tag-2 key and the caller's", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no EventAck")
+	}
+}
+
+// TestDrainingRefusesInvites: SetDraining makes new INVITEs get 503.
+func TestDrainingRefusesInvites(t *testing.T) {
+	s := startServerConfig(t, Config{UDP: []string{"127.0.0.1:0"}, Logger: testLogger(t)}, HandlerFunc(func(c *Call) { c.Reject(486, "") }))
+	addr, _ := s.Addr("UDP")
+	codes, _ := exchange(t, "UDP", addr.String(), rawRequest("INVITE", "UDP", "before-drain", "", nil, "application/sdp", goodSDP, -1))
+	if codes[len(codes)-1] != 486 {
+		t.Fatalf("before draining: %v, want the handler's 486", codes)
+	}
+	s.SetDraining(true)
+	codes, _ = exchange(t, "UDP", addr.String(), rawRequest("INVITE", "UDP", "while-draining", "", nil, "application/sdp", goodSDP, -1))
+	if codes[len(codes)-1] != 503 {
+		t.Fatalf("while draining: %v, want 503", codes)
 	}
 }
