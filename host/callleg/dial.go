@@ -165,6 +165,7 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 		return
 	}
 	l.sc = call
+	l.answered()
 	l.setRemote(call.Remote)
 	l.log.Info("dialled call answered", "call_id", call.ID, "remote", call.Remote.Addr, "codec", call.Remote.Codec.Name,
 		"telephone_event", call.Remote.DTMFPayloadType)
@@ -193,6 +194,7 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 		case sip.EventBye, sip.EventCancel:
 			hangup()
 		case sip.EventTerminated:
+			l.ended(e.Reason)
 			switch e.Reason {
 			case "hangup": // our own BYE: the engine asked for it
 			default:
@@ -202,6 +204,7 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 		}
 	}
 	l.release()
+	l.log.Info("call ended", append(l.Outcome(), "call_id", call.ID, "transport", call.Transport)...)
 }
 
 func drain(c *sip.Call) {

@@ -112,9 +112,7 @@ func (l *Leg) onEvent(call *engine.Call, ev sip.Event) {
 		call.RemoteHangup()
 	case sip.EventTerminated:
 		l.log.Debug("sip dialog ended", "reason", ev.Reason)
-		l.mu.Lock()
-		l.sipEnd = ev.Reason
-		l.mu.Unlock()
+		l.ended(ev.Reason)
 		switch ev.Reason {
 		case "bye", "cancel", "hangup", "rejected":
 		default: // no-ack, shutdown, bad answer: the engine must end the call too
@@ -254,17 +252,29 @@ func (l *Leg) Answer(ctx context.Context) error {
 	// Answer returns once the ACK arrived: the caller really is at the
 	// address it gave (a forged INVITE gets no ACK), so media may flow.
 	ep.Confirm()
-	l.mu.Lock()
-	l.answeredAt = time.Now()
-	l.mu.Unlock()
+	l.answered()
 	l.log.Info("call answered", "rtp", ep.LocalAddr(), "remote", remote.Addr, "codec", cd, "telephone_event", remote.DTMFPayloadType,
 		"transport", l.sc.Transport, "srtp", srtpName(remote.SRTP))
 	return nil
 }
 
+// answered notes the answer, for Outcome.
+func (l *Leg) answered() {
+	l.mu.Lock()
+	l.answeredAt = time.Now()
+	l.mu.Unlock()
+}
+
+// ended notes the SIP dialog's end reason, for Outcome.
+func (l *Leg) ended(reason string) {
+	l.mu.Lock()
+	l.sipEnd = reason
+	l.mu.Unlock()
+}
+
 // Outcome summarises the ended call for its log line: whether it was
 // answered, how long it lasted from the answer, and why it ended
-// (hangup_cause: caller (BYE), server (our BYE: the application or a
+// (hangup_cause: remote (the far end's BYE), server (our BYE: the application or a
 // shutdown), canceled, rejected with sip_code, no-ack, shutdown).
 func (l *Leg) Outcome() []any {
 	l.mu.Lock()
@@ -272,7 +282,7 @@ func (l *Leg) Outcome() []any {
 	cause := l.sipEnd
 	switch cause {
 	case "bye":
-		cause = "caller"
+		cause = "remote"
 	case "hangup":
 		cause = "server"
 	case "cancel":
