@@ -270,8 +270,6 @@ func ParseIotAnswer(b []byte, cb Callback) (*IotAnswer, error) {
 		return nil, fmt.Errorf("%w: action call needs destAddr", ErrInvalidResponse)
 	case a.Action == IotConnect && a.ParticipantID == "":
 		return nil, fmt.Errorf("%w: action connect needs participantId", ErrInvalidResponse)
-	case a.Action == IotJoinConferenceConnection && a.ConnectionID == "":
-		return nil, fmt.Errorf("%w: action joinconferenceconnection needs connectionId", ErrInvalidResponse)
 	case a.CallRecording && a.FileName == "":
 		return nil, fmt.Errorf("%w: callRecording needs filename", ErrInvalidResponse)
 	case a.Timeout < 0 || a.Timeout > 300:

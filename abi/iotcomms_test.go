@@ -24,7 +24,7 @@ func TestParseIotAnswer(t *testing.T) {
 		{name: "unknown action", cb: CallbackCallEvent, body: `{"action":"park"}`, want: `unknown action "park"`},
 		{name: "call without destAddr", cb: CallbackCallEvent, body: `{"action":"call"}`, want: "needs destAddr"},
 		{name: "connect without participant", cb: CallbackCallEvent, body: `{"action":"connect"}`, want: "needs participantId"},
-		{name: "join without connection", cb: CallbackCallEvent, body: `{"action":"joinconferenceconnection"}`, want: "needs connectionId"},
+		{name: "join the only conference", cb: CallbackCallEvent, body: `{"action":"joinconferenceconnection"}`},
 		{name: "recording without file", cb: CallbackNewCall, body: `{"action":"call","destAddr":"+1555","callRecording":true}`, want: "needs filename"},
 		{name: "not JSON", cb: CallbackNewCall, body: `action=drop`, want: "not a JSON object"},
 		{name: "array", cb: CallbackNewCall, body: `[]`, want: "not a JSON object"},

@@ -26,7 +26,9 @@ type Stream interface {
 type Clock struct {
 	interval time.Duration
 	shards   []*shard
+	pollers  []*poller // one per shard: they read the endpoints' sockets
 	next     atomic.Uint32
+	nextPoll atomic.Uint32
 	overruns atomic.Uint64
 
 	regMu sync.Mutex
@@ -72,10 +74,19 @@ func NewClock(opts ...ClockOption) *Clock {
 	for _, o := range opts {
 		o(c)
 	}
+	c.pollers = make([]*poller, len(c.shards))
 	for i := range c.shards {
 		c.shards[i] = &shard{index: make(map[Stream]int)}
+		c.pollers[i] = &poller{}
 	}
 	return c
+}
+
+// pollerFor picks the poller of a new endpoint's socket, in turn. An
+// endpoint keeps its poller for life, whoever ticks it (the clock, a
+// bridge, a room); pollers run whether or not the clock is started.
+func (c *Clock) pollerFor() *poller {
+	return c.pollers[c.nextPoll.Add(1)%uint32(len(c.pollers))]
 }
 
 // Register adds s to the least-loaded shard; registering a stream twice

@@ -3,10 +3,8 @@ package media
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -48,7 +46,7 @@ type EndpointConfig struct {
 	// the server's own sockets); nil applies only the address-free rules.
 	Targets *Targets
 	// OnDigit receives every detected digit, in order and never
-	// concurrently: an RFC 4733 digit on the endpoint's reader goroutine as
+	// concurrently: an RFC 4733 digit on its shard's poller goroutine as
 	// its end packet arrives, an in-band digit (or one whose end packets
 	// were lost) on the clock goroutine. It must not block.
 	OnDigit func(dtmf.Received)
@@ -81,19 +79,21 @@ type Stats struct {
 	Jitter       jitter.Stats
 }
 
-// Endpoint is one call leg's RTP session: a UDP socket, a reader
-// goroutine feeding a jitter buffer, and a Tick (from the Clock) that
+// Endpoint is one call leg's RTP session: a UDP socket, read by its clock
+// shard's poller (batched with the shard's other sockets) into a jitter
+// buffer, and a Tick (from the Clock) that
 // plays a frame out to the attached sinks and sends a frame from the
 // current source.
 //
 // All methods are safe from any goroutine.
 type Endpoint struct {
-	conn  *net.UDPConn
-	ports *PortPool
-	clock *Clock
-	local netip.AddrPort
-	log   *slog.Logger
-	now   func() time.Time
+	sock   *udpSock
+	poller *poller
+	ports  *PortPool
+	clock  *Clock
+	local  netip.AddrPort
+	log    *slog.Logger
+	now    func() time.Time
 
 	mu        sync.Mutex
 	closed    bool
@@ -134,12 +134,12 @@ type Endpoint struct {
 	// frame when it is done (SetSource could not take tickMu).
 	earlyWanted atomic.Bool
 
-	// digitMu serialises OnDigit calls from the reader and the tick, and
+	// digitMu serialises OnDigit calls from the poller and the tick, and
 	// keeps them in the order the digits were found; digitSnap is its.
 	digitMu   sync.Mutex
 	digitSnap []dtmf.Received
-	// inCallback is set while the reader goroutine runs OnDigit, so that a
-	// Close from the callback does not wait for the reader to exit.
+	// inCallback is set while OnDigit runs, so that a Close from the
+	// callback does not wait for the delivery in progress to end.
 	inCallback atomic.Bool
 
 	// Tick-goroutine state.
@@ -151,6 +151,9 @@ type Endpoint struct {
 	spurt    bool
 	in, out  codec.PCM16
 	txBuf    []byte
+	txq      [][]byte // this tick's packets, sent together (flushTx)
+	txMem    []byte   // their bytes
+	txTo     netip.AddrPort
 	sinkSnap []Sink
 	// early: this tick's frame already went out from sendEarly; the tick
 	// only feeds the sinks, so packets and timestamps stay one per tick.
@@ -169,24 +172,24 @@ type Endpoint struct {
 
 	rxPackets, rxForeign, rxMalformed, rxUnknownPT, rxBadSize atomic.Uint64
 	rxInactive, rxRefused                                     atomic.Uint64
+	txPackets, txErrors                                       atomic.Uint64
 	rxSRTPAuth, rxSRTPReplay                                  atomic.Uint64
 
-	// SRTP: srtpRx checks received packets (under mu, on the reader),
-	// srtpTx protects sent ones (under txCryptMu: the clock, a bridge and
-	// an early send all write); nil when the media is plain RTP.
-	srtpRx              *srtp.Context
-	srtpWarned          bool
-	rxPlain             []byte
-	txCryptMu           sync.Mutex
-	srtpTx              *srtp.Context
-	txCrypt             []byte
-	txPackets, txErrors atomic.Uint64
-
-	readerDone chan struct{}
+	// SRTP: srtpRx checks received packets (under mu, on the poller),
+	// srtpTx protects sent ones as they are queued (under txCryptMu:
+	// SetSRTP may swap it from any goroutine); nil when the media is
+	// plain RTP.
+	srtpRx     *srtp.Context
+	srtpWarned bool
+	rxPlain    []byte
+	txCryptMu  sync.Mutex
+	srtpTx     *srtp.Context
+	txCrypt    []byte
 }
 
-// NewEndpoint binds a socket from cfg.Ports, starts its reader and
-// registers it with cfg.Clock.
+// NewEndpoint binds a socket from cfg.Ports, hands it to the poller of
+// one of cfg.Clock's shards (which reads it) and registers the endpoint
+// with cfg.Clock (which ticks it).
 func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if cfg.Clock == nil || cfg.Ports == nil {
 		return nil, fmt.Errorf("%w: clock and ports are required", ErrConfig)
@@ -204,38 +207,44 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if cfg.Direction > Inactive {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, ErrDirection)
 	}
-	conn, err := cfg.Ports.ListenFor(cfg.Owner)
+	var srtpTx, srtpRx *srtp.Context
+	if cfg.SRTP != nil {
+		if srtpTx, srtpRx, err = srtpContexts(cfg.SRTP); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	sock, err := cfg.Ports.bind(cfg.Owner)
 	if err != nil {
 		return nil, err
 	}
 	var seed [8]byte
 	_, _ = rand.Read(seed[:])
 	e := &Endpoint{
-		conn:       conn,
-		ports:      cfg.Ports,
-		clock:      cfg.Clock,
-		local:      conn.LocalAddr().(*net.UDPAddr).AddrPort(),
-		log:        cfg.Logger,
-		now:        cfg.Now,
-		remote:     unmapped(cfg.Remote),
-		sdp:        unmapped(cfg.Remote),
-		symmetric:  cfg.Symmetric,
-		confirmed:  cfg.Confirmed,
-		targets:    cfg.Targets,
-		jb:         jitter.New(),
-		onDigit:    cfg.OnDigit,
-		ssrc:       binary.BigEndian.Uint32(seed[0:4]),
-		seq:        binary.BigEndian.Uint16(seed[4:6]),
-		ts:         uint32(binary.BigEndian.Uint16(seed[6:8])) << 8,
-		in:         make(codec.PCM16, codec.FrameSamples),
-		out:        make(codec.PCM16, codec.FrameSamples),
-		txBuf:      make([]byte, 12+MaxPacketSamples),
-		rxPay:      make([]byte, 0, codec.FrameSamples),
-		encBuf:     make([]byte, codec.FrameSamples),
-		txAcc:      make([]byte, 0, MaxPacketSamples+codec.FrameSamples),
-		ptime:      ptime,
-		dir:        cfg.Direction,
-		readerDone: make(chan struct{}),
+		sock:      sock,
+		poller:    cfg.Clock.pollerFor(),
+		ports:     cfg.Ports,
+		clock:     cfg.Clock,
+		local:     sock.local,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		remote:    unmapped(cfg.Remote),
+		sdp:       unmapped(cfg.Remote),
+		symmetric: cfg.Symmetric,
+		confirmed: cfg.Confirmed,
+		targets:   cfg.Targets,
+		jb:        jitter.New(),
+		onDigit:   cfg.OnDigit,
+		ssrc:      binary.BigEndian.Uint32(seed[0:4]),
+		seq:       binary.BigEndian.Uint16(seed[4:6]),
+		ts:        uint32(binary.BigEndian.Uint16(seed[6:8])) << 8,
+		in:        make(codec.PCM16, codec.FrameSamples),
+		out:       make(codec.PCM16, codec.FrameSamples),
+		txBuf:     make([]byte, 12+MaxPacketSamples),
+		rxPay:     make([]byte, 0, codec.FrameSamples),
+		encBuf:    make([]byte, codec.FrameSamples),
+		txAcc:     make([]byte, 0, MaxPacketSamples+codec.FrameSamples),
+		ptime:     ptime,
+		dir:       cfg.Direction,
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -245,14 +254,12 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	}
 	e.rx = dtmf.NewReceiver(e.addDigit)
 	e.setCodecLocked(cfg.Codec, cfg.PayloadType, cfg.TelephoneEvent)
-	if cfg.SRTP != nil {
-		if e.srtpTx, e.srtpRx, err = srtpContexts(cfg.SRTP); err != nil {
-			conn.Close()
-			cfg.Ports.Release(int(e.local.Port()))
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-		}
+	e.srtpTx, e.srtpRx = srtpTx, srtpRx
+	if err := e.poller.add(e); err != nil {
+		e.poller.remove(e)
+		cfg.Ports.Release(int(e.local.Port()))
+		return nil, err
 	}
-	go e.read()
 	e.clock.Register(e)
 	return e, nil
 }
@@ -527,6 +534,7 @@ func (e *Endpoint) sendEarly() {
 	}
 	c.Encode(e.encBuf, e.out)
 	e.emitAudio(remote, pt, e.encBuf, true, ptime)
+	e.flushTx()
 	e.spurt = false
 	e.started = true
 	e.ts += codec.FrameSamples
@@ -612,23 +620,19 @@ func (e *Endpoint) Close() error {
 	e.closed = true
 	e.mu.Unlock()
 	e.clock.Unregister(e)
-	err := e.conn.Close()
-	if e.inCallback.Load() {
-		// Probably called from OnDigit on the reader goroutine, which
-		// cannot exit before we return: release the port once it has.
-		go func() {
-			<-e.readerDone
-			e.ports.Release(int(e.local.Port()))
-		}()
-		return err
+	err := e.poller.remove(e)
+	if !e.inCallback.Load() {
+		// A digit being reported by the poller is reported before Close
+		// returns; from OnDigit itself, Close does not wait for it.
+		e.digitMu.Lock()
+		e.digitMu.Unlock()
 	}
-	<-e.readerDone
 	e.ports.Release(int(e.local.Port()))
 	return err
 }
 
 // deliverDigits reports the digits found so far to OnDigit, outside e.mu.
-// Whoever finds a digit (reader or tick) calls it afterwards; digitMu
+// Whoever finds a digit (poller or tick) calls it afterwards; digitMu
 // keeps the calls ordered and one at a time.
 func (e *Endpoint) deliverDigits() {
 	e.digitMu.Lock()
@@ -637,35 +641,20 @@ func (e *Endpoint) deliverDigits() {
 	e.digitSnap = append(e.digitSnap[:0], e.digits...)
 	e.digits = e.digits[:0]
 	e.mu.Unlock()
-	if e.onDigit != nil {
+	if e.onDigit != nil && len(e.digitSnap) > 0 {
+		e.inCallback.Store(true)
 		for _, d := range e.digitSnap {
 			e.onDigit(d)
 		}
+		e.inCallback.Store(false)
 	}
 	clear(e.digitSnap)
 }
 
-func (e *Endpoint) read() {
-	defer close(e.readerDone)
-	buf := make([]byte, 1500)
-	for {
-		n, from, err := e.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// ICMP errors surface here on some systems: keep reading.
-			e.log.Debug("rtp read", "err", err)
-			continue
-		}
-		if e.handlePacket(buf[:n], from) {
-			// A digit ended with this packet: report it now, not on the
-			// next tick (up to 20 ms later).
-			e.inCallback.Store(true)
-			e.deliverDigits()
-			e.inCallback.Store(false)
-		}
-	}
+// reportDigits reports the digits the poller found as their end packet
+// arrived (not on the next tick, up to 20 ms later).
+func (e *Endpoint) reportDigits() {
+	e.deliverDigits()
 }
 
 // handlePacket filters and parses one datagram. It never panics on input.
@@ -822,7 +811,7 @@ func (e *Endpoint) receive(f *frame) bool {
 	e.rxHave = payload != nil
 	if e.rxHave {
 		// Copied: the buffer's memory changes with the next Push, which the
-		// reader goroutine may do as soon as we unlock.
+		// poller may do as soon as we unlock.
 		e.rxPay = append(e.rxPay[:0], payload...)
 	}
 	e.rxCodec = e.codec
@@ -923,7 +912,12 @@ func (e *Endpoint) transmit(peer *frame, mix codec.PCM16) {
 	default:
 		played := false
 		if src != nil {
-			if played = src.ReadFrame(e.out); !played {
+			if es, ok := src.(encodedSource); ok && len(e.sinkSnap) == 0 && sending && (c == codec.PCMU || c == codec.PCMA) {
+				relay, played = es.readEncoded(c)
+			} else {
+				played = src.ReadFrame(e.out)
+			}
+			if !played {
 				e.mu.Lock()
 				if e.source == src {
 					e.source = nil
@@ -983,6 +977,7 @@ func (e *Endpoint) transmit(peer *frame, mix codec.PCM16) {
 			e.spurt = true // resume (after hold) with a marker
 		}
 	}
+	e.flushTx()
 	e.started = true
 	e.ts += codec.FrameSamples
 	if len(e.sinkSnap) > 0 {
@@ -1094,22 +1089,42 @@ func (e *Endpoint) sendEvent(remote netip.AddrPort, pt uint8, step dtmf.Step) {
 	e.write(e.txBuf[:12+n], remote)
 }
 
+// write queues one packet; flushTx sends the tick's packets together.
 func (e *Endpoint) write(b []byte, to netip.AddrPort) {
 	e.txCryptMu.Lock()
-	defer e.txCryptMu.Unlock()
 	if e.srtpTx != nil {
 		out, err := e.srtpTx.EncryptRTP(e.txCrypt[:0], b, nil)
 		if err != nil {
+			e.txCryptMu.Unlock()
 			e.txErrors.Add(1)
 			return
 		}
 		e.txCrypt, b = out[:0], out
 	}
-	if _, err := e.conn.WriteToUDPAddrPort(b, to); err != nil {
-		e.txErrors.Add(1)
+	e.txCryptMu.Unlock()
+	if len(e.txq) > 0 && to != e.txTo {
+		e.flushTx()
+	}
+	e.txTo = to
+	off := len(e.txMem)
+	e.txMem = append(e.txMem, b...)
+	e.txq = append(e.txq, e.txMem[off:len(e.txMem):len(e.txMem)])
+}
+
+// flushTx sends the queued packets: sendto for one, sendmmsg for more.
+// Called with tickMu held.
+func (e *Endpoint) flushTx() {
+	if len(e.txq) == 0 {
 		return
 	}
-	e.txPackets.Add(1)
+	n, _ := e.sock.send(e.txq, e.txTo)
+	e.txPackets.Add(uint64(n))
+	if n < len(e.txq) {
+		e.txErrors.Add(uint64(len(e.txq) - n))
+	}
+	clear(e.txq)
+	e.txq = e.txq[:0]
+	e.txMem = e.txMem[:0]
 }
 
 // String describes the endpoint for logs.

@@ -26,6 +26,13 @@ type Source interface {
 	ReadFrame(dst codec.PCM16) bool
 }
 
+// encodedSource is a Source that can also hand out its next frame
+// already encoded (a Player: its prompt is encoded once per codec). The
+// endpoint uses it when nothing needs the samples it sends.
+type encodedSource interface {
+	readEncoded(c codec.Codec) ([]byte, bool)
+}
+
 // Sink receives, once per tick, the frame an endpoint received (after the
 // jitter buffer; silence when nothing arrived) and the frame it sent.
 // The frames are only valid during the call. WriteFrame runs on the clock

@@ -11,6 +11,26 @@ import (
 // shared by every call that plays it.
 type Prompt struct {
 	frames []codec.PCM16
+	// The frames G.711-encoded, made on first use per codec: a prompt is
+	// encoded once, not once per call and tick.
+	pcmu, pcma atomic.Pointer[[]byte]
+}
+
+// encoded returns every frame encoded with c, back to back.
+func (p *Prompt) encoded(c codec.Codec) []byte {
+	slot := &p.pcmu
+	if c == codec.PCMA {
+		slot = &p.pcma
+	}
+	if b := slot.Load(); b != nil {
+		return *b
+	}
+	b := make([]byte, len(p.frames)*codec.FrameSamples)
+	for i, f := range p.frames {
+		c.Encode(b[i*codec.FrameSamples:(i+1)*codec.FrameSamples], f)
+	}
+	slot.CompareAndSwap(nil, &b)
+	return *slot.Load()
 }
 
 // NewPrompt splits 8 kHz PCM into frames, padding the last with silence.
@@ -72,8 +92,28 @@ func NewPlayer(prompt *Prompt, repeat int, onDone func(PlayResult)) *Player {
 
 // ReadFrame implements Source.
 func (p *Player) ReadFrame(dst codec.PCM16) bool {
+	i, ok := p.next()
+	if ok {
+		copy(dst, p.prompt.frames[i])
+	}
+	return ok
+}
+
+// readEncoded is ReadFrame for an endpoint that needs only the encoded
+// frame (nothing listens to what it sends): the prompt's frame, encoded
+// once for every call.
+func (p *Player) readEncoded(c codec.Codec) ([]byte, bool) {
+	i, ok := p.next()
+	if !ok {
+		return nil, false
+	}
+	return p.prompt.encoded(c)[i*codec.FrameSamples : (i+1)*codec.FrameSamples], true
+}
+
+// next advances to the next frame to play.
+func (p *Player) next() (int, bool) {
 	if p.stopped.Load() || p.ended.Load() {
-		return false
+		return 0, false
 	}
 	if p.pos >= len(p.prompt.frames) {
 		p.pos = 0
@@ -81,12 +121,12 @@ func (p *Player) ReadFrame(dst codec.PCM16) bool {
 	}
 	if p.round >= p.repeat || len(p.prompt.frames) == 0 {
 		p.finish(ReasonFinished)
-		return false
+		return 0, false
 	}
-	copy(dst, p.prompt.frames[p.pos])
+	i := p.pos
 	p.pos++
 	p.played.Add(1)
-	return true
+	return i, true
 }
 
 // Stop ends playback; the endpoint sends silence from its next tick.

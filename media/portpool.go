@@ -76,10 +76,34 @@ func (p *PortPool) ListenFor(owner string) (*net.UDPConn, error) {
 	if p.max == 0 {
 		return net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, 0)))
 	}
+	var conn *net.UDPConn
+	err := p.take(owner, func(port int) (err error) {
+		conn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+		return err
+	})
+	return conn, err
+}
+
+// bind is ListenFor for an endpoint's socket (see udpSock).
+func (p *PortPool) bind(owner string) (*udpSock, error) {
+	if p.max == 0 {
+		return bindUDP(netip.AddrPortFrom(p.ip, 0))
+	}
+	var s *udpSock
+	err := p.take(owner, func(port int) (err error) {
+		s, err = bindUDP(netip.AddrPortFrom(p.ip, uint16(port)))
+		return err
+	})
+	return s, err
+}
+
+// take finds the next free even port for owner that bind accepts and
+// marks it used.
+func (p *PortPool) take(owner string, bind func(port int) error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if owner != "" && p.share > 0 && p.owners[owner] >= p.share {
-		return nil, fmt.Errorf("%w: %s holds %d of %d ports", ErrOwnerShare, owner, p.owners[owner], p.Size())
+		return fmt.Errorf("%w: %s holds %d of %d ports", ErrOwnerShare, owner, p.owners[owner], p.Size())
 	}
 	n := (p.max-p.min)/2 + 1
 	var lastErr error
@@ -92,19 +116,18 @@ func (p *PortPool) ListenFor(owner string) (*net.UDPConn, error) {
 		if _, taken := p.used[port]; taken {
 			continue
 		}
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
-		if err != nil {
+		if err := bind(port); err != nil {
 			lastErr = err
 			continue // taken by another process
 		}
 		p.used[port] = owner
 		p.owners[owner]++
-		return conn, nil
+		return nil
 	}
 	if lastErr != nil {
-		return nil, errors.Join(ErrNoPorts, lastErr)
+		return errors.Join(ErrNoPorts, lastErr)
 	}
-	return nil, ErrNoPorts
+	return ErrNoPorts
 }
 
 // Release returns a port to the pool; the caller closes the socket first.

@@ -181,7 +181,7 @@ func TestSRTPConfigErrors(t *testing.T) {
 // BenchmarkSRTPPacket is the receive and send cost of one 20 ms G.711
 // packet at an endpoint, plain RTP beside SRTP in the same run: receive
 // is filter, unprotect, parse and jitter-buffer (no socket read); send is
-// protect plus the sendto to a loopback socket.
+// protect, queue and the sendto of that one packet to a loopback socket.
 //
 //	go test -run XXX -bench SRTPPacket ./media/
 func BenchmarkSRTPPacket(b *testing.B) {
@@ -238,7 +238,10 @@ func BenchmarkSRTPPacket(b *testing.B) {
 			for b.Loop() {
 				putSeq(frame, seq)
 				seq++
+				e.tickMu.Lock()
 				e.write(frame, sinkAddr)
+				e.flushTx()
+				e.tickMu.Unlock()
 			}
 		})
 		e.Close()

@@ -3,6 +3,7 @@
 #   <go plugin>.wasm       ABI v1 reactor   (GOOS=wasip1 -buildmode=c-shared)
 #   <go plugin>-cmd.wasm   WASI command     (GOOS=wasip1 -tags mediaserver_command)
 #   <go plugin>-webhook    native webhook   (host GOOS)
+#   (the iotcomms scenario plugins but the auto-attendant: reactor and webhook only)
 #   <c plugin>.wasm        ABI v1 reactor   (clang -mexec-model=reactor)
 #   <c plugin>-cmd.wasm    WASI command     (clang -DMEDIASERVER_COMMAND)
 #   <rust plugin>.wasm     ABI v1 reactor   (rustc --crate-type cdylib)
@@ -21,8 +22,9 @@ cd "$(dirname "$0")"
 GO=${GO:-go}
 CLANG=${CLANG:-clang}
 BIN=bin
-GO_PLUGINS="meetingjoin-go ivr-go"
-C_PLUGINS="meetingjoin-c ivr-c"
+GO_PLUGINS="meetingjoin-go ivr-go iot-autoattendant-go"
+GO_REACTOR_WEBHOOK_PLUGINS="iot-ivr-go iot-alarm-go iot-recording-go iot-monitor-go iot-transfer-go iot-conference-go"
+C_PLUGINS="meetingjoin-c ivr-c iot-autoattendant-c"
 RUST_PLUGINS="meetingjoin-rust ivr-rust"
 AS_PLUGINS="meetingjoin-as ivr-as"
 
@@ -49,16 +51,21 @@ stale() {
 }
 
 mkdir -p "$BIN"
-for p in $GO_PLUGINS; do
+for p in $GO_PLUGINS $GO_REACTOR_WEBHOOK_PLUGINS; do
 	src="$p ../sdk/go"
 	if stale "$BIN/$p.wasm" $src; then
 		echo "build $BIN/$p.wasm"
 		(cd "$p" && GOWORK=off GOOS=wasip1 GOARCH=wasm "$GO" build -buildmode=c-shared -o "../$BIN/$p.wasm" .)
 	fi
-	if stale "$BIN/$p-cmd.wasm" $src; then
-		echo "build $BIN/$p-cmd.wasm"
-		(cd "$p" && GOWORK=off GOOS=wasip1 GOARCH=wasm "$GO" build -tags mediaserver_command -o "../$BIN/$p-cmd.wasm" .)
-	fi
+	case " $GO_REACTOR_WEBHOOK_PLUGINS " in
+	*" $p "*) ;; # no command build
+	*)
+		if stale "$BIN/$p-cmd.wasm" $src; then
+			echo "build $BIN/$p-cmd.wasm"
+			(cd "$p" && GOWORK=off GOOS=wasip1 GOARCH=wasm "$GO" build -tags mediaserver_command -o "../$BIN/$p-cmd.wasm" .)
+		fi
+		;;
+	esac
 	if stale "$BIN/$p-webhook" $src; then
 		echo "build $BIN/$p-webhook"
 		(cd "$p" && GOWORK=off "$GO" build -o "../$BIN/$p-webhook" .)

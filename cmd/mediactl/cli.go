@@ -33,7 +33,8 @@ Usage:
 Local commands (no server needed):
   plugin run       run one event through a plugin (or a webhook) and print the response
   plugin check     validate a plugin module and print its facts
-  plugin new       write a plugin folder (Go, C, Rust, AssemblyScript) that builds and passes its test
+  plugin new       write a plugin folder (Go, C, Rust, AssemblyScript; Chime or iotcomms model)
+                   that builds and passes its test
   plugin test      run a plugin folder's golden files against its modules
   speak            speak a text into a WAV file, as a call would hear it
 
@@ -52,11 +53,26 @@ Plugins:
   plugin logs      print an application's recent plugin logs
   plugin stats     print an application's plugin counters
 
+iotcomms sessions (applications with model iotcomms):
+  iot place          call a device into a new session with an IVR; prints session and participant ids
+  iot split          split a connection
+  iot connect        connect two participants of a session
+  iot conference     add a conference connection to a session; prints its id
+  iot interrupt      end an IVR participant's current command
+  iot hangup         hang a participant up
+  iot stoprecording  stop a session's recording
+  promptfile put|get|list|delete [NAME]      prompt files and finished recordings
+
 Tenant resources:
-  app list|create|delete                     SIP media applications
+  app list|create|delete                     applications (Chime or iotcomms model)
   number list|add|remove|route               phone numbers and their routes
   key list|create|revoke                     API keys
   object put|get|list|delete BUCKET [KEY]    bucket objects (prompts, recordings)
+  kv get|put|list|delete [KEY]               the key-value store the tenant's plugins use
+
+Admin (an admin key):
+  tenant list|create                         tenants
+  tenant dial-policy set|clear TENANT        what a tenant's calls may dial
 ` + globalFlagsHelp + `
 Exit status: 0 on success, 1 when the server (or the plugin) refuses or
 fails, 2 on a usage error.
@@ -117,6 +133,12 @@ func serverCommands() map[string]map[string]func(*session, []string) error {
 		"number": {"list": (*session).numberList, "add": (*session).numberAdd, "remove": (*session).numberRemove, "route": (*session).numberRoute},
 		"key":    {"list": (*session).keyList, "create": (*session).keyCreate, "revoke": (*session).keyRevoke},
 		"object": {"put": (*session).objectPut, "get": (*session).objectGet, "list": (*session).objectList, "delete": (*session).objectDelete},
+		"iot": {"place": (*session).iotPlace, "split": (*session).iotSplit, "connect": (*session).iotConnect,
+			"conference": (*session).iotConference, "interrupt": (*session).iotInterrupt, "hangup": (*session).iotHangup,
+			"stoprecording": (*session).iotStopRecording},
+		"promptfile": {"put": (*session).promptPut, "get": (*session).promptGet, "list": (*session).promptList, "delete": (*session).promptDelete},
+		"kv":         {"get": (*session).kvGet, "put": (*session).kvPut, "list": (*session).kvList, "delete": (*session).kvDelete},
+		"tenant":     {"list": (*session).tenantList, "create": (*session).tenantCreate, "dial-policy": (*session).tenantDialPolicy},
 	}
 }
 

@@ -4,28 +4,34 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/wasmvoice/mediaserver/host/api"
+	"github.com/wasmvoice/mediaserver/host/tenant"
 )
 
 const usageAppList = `Usage: mediactl app list
 
-Lists the tenant's SIP media applications and the plugin each runs.
+Lists the tenant's applications: their programming model (chime or
+iotcomms), and the plugin or webhook each runs.
 
 Example:
   mediactl app list
 `
 
-const usageAppCreate = `Usage: mediactl app create [-name NAME] [-webhook URL] [ID]
+const usageAppCreate = `Usage: mediactl app create [-name NAME] [-webhook URL] [-model chime|iotcomms] [ID]
 
 Creates an application; without ID the server generates one. Prints the id.
 Events go to the webhook until a plugin is assigned ("plugin upload -app").
+-model picks the programming model: chime (the default: Chime SIP media
+application events and actions) or iotcomms (iotcomms SIP Mediaserver
+callbacks; a webhook is the base URL its /newCall, /callEvent, … are
+POSTed to).
 
 Examples:
   mediactl app create -name "Front desk" front-desk
   mediactl app create -name Legacy -webhook https://example.com/chime-handler
+  mediactl app create -model iotcomms -name Alarms -webhook https://example.com/iot alarm
 `
 
 const usageAppDelete = `Usage: mediactl app delete ID
@@ -146,9 +152,9 @@ func (s *session) appList(args []string) error {
 	}
 	rows := make([][]string, 0, len(apps))
 	for _, a := range apps {
-		rows = append(rows, []string{a.SipMediaApplicationID, orDash(a.Name), short(a.Plugin), orDash(a.Webhook)})
+		rows = append(rows, []string{a.SipMediaApplicationID, orDash(a.Name), orDash(a.Model), short(a.Plugin), orDash(a.Webhook)})
 	}
-	s.table([]string{"ID", "NAME", "PLUGIN", "WEBHOOK"}, rows)
+	s.table([]string{"ID", "NAME", "MODEL", "PLUGIN", "WEBHOOK"}, rows)
 	return nil
 }
 
@@ -156,11 +162,17 @@ func (s *session) appCreate(args []string) error {
 	fs := s.flagSet("app create", usageAppCreate)
 	name := fs.String("name", "", "a display name")
 	webhook := fs.String("webhook", "", "an https URL that receives the events while no plugin is assigned")
+	model := fs.String("model", "", "chime (default) or iotcomms")
 	pos, err := s.parse(fs, args, 0, 1)
 	if err != nil {
 		return err
 	}
-	req := api.CreateAppRequest{Name: *name, Webhook: *webhook}
+	switch *model {
+	case "", tenant.ModelChime, tenant.ModelIotcomms:
+	default:
+		return s.usageErr("app create: -model %q: want chime or iotcomms", *model)
+	}
+	req := api.CreateAppRequest{Name: *name, Webhook: *webhook, Model: *model}
 	if len(pos) == 1 {
 		req.SipMediaApplicationID = pos[0]
 	}
@@ -383,25 +395,9 @@ func (s *session) objectGet(args []string) error {
 		}
 		return nil
 	}
-	// Write beside the target and rename, so a failed download never
-	// leaves a truncated file under the name asked for.
-	tmp, err := os.CreateTemp(filepath.Dir(pos[2]), ".mediactl-*")
-	if err != nil {
-		return s.usageErr("object get: %v", err)
-	}
-	defer os.Remove(tmp.Name())
-	err = c.GetObject(s.ctx, pos[0], pos[1], tmp)
-	if cerr := tmp.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err != nil {
-		return s.failed(err)
-	}
-	if err := os.Rename(tmp.Name(), pos[2]); err != nil {
-		fmt.Fprintf(s.stderr, "mediactl: object get: %v\n", err)
-		return exitError{exitFailure}
-	}
-	return nil
+	return s.download("object get", pos[2], func(w io.Writer) error {
+		return c.GetObject(s.ctx, pos[0], pos[1], w)
+	})
 }
 
 func (s *session) objectList(args []string) error {

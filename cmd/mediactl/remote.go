@@ -227,7 +227,7 @@ func (s *session) failed(err error) error {
 // wrapped first ("not found: call 42"): the code printed before it says
 // the same.
 func tidy(msg string) string {
-	for _, e := range []error{api.ErrNotFound, api.ErrInvalid, api.ErrLimitExceeded, api.ErrUnavailable, api.ErrConflict} {
+	for _, e := range []error{api.ErrNotFound, api.ErrInvalid, api.ErrLimitExceeded, api.ErrUnavailable, api.ErrConflict, api.ErrForbidden} {
 		if rest, ok := strings.CutPrefix(msg, e.Error()+": "); ok && rest != "" {
 			return rest
 		}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/wasmvoice/mediaserver/host/api"
+	"github.com/wasmvoice/mediaserver/host/kv"
 	"github.com/wasmvoice/mediaserver/host/plugin"
 	"github.com/wasmvoice/mediaserver/host/store"
 	"github.com/wasmvoice/mediaserver/host/tenant"
@@ -31,6 +32,10 @@ type recCalls struct {
 	creates []api.CreateCallRequest
 	updates []map[string]string
 	hangups []string
+	// iotcomms (iot_test.go): what reached the server, one line each.
+	places []api.PlaceIvrCallRequest
+	iotOps []string
+	reg    *tenant.Registry // the tenants' dial policies
 }
 
 func (r *recCalls) CreateCall(_ context.Context, tenantID, appID string, req api.CreateCallRequest) (string, error) {
@@ -138,6 +143,7 @@ const (
 type server struct {
 	reg     *tenant.Registry
 	blobs   *store.Folder
+	kv      *pagedKV
 	calls   *recCalls
 	plugins *checkPlugins
 	url     string
@@ -163,7 +169,7 @@ func newServer(t *testing.T) *server {
 			t.Fatal(err)
 		}
 	}
-	s := &server{reg: reg, blobs: blobs, calls: &recCalls{calls: map[string]api.Call{}}}
+	s := &server{reg: reg, blobs: blobs, calls: &recCalls{calls: map[string]api.Call{}, reg: reg}}
 	_, err = reg.CreateTenant(acme, "Acme", tenant.Quotas{})
 	must(err)
 	_, err = reg.CreateTenant(otherTen, "Other", tenant.Quotas{})
@@ -188,7 +194,11 @@ func newServer(t *testing.T) *server {
 	must(err)
 	t.Cleanup(func() { _ = rt.Close(context.Background()) })
 	s.plugins = &checkPlugins{rt: rt}
-	h := api.New(reg, s.calls, s.plugins, api.WithStore(blobs), api.WithRateLimit(0, 0),
+	kvs, err := kv.Open(filepath.Join(dir, "kv.db"))
+	must(err)
+	t.Cleanup(func() { _ = kvs.Close() })
+	s.kv = &pagedKV{Store: kvs}
+	h := api.New(reg, s.calls, s.plugins, api.WithStore(blobs), api.WithKV(s.kv), api.WithRateLimit(0, 0),
 		api.WithIDGenerator(func() string { return "gen-1" }))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -359,8 +369,8 @@ func TestServerFlags(t *testing.T) {
 	if err := os.WriteFile(emptyFile, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	header := "ID     NAME        PLUGIN  WEBHOOK\n"
-	appRow := header + "app-1  Front desk  -       -\n"
+	header := "ID     NAME        MODEL  PLUGIN  WEBHOOK\n"
+	appRow := header + "app-1  Front desk  chime  -       -\n"
 	noEnv := map[string]string{envAPI: "", envKey: ""}
 	runCases(t, s, []cliCase{
 		{name: "env", args: []string{"app", "list"}, wantCode: exitOK, wantStdout: appRow},
@@ -530,10 +540,26 @@ func TestAppAndNumberCommands(t *testing.T) {
 			}},
 		{name: "create taken", args: []string{"app", "create", "sales"}, wantCode: exitFailure,
 			wantStderr: "mediactl: Conflict: application sales: already exists\n"},
+		{name: "create iotcomms", args: []string{"app", "create", "-model", "iotcomms", "-webhook", "https://example.com/iot", "-name", "Alarms", "alarm"},
+			wantCode: exitOK, wantStdout: "alarm\n",
+			check: func(t *testing.T, s *server) {
+				a, err := s.reg.GetApp(acme, "alarm")
+				if err != nil || a.Model != tenant.ModelIotcomms || a.Webhook != "https://example.com/iot" {
+					t.Fatalf("stored %+v, %v", a, err)
+				}
+			}},
+		{name: "create unknown model", args: []string{"app", "create", "-model", "lambda", "x"}, wantCode: exitUsage,
+			wantStderr: "mediactl: app create: -model \"lambda\": want chime or iotcomms\n",
+			check: func(t *testing.T, s *server) {
+				if _, err := s.reg.GetApp(acme, "x"); !errors.Is(err, tenant.ErrNotFound) {
+					t.Fatalf("created: %v", err)
+				}
+			}},
 		{name: "list", args: []string{"app", "list"}, wantCode: exitOK,
-			wantStdout: "ID     NAME        PLUGIN  WEBHOOK\n" +
-				"app-1  Front desk  -       -\n" +
-				"sales  Sales line  -       https://example.com/hook\n"},
+			wantStdout: "ID     NAME        MODEL     PLUGIN  WEBHOOK\n" +
+				"alarm  Alarms      iotcomms  -       https://example.com/iot\n" +
+				"app-1  Front desk  chime     -       -\n" +
+				"sales  Sales line  chime     -       https://example.com/hook\n"},
 		{name: "add number", args: []string{"number", "add", "+15550142"}, wantCode: exitOK,
 			check: func(t *testing.T, s *server) {
 				if _, err := s.reg.GetNumber(acme, "+15550142"); err != nil {
@@ -583,6 +609,7 @@ func TestAppAndNumberCommands(t *testing.T) {
     "AwsRegion": "local",
     "Name": "Gen",
     "Endpoints": [],
+    "Model": "chime",
     "CreatedTimestamp": "2025-01-02T03:04:05Z",
     "UpdatedTimestamp": "2025-01-02T03:04:05Z"
   }
@@ -642,13 +669,13 @@ func TestKeyCommands(t *testing.T) {
 	}
 }
 
-// touch sets the modification time of acme's prompts to testNow (the
-// folder store reports the file's).
-func touch(keys ...string) func(*testing.T, *server) {
+// touchIn sets the modification time of acme's objects in bucket to
+// testNow (the folder store reports the file's).
+func touchIn(bucket string, keys ...string) func(*testing.T, *server) {
 	return func(t *testing.T, s *server) {
 		t.Helper()
 		for _, k := range keys {
-			p, err := s.blobs.Path(acme, "prompts", k)
+			p, err := s.blobs.Path(acme, bucket, k)
 			if err == nil {
 				err = os.Chtimes(p, testNow, testNow)
 			}
@@ -694,7 +721,7 @@ func TestObjectCommands(t *testing.T) {
 					t.Fatalf("dir holds %v, %v; want welcome.wav and out.wav only", ents, err)
 				}
 			}},
-		{name: "list", args: []string{"object", "list", "prompts"}, wantCode: exitOK, before: touch("welcome.wav", "menu/main.wav"),
+		{name: "list", args: []string{"object", "list", "prompts"}, wantCode: exitOK, before: touchIn("prompts", "welcome.wav", "menu/main.wav"),
 			wantStdout: "KEY            SIZE  MODIFIED\n" +
 				"menu/main.wav  9     2025-01-02T03:04:05Z\n" +
 				"welcome.wav    12    2025-01-02T03:04:05Z\n"},

@@ -17,15 +17,21 @@ import (
 	"github.com/wasmvoice/mediaserver/host/plugin"
 )
 
-const usageNew = `Usage: mediactl plugin new -lang go|c|rust|assemblyscript [-sdk DIR] DIR
+const usageNew = `Usage: mediactl plugin new -lang go|c|rust|assemblyscript [-model chime|iotcomms] [-sdk DIR] DIR
 
-Writes a working plugin folder DIR: the handler (NEW_INBOUND_CALL plays
-prompts/welcome.wav to LEG-A and sets an attribute, every other event gets
-an empty action list), build.sh (an ABI v1 reactor bin/NAME.wasm and a WASI
-command bin/NAME-cmd.wasm), golden files in testdata/ and a README. It builds
-and passes its test at once:
+Writes a working plugin folder DIR: the handler, build.sh (an ABI v1
+reactor bin/NAME.wasm and a WASI command bin/NAME-cmd.wasm), golden files
+in testdata/ and a README. It builds and passes its test at once:
 
   mediactl plugin new -lang rust hello && cd hello && ./build.sh && mediactl plugin test .
+  mediactl plugin new -model iotcomms -lang go attendant && cd attendant && ./build.sh && mediactl plugin test .
+
+-model chime (the default) writes a Chime SIP media application handler:
+NEW_INBOUND_CALL plays prompts/welcome.wav to LEG-A and sets an attribute,
+every other event gets an empty action list. -model iotcomms (Go or C)
+writes a handler of iotcomms callbacks, for an application whose model is
+iotcomms: the caller meets an IVR that asks for a key, says which was
+pressed and hangs up, and the caller is then dropped.
 
 The plugin refers to the SDKs of this repository (-sdk, default: the sdk/
 folder found above the working directory or the mediactl binary).
@@ -50,12 +56,22 @@ Examples:
 Flags:
 `
 
-// languages of the scaffold, each its files (path → template).
-var scaffolds = map[string]map[string]string{
-	"go":             goScaffold,
-	"c":              cScaffold,
-	"rust":           rustScaffold,
-	"assemblyscript": asScaffold,
+// scaffolds are the templates by model and language, each its files
+// (path → template) beside the model's common ones.
+var scaffolds = map[string]struct {
+	common map[string]string
+	langs  map[string]map[string]string
+}{
+	"chime": {common: commonScaffold, langs: map[string]map[string]string{
+		"go":             goScaffold,
+		"c":              cScaffold,
+		"rust":           rustScaffold,
+		"assemblyscript": asScaffold,
+	}},
+	"iotcomms": {common: commonIotScaffold, langs: map[string]map[string]string{
+		"go": goIotScaffold,
+		"c":  cIotScaffold,
+	}},
 }
 
 func pluginNew(args []string, stdout, stderr io.Writer) int {
@@ -65,7 +81,8 @@ func pluginNew(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usageNew)
 		fs.PrintDefaults()
 	}
-	lang := fs.String("lang", "", "go, c, rust or assemblyscript (required)")
+	lang := fs.String("lang", "", "go, c, rust or assemblyscript (required; iotcomms: go or c)")
+	model := fs.String("model", "chime", "the application's programming model: chime or iotcomms")
 	sdk := fs.String("sdk", "", "the repository's sdk/ folder (default: found above the working directory or the binary)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -73,9 +90,17 @@ func pluginNew(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	files, ok := scaffolds[*lang]
+	sc, ok := scaffolds[*model]
 	if !ok {
+		return fail(stderr, exitUsage, "plugin new: -model must be chime or iotcomms (see -h)")
+	}
+	if _, ok := scaffolds["chime"].langs[*lang]; !ok {
 		return fail(stderr, exitUsage, "plugin new: -lang must be go, c, rust or assemblyscript (see -h)")
+	}
+	files, ok := sc.langs[*lang]
+	if !ok {
+		sdkName := map[string]string{"rust": "Rust", "assemblyscript": "AssemblyScript"}[*lang]
+		return fail(stderr, exitUsage, "plugin new: -model %s: -lang must be go or c (the %s SDK has no iotcomms support yet)", *model, sdkName)
 	}
 	if fs.NArg() != 1 {
 		return fail(stderr, exitUsage, "plugin new: want exactly one DIR (see -h)")
@@ -108,13 +133,8 @@ func pluginNew(args []string, stdout, stderr io.Writer) int {
 		rel = sdkDir
 	}
 	repl := strings.NewReplacer("{{NAME}}", name, "{{CRATE}}", strings.ReplaceAll(name, "-", "_"), "{{SDK}}", filepath.ToSlash(rel))
-	paths := make([]string, 0, len(files)+len(commonScaffold))
-	all := map[string]string{}
-	for _, m := range []map[string]string{commonScaffold, files} {
-		for p, t := range m {
-			all[p] = t
-		}
-	}
+	all := withFiles(sc.common, files)
+	paths := make([]string, 0, len(all))
 	for p := range all {
 		paths = append(paths, p)
 	}

@@ -253,3 +253,153 @@ F="--path bin/as_modules -O3 --use abort=~lib/@wasmvoice/mediaserver-as/assembly
 "$ASC" assembly/command.ts $F --exportStart _start -o bin/{{NAME}}-cmd.wasm
 `,
 }
+
+// The iotcomms model's files: the handler answers the callbacks of an
+// iotcomms application (ms.HandleIot); the build and the native test are
+// the Chime scaffold's.
+
+var commonIotScaffold = map[string]string{
+	"testdata/new_call.golden": `{"callback":"newCall","sessionId":"sess-1","tenantId":"demo","applicationId":"{{NAME}}","participantId":"sess-1/p1","user":"+15550199","from":"+15550199","to":"+15550100","direction":"inbound"}
+----
+{"action":"ivr"}
+`,
+	"testdata/menu.golden": `{"callback":"getIvrCommand","sessionId":"sess-1","tenantId":"demo","applicationId":"{{NAME}}","participantId":"sess-1/p2","connectionId":"sess-1/1","replyId":"reply-1","callerParticipantId":"sess-1/p1","user":"+15550199"}
+----
+{"dtmf":{"maxDigits":1},"phrases":[{"format":"awstts","awsTTSParameters":{"Text":"Welcome. Press a key."}}]}
+`,
+	"testdata/digit.golden": `{"callback":"getIvrCommand","sessionId":"sess-1","tenantId":"demo","applicationId":"{{NAME}}","participantId":"sess-1/p2","connectionId":"sess-1/1","replyId":"reply-1","callerParticipantId":"sess-1/p1","user":"+15550199","dtmfParams":{"dtmfMatch":"5","reason":"maxDigits"}}
+----
+{"phrases":[{"format":"awstts","awsTTSParameters":{"Text":"You pressed 5. Goodbye."}}],"hangup":true}
+`,
+	"testdata/timeout.golden": `{"callback":"getIvrCommand","sessionId":"sess-1","tenantId":"demo","applicationId":"{{NAME}}","participantId":"sess-1/p2","connectionId":"sess-1/1","replyId":"reply-1","callerParticipantId":"sess-1/p1","user":"+15550199","dtmfParams":{"dtmfMatch":"","reason":"timeout"}}
+----
+{"phrases":[{"format":"awstts","awsTTSParameters":{"Text":"Goodbye."}}],"hangup":true}
+`,
+	"testdata/ivr_hung_up.golden": `{"callback":"callEvent","sessionId":"sess-1","tenantId":"demo","applicationId":"{{NAME}}","event":"calledPartyDrop","participantId":"sess-1/p1","user":"+15550199","replyId":"reply-e1","connectionId":"sess-1/1"}
+----
+{"action":"drop"}
+`,
+	"testdata/session_completed.golden": `{"callback":"sessionCompleted","sessionId":"sess-1","tenantId":"demo","applicationId":"{{NAME}}"}
+----
+{}
+`,
+	"README.md": `# {{NAME}}
+
+A media server plugin for an application whose model is ` + "`iotcomms`" + `
+(iotcomms SIP Mediaserver callbacks). The caller meets an IVR that says
+"Welcome. Press a key." and collects one digit, then says which key was
+pressed (or "Goodbye." when none was) and hangs up; when the IVR has hung
+up, the caller is dropped and the session ends.
+
+| callback | answer |
+|---|---|
+| ` + "`newCall`" + ` | ` + "`{\"action\":\"ivr\"}`" + ` |
+| ` + "`getIvrCommand`" + `, no digits collected yet | the greeting with ` + "`dtmf` `{\"maxDigits\":1}`" + ` |
+| … a digit | "You pressed 5. Goodbye." and ` + "`hangup:true`" + ` |
+| … none (a timeout, ` + "`/interruptivrcommand`" + `) | "Goodbye." and ` + "`hangup:true`" + ` |
+| ` + "`callEvent`" + ` (the IVR hung up) | ` + "`{\"action\":\"drop\"}`" + ` |
+| ` + "`callNotify`, `callAnswered`, `sessionCompleted`, `recordingReady`" + ` | ` + "`{}`" + ` |
+
+` + "```sh" + `
+./build.sh                        # bin/{{NAME}}.wasm (ABI v1 reactor), bin/{{NAME}}-cmd.wasm (WASI command)
+mediactl plugin test .            # the golden files of testdata/ against both
+mediactl app create -model iotcomms {{NAME}}          # an iotcomms application on a server
+mediactl plugin upload bin/{{NAME}}.wasm -app {{NAME}}   # live on it
+mediactl iot place -app {{NAME}} -dest +15550123      # or call it: route a number to it
+` + "```" + `
+
+A golden file is a callback body (its name in ` + "`callback`" + `), a line
+` + "`----`" + `, and the answer the handler must give (compared as JSON
+values). Add one per behaviour. A handler that keeps state between
+callbacks keeps it in the key-value store under the session's id; the
+SDK's README (` + "`{{SDK}}`" + `) describes every callback, answer and IVR
+command.
+`,
+}
+
+// withFiles is base with files added or replaced.
+func withFiles(base map[string]string, files map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(files))
+	for p, t := range base {
+		out[p] = t
+	}
+	for p, t := range files {
+		out[p] = t
+	}
+	return out
+}
+
+var goIotScaffold = withFiles(goScaffold, map[string]string{
+	"main.go": `// Command {{NAME}} is a media server plugin for an iotcomms application.
+// Built natively (go run .), it serves the same handler as the
+// application's webhook: -listen 127.0.0.1:8081.
+package main
+
+import ms "github.com/wasmvoice/mediaserver/sdk/go"
+
+func init() { ms.HandleIot(handle) } // init, not main: a reactor never runs main
+
+func main() { ms.Main() }
+
+func handle(r *ms.IotRequest) (ms.IotReply, error) {
+	switch r.Callback {
+	case ms.CallbackNewCall:
+		return ms.IvrAnswer(), nil // the caller meets an IVR
+	case ms.CallbackGetIvrCommand:
+		switch {
+		case r.DtmfParams == nil: // the IVR's first command
+			return ms.Ivr().Say("Welcome. Press a key.").CollectDigits(1), nil
+		case r.Digits() == "": // no key pressed in time, or interrupted
+			return ms.Ivr().Say("Goodbye.").ThenHangup(), nil
+		}
+		return ms.Ivr().Say("You pressed " + r.Digits() + ". Goodbye.").ThenHangup(), nil
+	case ms.CallbackCallEvent:
+		return ms.DropAnswer(), nil // the IVR hung up: end the call
+	}
+	return nil, nil // callNotify, callAnswered, sessionCompleted, recordingReady: {}
+}
+`,
+})
+
+var cIotScaffold = withFiles(cScaffold, map[string]string{
+	"{{NAME}}.c": `/* {{NAME}}: a media server plugin for an iotcomms application. */
+#include "mediaserver.h"
+
+static int say(const char *text, int hangup, int max_digits) {
+    ms_iot_phrase p[] = {MS_IOT_TTS(text)};
+    ms_iot_dtmf d = {.max_digits = max_digits};
+    return ms_iot_respond_command(&(ms_iot_command){
+        .dtmf = max_digits ? &d : NULL, .phrases = p, .n_phrases = 1, .hangup = hangup});
+}
+
+static int command(const char *ev, size_t n) {
+    char reason[32], digits[16], text[64];
+    if (ms_iot_get(ev, n, MS_IOT_REQ_DTMF_REASON, reason, sizeof reason) == MS_ERR_NOT_FOUND)
+        return say("Welcome. Press a key.", 0, 1); /* the IVR's first command */
+    ms_iot_get(ev, n, MS_IOT_REQ_DTMF_MATCH, digits, sizeof digits);
+    if (!digits[0]) return say("Goodbye.", 1, 0); /* no key pressed in time, or interrupted */
+    snprintf(text, sizeof text, "You pressed %s. Goodbye.", digits);
+    return say(text, 1, 0);
+}
+
+static int handle(const char *ev, size_t n) {
+    int rc;
+    switch (ms_iot_callback(ev, n)) {
+    case MS_IOT_CB_NEW_CALL: /* the caller meets an IVR */
+        rc = ms_iot_respond_answer(&(ms_iot_answer){.action = MS_IOT_IVR});
+        break;
+    case MS_IOT_CB_GET_IVR_COMMAND:
+        rc = command(ev, n);
+        break;
+    case MS_IOT_CB_CALL_EVENT: /* the IVR hung up: end the call */
+        rc = ms_iot_respond_answer(&(ms_iot_answer){.action = MS_IOT_DROP});
+        break;
+    default: /* callNotify, callAnswered, sessionCompleted, recordingReady */
+        rc = ms_iot_respond_none();
+    }
+    return rc == MS_OK ? 0 : 1;
+}
+
+MEDIASERVER_HANDLER(handle)
+`,
+})

@@ -74,6 +74,63 @@ func TestPluginNewBuildsAndPasses(t *testing.T) {
 	}
 }
 
+// TestPluginNewIotcomms writes an iotcomms plugin in Go and in C, builds
+// it and runs its golden files; a wrong expected answer must then fail.
+func TestPluginNewIotcomms(t *testing.T) {
+	sdk, err := filepath.Abs(filepath.Join("..", "..", "sdk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	if dir, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(dir, "mediaserver-test", "wazero")
+	}
+	tools := map[string][2]string{
+		"go": {"go", "install Go"},
+		"c":  {"clang", "apt-get install clang lld wasi-libc libclang-rt-dev-wasm32"},
+	}
+	for _, lang := range []string{"go", "c"} {
+		t.Run(lang, func(t *testing.T) {
+			needTool(t, tools[lang][0], tools[lang][1])
+			dir := filepath.Join(t.TempDir(), "attendant-"+lang)
+			r := runCLI(t, "", "plugin", "new", "-model", "iotcomms", "-lang", lang, "-sdk", sdk, dir)
+			if r.code != exitOK {
+				t.Fatalf("plugin new: exit %d, %s", r.code, r.stderr)
+			}
+			build := exec.Command("sh", filepath.Join(dir, "build.sh"))
+			build.Env = append(os.Environ(), "GOFLAGS=")
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("build.sh: %v\n%s", err, out)
+			}
+			r = runCLI(t, "", "plugin", "test", "-cache", cache, dir)
+			if r.code != exitOK || !strings.HasSuffix(r.stdout, "12 passed, 0 failed\n") {
+				t.Fatalf("plugin test: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			if lang == "go" {
+				// The folder's own test runs the golden files natively.
+				test := exec.Command("go", "test", "./...")
+				test.Dir, test.Env = dir, append(os.Environ(), "GOFLAGS=", "GOWORK=off")
+				if out, err := test.CombinedOutput(); err != nil {
+					t.Fatalf("go test: %v\n%s", err, out)
+				}
+			}
+			// A wrong expectation fails.
+			golden := filepath.Join(dir, "testdata", "session_completed.golden")
+			b, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, []byte(strings.Replace(string(b), "----\n{}", `----\n{"action":"drop"}`, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r = runCLI(t, "", "plugin", "test", "-cache", cache, dir)
+			if r.code != exitFailure || !strings.HasSuffix(r.stdout, "10 passed, 2 failed\n") {
+				t.Fatalf("plugin test with a wrong golden file: exit %d\n%s", r.code, r.stdout)
+			}
+		})
+	}
+}
+
 func TestPluginNewUsage(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "taken")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -86,6 +143,9 @@ func TestPluginNewUsage(t *testing.T) {
 	}{
 		{name: "no lang", args: []string{"plugin", "new", filepath.Join(dir, "x")}, wantStderr: "mediactl: plugin new: -lang must be go, c, rust or assemblyscript (see -h)\n"},
 		{name: "bad lang", args: []string{"plugin", "new", "-lang", "cobol", filepath.Join(dir, "x")}, wantStderr: "mediactl: plugin new: -lang must be go, c, rust or assemblyscript (see -h)\n"},
+		{name: "bad model", args: []string{"plugin", "new", "-model", "lambda", "-lang", "go", filepath.Join(dir, "x")}, wantStderr: "mediactl: plugin new: -model must be chime or iotcomms (see -h)\n"},
+		{name: "iotcomms in Rust", args: []string{"plugin", "new", "-model", "iotcomms", "-lang", "rust", filepath.Join(dir, "x")}, wantStderr: "mediactl: plugin new: -model iotcomms: -lang must be go or c (the Rust SDK has no iotcomms support yet)\n"},
+		{name: "iotcomms without lang", args: []string{"plugin", "new", "-model", "iotcomms", filepath.Join(dir, "x")}, wantStderr: "mediactl: plugin new: -lang must be go, c, rust or assemblyscript (see -h)\n"},
 		{name: "bad name", args: []string{"plugin", "new", "-lang", "c", filepath.Join(dir, "Hello World")}, wantStderr: `mediactl: plugin new: "Hello World": a name is lowercase letters, digits and '-', starting with a letter` + "\n"},
 		{name: "exists", args: []string{"plugin", "new", "-lang", "c", dir}, wantStderr: "mediactl: plugin new: " + dir + " already exists\n"},
 		{name: "test without golden files", args: []string{"plugin", "test", dir}, wantStderr: "mediactl: plugin test: no golden files in " + filepath.Join(dir, "testdata") + "\n"},

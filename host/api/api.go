@@ -63,6 +63,7 @@ type options struct {
 	rate          float64
 	burst         int
 	store         store.Store
+	kv            KV
 	callerIDCheck bool
 	newID         func() string
 	checkURL      func(string) error
@@ -232,6 +233,25 @@ func (h *Handler) routes() []route {
 		{"GET", "/tenants", adminOnly, h.listTenants},
 		{"POST", "/tenants", adminOnly, h.createTenant},
 		{"POST", "/tenants/{id}/keys", adminOnly, h.createTenantKey},
+		{"PUT", "/tenants/{id}/dial-policy", adminOnly, h.setDialPolicy},
+		{"DELETE", "/tenants/{id}/dial-policy", adminOnly, h.deleteDialPolicy},
+
+		{"POST", "/placeivrcall", tenantScope, h.placeIvrCall},
+		{"POST", "/splitconnection", tenantScope, h.splitConnection},
+		{"POST", "/connect", tenantScope, h.connectParticipants},
+		{"POST", "/createconferenceconnection", tenantScope, h.createConferenceConnection},
+		{"POST", "/interruptivrcommand", tenantScope, h.interruptIvrCommand},
+		{"POST", "/hangupparticipant", tenantScope, h.hangupParticipant},
+		{"POST", "/stoprecording", tenantScope, h.stopRecording},
+		{"GET", "/promptfile", tenantScope, h.listPromptFiles},
+		{"GET", "/promptfile/{name...}", tenantScope, h.getPromptFile},
+		{"PUT", "/promptfile/{name...}", tenantScope, h.putPromptFile},
+		{"DELETE", "/promptfile/{name...}", tenantScope, h.deletePromptFile},
+
+		{"GET", "/kv", tenantScope, h.listKV},
+		{"GET", "/kv/{key...}", tenantScope, h.getKV},
+		{"PUT", "/kv/{key...}", tenantScope, h.putKV},
+		{"DELETE", "/kv/{key...}", tenantScope, h.deleteKV},
 
 		{"GET", "/buckets/{bucket}/objects", tenantScope, h.listObjects},
 		{"GET", "/buckets/{bucket}/objects/{key...}", tenantScope, h.getObject},
@@ -436,6 +456,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, tenant.ErrExists), errors.Is(err, tenant.ErrNumberTaken), errors.Is(err, tenant.ErrInUse), errors.Is(err, tenant.ErrTaken),
 		errors.Is(err, tenant.ErrNoHistory), errors.Is(err, ErrConflict):
 		e = &Error{Status: http.StatusConflict, Code: CodeConflict, Message: detail(err)}
+	case errors.Is(err, ErrForbidden):
+		e = &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: detail(err)}
 	case errors.Is(err, tenant.ErrQuotaExceeded), errors.Is(err, store.ErrQuotaExceeded), errors.Is(err, ErrLimitExceeded):
 		e = &Error{Status: http.StatusBadRequest, Code: CodeResourceLimitExceeded, Message: detail(err)}
 	case errors.Is(err, tenant.ErrClosed), errors.Is(err, ErrUnavailable):

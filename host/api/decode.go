@@ -14,6 +14,17 @@ import (
 // an unknown field, a wrong type, malformed JSON or anything after the
 // object is a BadRequest that says exactly which.
 func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return h.decodeBody(w, r, v, true)
+}
+
+// decodeLenient is decodeJSON that ignores members v does not have: the
+// iotcomms routes, whose clients may send members of iotcomms' own API
+// that mean nothing here.
+func (h *Handler) decodeLenient(w http.ResponseWriter, r *http.Request, v any) error {
+	return h.decodeBody(w, r, v, false)
+}
+
+func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, v any, strict bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && mt != "application/x-amz-json-1.1") {
@@ -22,13 +33,17 @@ func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, v any) erro
 		}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.o.maxBody)
-	return decodeStrict(r.Body, v)
+	return decodeObject(r.Body, v, strict)
 }
 
 // decodeStrict is decodeJSON's parser, separate so it can be fuzzed. The
 // body must be an object: encoding/json would take `null` for an empty
 // request and create, say, an application with every field left out.
-func decodeStrict(body io.Reader, v any) error {
+func decodeStrict(body io.Reader, v any) error { return decodeObject(body, v, true) }
+
+// decodeObject reads one JSON object into v; strict refuses members v
+// does not have.
+func decodeObject(body io.Reader, v any, strict bool) error {
 	br := bufio.NewReader(body)
 	for {
 		c, err := br.ReadByte()
@@ -45,7 +60,9 @@ func decodeStrict(body io.Reader, v any) error {
 		break
 	}
 	dec := json.NewDecoder(br)
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}

@@ -20,4 +20,8 @@ var (
 	ErrUnavailable = errors.New("service unavailable")
 	// ErrConflict: the object's state forbids the request.
 	ErrConflict = errors.New("conflict")
+	// ErrForbidden: a policy of the server forbids it (a destination the
+	// tenant's dial policy does not allow). The text is shown to the
+	// client.
+	ErrForbidden = errors.New("forbidden")
 )

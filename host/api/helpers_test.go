@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmvoice/mediaserver/host/kv"
 	"github.com/wasmvoice/mediaserver/host/netguard"
 	"github.com/wasmvoice/mediaserver/host/store"
 	"github.com/wasmvoice/mediaserver/host/tenant"
@@ -32,6 +34,7 @@ type fakeCalls struct {
 	// last records the arguments of the last CreateCall/UpdateCall.
 	lastCreate CreateCallRequest
 	lastUpdate map[string]string
+	lastPlace  PlaceIvrCallRequest
 	createErr  error
 }
 
@@ -91,6 +94,81 @@ func (f *fakeCalls) ListCalls(tenantID string) []Call {
 	return out
 }
 
+// The iotcomms operations: an id belongs to the call whose transaction id
+// it begins with (as the engine's ids do).
+
+func (f *fakeCalls) owns(tenantID, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tx, _, _ := strings.Cut(id, "/")
+	if c, ok := f.calls[tx]; !ok || c.TenantID != tenantID {
+		return fmt.Errorf("session of %q: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+func (f *fakeCalls) PlaceIvrCall(_ context.Context, tenantID, appID string, req PlaceIvrCallRequest) (PlaceIvrCallResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.createErr != nil {
+		return PlaceIvrCallResponse{}, f.createErr
+	}
+	f.next++
+	tx := fmt.Sprintf("tx-iot-%d", f.next)
+	f.calls[tx] = Call{TransactionID: tx, TenantID: tenantID, SipMediaApplicationID: appID, From: req.FromAddr, To: req.DestAddr, Direction: "Outbound"}
+	f.lastPlace = req
+	return PlaceIvrCallResponse{SessionID: tx, ParticipantID: tx + "/p1"}, nil
+}
+
+func (f *fakeCalls) SplitConnection(_ context.Context, tenantID, connectionID, _ string) error {
+	return f.owns(tenantID, connectionID)
+}
+
+func (f *fakeCalls) Connect(_ context.Context, tenantID, a, b string) error {
+	if err := f.owns(tenantID, a); err != nil {
+		return err
+	}
+	return f.owns(tenantID, b)
+}
+
+func (f *fakeCalls) CreateConferenceConnection(_ context.Context, tenantID, sessionID string) (string, error) {
+	return sessionID + "/9", f.owns(tenantID, sessionID)
+}
+
+func (f *fakeCalls) InterruptIvrCommand(_ context.Context, tenantID, id string) error {
+	return f.owns(tenantID, id)
+}
+
+func (f *fakeCalls) HangupParticipant(_ context.Context, tenantID, id string) error {
+	return f.owns(tenantID, id)
+}
+
+func (f *fakeCalls) StopRecording(_ context.Context, tenantID, id string) error {
+	return f.owns(tenantID, id)
+}
+
+// testWAV is a WAV file of n samples of 8 kHz 16-bit mono (a slow ramp).
+func testWAV(n int) []byte {
+	var b bytes.Buffer
+	le := func(v any) { _ = binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("RIFF")
+	le(uint32(36 + 2*n))
+	b.WriteString("WAVEfmt ")
+	le(uint32(16))
+	le(uint16(1))
+	le(uint16(1))
+	le(uint32(8000))
+	le(uint32(16000))
+	le(uint16(2))
+	le(uint16(16))
+	b.WriteString("data")
+	le(uint32(2 * n))
+	for i := range n {
+		le(int16(i * 7 % 20000))
+	}
+	return b.Bytes()
+}
+
 // fakePlugins accepts anything with the Wasm magic.
 type fakePlugins struct{}
 
@@ -133,6 +211,7 @@ type env struct {
 	t       testing.TB
 	reg     *tenant.Registry
 	blobs   *store.Folder
+	kv      *kv.Store
 	calls   *fakeCalls
 	h       *Handler
 	clock   *fakeClock
@@ -176,7 +255,12 @@ func newEnv(t testing.TB, opts ...Option) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = reg.Close() })
-	e := &env{t: t, reg: reg, blobs: blobs, calls: newFakeCalls(), clock: &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	kvs, err := kv.Open(filepath.Join(dir, "kv.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kvs.Close() })
+	e := &env{t: t, reg: reg, blobs: blobs, kv: kvs, calls: newFakeCalls(), clock: &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -219,11 +303,14 @@ func newEnv(t testing.TB, opts ...Option) *env {
 	must(reg.AssignPlugin(tenantA, appA, e.sha2))
 	_, err = blobs.Put(ctx, tenantA, "prompts", "a-secret.wav", strings.NewReader(objA))
 	must(err)
+	_, err = blobs.Put(ctx, tenantA, PromptFileBucket, "a-secret.wav", bytes.NewReader(testWAV(800)))
+	must(err)
+	must(kvs.Set(tenantA, "a-secret.wav", []byte(objA)))
 	e.calls.add(tenantA, appA, txA, numberA)
 	e.calls.add(tenantB, appB, txB, numberB)
 	egress, err := netguard.New(nil)
 	must(err)
-	opts = append([]Option{WithStore(blobs), WithClock(e.clock.now), WithURLCheck(egress.CheckURL)}, opts...)
+	opts = append([]Option{WithStore(blobs), WithKV(kvs), WithClock(e.clock.now), WithURLCheck(egress.CheckURL)}, opts...)
 	e.h = New(reg, e.calls, fakePlugins{}, opts...)
 	return e
 }

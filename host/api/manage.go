@@ -123,7 +123,45 @@ func tenantJSON(t tenant.Tenant) Tenant {
 		PluginMemoryMiB: q.PluginMemoryMiB, EventDeadlineMs: q.EventDeadline.Milliseconds(),
 		MaxModuleBytes: q.MaxModuleBytes, MaxStorageBytes: q.MaxStorageBytes,
 		MaxKVBytes: q.MaxKVBytes, MaxApps: q.MaxApps, MaxPluginVersions: q.MaxPluginVersions,
-	}}
+	}, DialPolicy: dialJSON(t.Dial)}
+}
+
+func dialJSON(d *tenant.DialPolicy) *DialPolicy {
+	if d == nil {
+		return nil
+	}
+	return &DialPolicy{AllowedHosts: d.AllowedHosts, AllowedPrefixes: d.AllowedPrefixes}
+}
+
+func dialOf(d *DialPolicy) *tenant.DialPolicy {
+	if d == nil {
+		return nil
+	}
+	return &tenant.DialPolicy{AllowedHosts: d.AllowedHosts, AllowedPrefixes: d.AllowedPrefixes}
+}
+
+// setDialPolicy is PUT /tenants/{id}/dial-policy: the tenant's own dial
+// policy replaces the server's default.
+func (h *Handler) setDialPolicy(w http.ResponseWriter, r *http.Request, _ principal) error {
+	var req DialPolicy
+	if err := h.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	t, err := h.reg.SetDialPolicy(r.PathValue("id"), dialOf(&req))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, TenantResponse{tenantJSON(t)})
+	return nil
+}
+
+// deleteDialPolicy returns the tenant to the server's default policy.
+func (h *Handler) deleteDialPolicy(w http.ResponseWriter, r *http.Request, _ principal) error {
+	if _, err := h.reg.SetDialPolicy(r.PathValue("id"), nil); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (h *Handler) listTenants(w http.ResponseWriter, _ *http.Request, _ principal) error {
@@ -150,6 +188,9 @@ func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request, _ princip
 	if q.EventDeadlineMs > maxMs {
 		return badRequest("Quotas.EventDeadlineMs %d is over the limit of %d", q.EventDeadlineMs, maxMs)
 	}
+	if err := dialOf(req.DialPolicy).Validate(); err != nil {
+		return err // before the tenant exists: a bad policy creates nothing
+	}
 	t, err := h.reg.CreateTenant(req.TenantID, req.Name, tenant.Quotas{
 		MaxConcurrentCalls: q.MaxConcurrentCalls, MaxCallsPerSecond: q.MaxCallsPerSecond,
 		PluginMemoryMiB: q.PluginMemoryMiB, EventDeadline: time.Duration(q.EventDeadlineMs) * time.Millisecond,
@@ -158,6 +199,11 @@ func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request, _ princip
 	})
 	if err != nil {
 		return err
+	}
+	if req.DialPolicy != nil {
+		if t, err = h.reg.SetDialPolicy(t.ID, dialOf(req.DialPolicy)); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusCreated, TenantResponse{tenantJSON(t)})
 	return nil

@@ -347,19 +347,30 @@ type Quotas struct {
 	MaxPluginVersions  int   `json:",omitempty"` // assigned across the applications at once
 }
 
+// DialPolicy says what a tenant's calls may dial: SIP hosts a destination
+// URI may name to be called directly, and number prefixes callable
+// through the trunks (empty: every number a trunk serves). A tenant
+// without one has the server's [dial] configuration.
+type DialPolicy struct {
+	AllowedHosts    []string `json:",omitempty"`
+	AllowedPrefixes []string `json:",omitempty"`
+}
+
 // Tenant is a customer.
 type Tenant struct {
 	TenantID         string `json:"TenantId"`
 	Name             string
 	Quotas           Quotas
+	DialPolicy       *DialPolicy `json:",omitempty"` // nil: the server's default
 	CreatedTimestamp time.Time
 }
 
 // CreateTenantRequest is the body of POST /tenants.
 type CreateTenantRequest struct {
-	TenantID string `json:"TenantId"`
-	Name     string
-	Quotas   Quotas
+	TenantID   string `json:"TenantId"`
+	Name       string
+	Quotas     Quotas
+	DialPolicy *DialPolicy `json:",omitempty"`
 }
 
 // TenantResponse wraps one tenant.

@@ -57,6 +57,16 @@ type Audio interface {
 	NewFocus() (*denoise.Stage, error)
 }
 
+// DialPolicy says what a tenant may dial (host/tenancy: the tenant's own
+// policy, else the configuration's [dial]).
+type DialPolicy interface {
+	// DialHost reports whether tenant may send an INVITE straight to host
+	// (a SIP URI's host).
+	DialHost(tenant, host string) bool
+	// DialNumber reports whether tenant may call number through a trunk.
+	DialNumber(tenant, number string) bool
+}
+
 // Trunks picks the trunk of a dialled number.
 type Trunks interface {
 	// Trunk returns the dialled number in its routed form and the trunk
@@ -82,7 +92,10 @@ type Config struct {
 	Storage   Storage
 	Audio     Audio
 	Trunks    Trunks
-	SIP       SIP
+	// Dial is the tenants' dial policy; nil dials no SIP host directly
+	// and every number a trunk serves.
+	Dial DialPolicy
+	SIP  SIP
 	// LegEnded, when set, gets the RTP counters of every leg whose media
 	// is released (the metrics of ended legs).
 	LegEnded func(media.Stats)

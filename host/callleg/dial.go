@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -43,17 +44,30 @@ type dialTarget struct {
 	srtp                  sip.SRTPPolicy
 }
 
-// resolve picks the trunk for the dialled number and applies its
-// caller-id rules. A CallAndBridge endpoint may be given as a SIP URI
-// ("sip:+1555…@host"); its user part picks the trunk like a number.
+// resolve picks where a destination goes. A SIP URI ("sip:user@host",
+// iotcomms' destAddr, a CallAndBridge endpoint) whose host the tenant's
+// dial policy allows is called directly; otherwise its user part is
+// routed like a number: through the trunk that serves it (with its
+// caller-id rules), if the policy allows the number.
 func (d dialer) resolve(req engine.DialRequest) (dialTarget, error) {
 	number := req.To
 	if u, ok := strings.CutPrefix(number, "sip:"); ok {
-		number, _, _ = strings.Cut(u, "@")
+		user, hostport, transport := splitSIPURI(u)
+		if hostport != "" && d.ls.cfg.Dial != nil && d.ls.cfg.Dial.DialHost(req.TenantID, hostOf(hostport)) {
+			uri := "sip:" + hostport
+			if user != "" {
+				uri = "sip:" + user + "@" + hostport
+			}
+			return dialTarget{uri: uri, transport: transport, from: req.From, trunk: "direct"}, nil
+		}
+		number = user
 	}
 	number, t, ok := d.ls.cfg.Trunks.Trunk(number)
 	if !ok {
 		return dialTarget{}, fmt.Errorf("%w: %q", ErrNoTrunk, req.To)
+	}
+	if d.ls.cfg.Dial != nil && !d.ls.cfg.Dial.DialNumber(req.TenantID, number) {
+		return dialTarget{}, fmt.Errorf("%w: %q", ErrNotAllowed, req.To)
 	}
 	from, ok := t.CallerID(req.From)
 	if !ok {
@@ -210,4 +224,34 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 func drain(c *sip.Call) {
 	for range c.Events() {
 	}
+}
+
+// splitSIPURI splits what follows "sip:" into its user, its host[:port]
+// and the transport its ";transport=" parameter asks for ("" for UDP).
+// Headers ("?…") and other parameters are dropped: a destination names
+// where to call, nothing more.
+func splitSIPURI(u string) (user, hostport, transport string) {
+	u, _, _ = strings.Cut(u, "?")
+	u, params, _ := strings.Cut(u, ";")
+	user, hostport, ok := strings.Cut(u, "@")
+	if !ok {
+		user, hostport = "", u
+	}
+	for _, p := range strings.Split(params, ";") {
+		if v, ok := strings.CutPrefix(strings.ToLower(p), "transport="); ok && (v == "udp" || v == "tcp") {
+			transport = strings.ToUpper(v)
+		}
+	}
+	return user, hostport, transport
+}
+
+// hostOf is the host of host[:port], an IPv6 literal with its brackets.
+func hostOf(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		if strings.Contains(h, ":") {
+			return "[" + h + "]"
+		}
+		return h
+	}
+	return hostport
 }

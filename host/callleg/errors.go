@@ -14,6 +14,9 @@ var (
 	ErrUnsupportedSource = errors.New("unsupported audio source type")
 	// ErrNoTrunk is returned by the dialer when no trunk serves the number.
 	ErrNoTrunk = errors.New("no trunk serves the number")
+	// ErrNotAllowed is returned by the dialer for a destination the
+	// tenant's dial policy does not allow (a number outside its prefixes).
+	ErrNotAllowed = errors.New("destination not allowed by the tenant's dial policy")
 	// ErrCallerID is returned by the dialer when the trunk refuses the
 	// caller id and has no default one.
 	ErrCallerID = errors.New("caller id not allowed on the trunk")

@@ -36,6 +36,9 @@ type Config struct {
 	Limits  Limits  `toml:"limits"`
 	Quotas  Quotas  `toml:"quotas"`
 	Egress  Egress  `toml:"egress"`
+	// Dial is what every tenant's calls may dial unless its [tenant.dial]
+	// says otherwise.
+	Dial    Dial    `toml:"dial"`
 	Speech  Speech  `toml:"speech"`
 	Prompts Prompts `toml:"prompts"`
 	// VoiceFocus is the noise suppression of the VoiceFocus action.
@@ -298,6 +301,24 @@ type VoiceFocus struct {
 type Tenant struct {
 	ID           string        `toml:"id"`
 	Applications []Application `toml:"application"`
+	// Dial, when set, replaces [dial] for this tenant.
+	Dial *Dial `toml:"dial"`
+}
+
+// Dial says what calls may dial: SIP hosts a destination URI may name to
+// be called directly (iotcomms' destAddr "sip:user@host"), and the number
+// prefixes that may be called through the trunks. The embedded demo
+// configuration allows loopback hosts; a configuration file allows no SIP
+// host it does not list.
+type Dial struct {
+	// AllowedHosts are host names ("pbx.example.com", "*.example.com" for
+	// subdomains) or networks (CIDR or addresses) a URI's IP literal must
+	// be in. Empty: no SIP URI is dialled directly (its user part is then
+	// routed as a number).
+	AllowedHosts []string `toml:"allowed_hosts"`
+	// AllowedPrefixes are the number prefixes ("+46", "+1555") that may
+	// be called through a trunk. Empty: every number a trunk serves.
+	AllowedPrefixes []string `toml:"allowed_prefixes"`
 }
 
 // Application is a tenant's named SIP media application bound to a plugin;
@@ -365,6 +386,9 @@ func Default() *Config {
 		Shutdown: Shutdown{DrainTime: Duration{30 * time.Second}},
 		// The demo's webhooks (and the README's examples) run on this machine.
 		Egress: Egress{Allow: []string{"127.0.0.0/8", "::1"}},
+		// The demo's iotcomms destinations (sip:user@127.0.0.1:port) are on
+		// this machine.
+		Dial: Dial{AllowedHosts: []string{"127.0.0.0/8", "::1", "localhost"}},
 		// The demo's outbound calls go to loopback port 5080, where
 		// `sipp -sn uas -p 5080` answers (the README's examples).
 		Trunks: []Trunk{{Name: "demo", Address: DemoTrunk}},
@@ -396,6 +420,7 @@ func Parse(text string) (*Config, error) {
 	c := Default()
 	c.Tenants, c.Trunks = nil, nil // a file's own, never the demo's
 	c.Egress.Allow = nil           // a file allows only what it lists
+	c.Dial.AllowedHosts = nil      // and dials only the hosts it lists
 	c.SIP.Trusted = nil            // and trusts only what it lists
 	c.SIP.TLS = nil                // and listens on TLS only where it says
 	md, err := toml.Decode(text, c)
@@ -552,6 +577,19 @@ func (c *Config) Validate() error {
 	if c.Prompts.MaxMiB < 0 || c.Prompts.CacheMiB < 0 || c.Prompts.Timeout.Duration < 0 {
 		add("prompts: values must be >= 0 (0 = default)")
 	}
+	checkDial := func(where string, d Dial) {
+		for _, h := range d.AllowedHosts {
+			if !ValidDialHost(h) {
+				add("%sallowed_hosts: %q: want a host name, *.domain, an IP address or a CIDR network", where, h)
+			}
+		}
+		for _, p := range d.AllowedPrefixes {
+			if !ValidDialPrefix(p) {
+				add("%sallowed_prefixes: %q: want digits, optionally after a '+'", where, p)
+			}
+		}
+	}
+	checkDial("dial.", c.Dial)
 	tenants := map[string]bool{}
 	apps := map[string]bool{}
 	numbers := map[string]string{}
@@ -563,6 +601,9 @@ func (c *Config) Validate() error {
 			add("tenant %q is declared twice", t.ID)
 		}
 		tenants[t.ID] = true
+		if t.Dial != nil {
+			checkDial(fmt.Sprintf("tenant %q dial.", t.ID), *t.Dial)
+		}
 		for _, a := range t.Applications {
 			where := fmt.Sprintf("tenant %q application %q", t.ID, a.ID)
 			if !idRegex.MatchString(a.ID) {
@@ -635,4 +676,45 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ValidDialHost reports whether h can be a dial policy's allowed host: a
+// host name, "*." and a domain, an IP address or a CIDR network.
+func ValidDialHost(h string) bool {
+	if _, err := netip.ParsePrefix(h); err == nil {
+		return true
+	}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	name := strings.TrimPrefix(h, "*.")
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ValidDialPrefix reports whether p can be a dial policy's number prefix:
+// 1-15 digits, optionally after a '+'.
+func ValidDialPrefix(p string) bool {
+	digits := strings.TrimPrefix(p, "+")
+	if digits == "" || len(digits) > 15 {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

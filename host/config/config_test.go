@@ -82,6 +82,9 @@ func TestParseErrors(t *testing.T) {
 			`webhook "http://127.0.0.1:9000/": address not allowed by the server's egress policy: 127.0.0.1 is in 127.0.0.0/8 (add its network to [egress] allow)`},
 		{"bad egress", "[egress]\nallow = [\"10.0.0.0/99\"]", `egress allow "10.0.0.0/99"`},
 		{"bad storage", "[storage]\ntype = \"ftp\"", `storage.type "ftp"`},
+		{"bad dial host", "[dial]\nallowed_hosts = [\"pbx example\"]", `dial.allowed_hosts: "pbx example"`},
+		{"bad dial prefix", "[[tenant]]\nid = \"a\"\n[tenant.dial]\nallowed_prefixes = [\"+46x\"]", `tenant "a" dial.allowed_prefixes: "+46x"`},
+		{"unknown model", "[[tenant]]\nid = \"a\"\n[[tenant.application]]\nid = \"x\"\nplugin = \"p.wasm\"\nmodel = \"twilio\"", `model "twilio": want chime or iotcomms`},
 		{"s3 without bucket", "[storage]\ntype = \"s3\"\nendpoint = \"127.0.0.1:7070\"\naccess_key = \"a\"\nsecret_key = \"b\"", "needs endpoint and bucket"},
 		{"s3 without secret", "[storage]\ntype = \"s3\"\nendpoint = \"127.0.0.1:7070\"\nbucket = \"media\"\naccess_key = \"a\"", "needs access_key and secret_key"},
 	}
@@ -206,5 +209,43 @@ func TestQuotas(t *testing.T) {
 		if _, err := Parse("[quotas]\n" + bad + " = -1"); err == nil || !strings.Contains(err.Error(), "quotas: values must be >= 0") {
 			t.Fatalf("negative %s: %v", bad, err)
 		}
+	}
+}
+
+// The demo dials loopback SIP hosts; a file dials only the hosts it lists,
+// and a tenant's own [tenant.dial] replaces [dial] for it.
+func TestDial(t *testing.T) {
+	if got := Default().Dial.AllowedHosts; len(got) != 3 || got[0] != "127.0.0.0/8" {
+		t.Fatalf("demo dial hosts %v, want loopback", got)
+	}
+	c, err := Parse("[sip]\nudp = [\"127.0.0.1:5070\"]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Dial.AllowedHosts) != 0 || len(c.Dial.AllowedPrefixes) != 0 {
+		t.Fatalf("a file without [dial] allows %+v", c.Dial)
+	}
+	c, err = Parse(`
+[dial]
+allowed_hosts = ["pbx.example.com", "10.1.0.0/16"]
+allowed_prefixes = ["+46"]
+[[tenant]]
+id = "a"
+[tenant.dial]
+allowed_hosts = ["*.a.example.com"]
+[[tenant]]
+id = "b"
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Dial.AllowedHosts[1] != "10.1.0.0/16" || c.Dial.AllowedPrefixes[0] != "+46" {
+		t.Fatalf("[dial] = %+v", c.Dial)
+	}
+	if d := c.Tenants[0].Dial; d == nil || d.AllowedHosts[0] != "*.a.example.com" || len(d.AllowedPrefixes) != 0 {
+		t.Fatalf("tenant a dial = %+v", d)
+	}
+	if c.Tenants[1].Dial != nil {
+		t.Fatalf("tenant b has a dial of its own: %+v", c.Tenants[1].Dial)
 	}
 }

@@ -66,6 +66,8 @@ func apiError(err error) error {
 	case errors.Is(err, engine.ErrInvalidNumber), errors.Is(err, engine.ErrInvalidHeader),
 		errors.Is(err, engine.ErrTooManyArguments), errors.Is(err, callleg.ErrCallerID):
 		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	case errors.Is(err, callleg.ErrNotAllowed):
+		return fmt.Errorf("%w: %w", api.ErrForbidden, err)
 	case errors.Is(err, callleg.ErrNoTrunk), errors.Is(err, engine.ErrNoDialer), errors.Is(err, engine.ErrClosed),
 		errors.Is(err, callleg.ErrClosed), errors.Is(err, ErrNotStarted):
 		return fmt.Errorf("%w: %w", api.ErrUnavailable, err)

@@ -22,6 +22,8 @@ type Config struct {
 	Plugins  api.Plugins
 	// Store holds the tenants' buckets, quota-checked.
 	Store store.Store
+	// KV is the tenants' key-value store, served under /kv.
+	KV api.KV
 	// DataDir holds the uploads folder (DataDir/uploads).
 	DataDir        string
 	MaxModuleBytes int64
@@ -46,6 +48,7 @@ func Handler(cfg Config) http.Handler {
 	return api.New(cfg.Registry, cfg.Calls, cfg.Plugins,
 		api.WithLogger(log.With("component", "api")),
 		api.WithStore(cfg.Store),
+		api.WithKV(cfg.KV),
 		api.WithMaxModuleBytes(cfg.MaxModuleBytes),
 		api.WithURLCheck(cfg.URLCheck),
 		api.WithRegion(cfg.Region),

@@ -114,6 +114,9 @@ func (t *callTimer) start(d time.Duration, f func()) {
 	})
 }
 
+// pending reports whether the timer is set and has not fired.
+func (t *callTimer) pending() bool { return t.t != nil }
+
 func (t *callTimer) stop() {
 	if t.t != nil {
 		t.t.Stop()

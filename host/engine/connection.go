@@ -211,7 +211,7 @@ func (c *Call) split(k *connection) {
 	members := slices.Clone(k.members)
 	c.dissolve(k)
 	for _, p := range members {
-		c.model.split(p)
+		c.model.split(p, k)
 	}
 }
 

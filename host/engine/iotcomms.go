@@ -98,7 +98,21 @@ type ivrState struct {
 	bg     *abi.Phrase
 	bgPB   *playback
 	wait   callTimer
+	// parked: the last command asked for nothing to do or wait for (at
+	// most a background prompt), so the IVR waits for
+	// /interruptivrcommand, a split or a hang-up instead of asking again.
+	parked bool
+	// failed is why the last command failed ("" when it did not): the
+	// next getIvrCommand carries it as previousCommandFailed. failures
+	// counts the commands that failed in a row.
+	failed   string
+	failures int
 }
+
+// maxIvrFailures is how many commands in a row may fail before the IVR
+// leaves (its caller then gets callEvent): an application that answers
+// each failure with the same failing command does not loop.
+const maxIvrFailures = 3
 
 func newIotModel(c *Call) *iotModel {
 	return &iotModel{c: c, byID: map[string]*participant{}, conns: map[string]*connection{}, conf: map[*connection]bool{},
@@ -224,8 +238,11 @@ func (m *iotModel) act(p *participant, ans *abi.IotAnswer) {
 		m.connectPair(p, q)
 	case abi.IotJoinConferenceConnection:
 		k := m.conns[ans.ConnectionID]
+		if ans.ConnectionID == "" {
+			k = m.onlyConference()
+		}
 		if k == nil || !m.conf[k] {
-			m.drop(p, fmt.Sprintf("joinconferenceconnection: no conference connection %q in this session", ans.ConnectionID))
+			m.drop(p, fmt.Sprintf("joinconferenceconnection: no conference connection %q in this session (without connectionId: the session must have exactly one)", ans.ConnectionID))
 			return
 		}
 		m.stopIVRsOf(p)
@@ -239,6 +256,19 @@ func (m *iotModel) act(p *participant, ans *abi.IotAnswer) {
 	default:
 		m.drop(p, "no action")
 	}
+}
+
+// onlyConference is the session's conference connection when it has
+// exactly one (joinconferenceconnection without a connectionId).
+func (m *iotModel) onlyConference() *connection {
+	var only *connection
+	for k := range m.conf {
+		if only != nil {
+			return nil
+		}
+		only = k
+	}
+	return only
 }
 
 // drop ends p because of a bad or missing answer, saying so.
@@ -451,7 +481,9 @@ func (m *iotModel) nextCommand(ivr *participant, dtmf *abi.DtmfParams) {
 		return
 	}
 	k := ivr.conn
-	req := &abi.IotRequest{Callback: abi.CallbackGetIvrCommand, ParticipantID: m.iotID(ivr), DtmfParams: dtmf}
+	req := &abi.IotRequest{Callback: abi.CallbackGetIvrCommand, ParticipantID: m.iotID(ivr), DtmfParams: dtmf,
+		PreviousCommandFailed: st.failed}
+	st.failed = ""
 	if k != nil {
 		req.ConnectionID = k.id
 		req.ReplyID = k.replyID
@@ -499,11 +531,23 @@ func (m *iotModel) commandDone(ivr *participant, cmd *abi.IvrCommand, dtmf *abi.
 		return
 	}
 	st.cmd = nil
+	if st.failed == "" {
+		st.failures = 0
+	}
 	if cmd.Hangup {
 		m.ivrLeaves(ivr)
 		return
 	}
+	if st.failures >= maxIvrFailures {
+		m.c.log.Warn("iotcomms: IVR commands keep failing, the IVR leaves", "participant", ivr.iotID, "failures", st.failures)
+		m.ivrLeaves(ivr)
+		return
+	}
 	m.playBackground(ivr)
+	if len(cmd.Phrases) == 0 && cmd.Dtmf == nil && cmd.Record == nil && cmd.GetIVRCommandAfter == 0 {
+		st.parked = true
+		return
+	}
 	if cmd.GetIVRCommandAfter > 0 {
 		st.wait.start(time.Duration(cmd.GetIVRCommandAfter*float64(time.Second)), func() { m.nextCommand(ivr, dtmf) })
 		return
@@ -641,7 +685,7 @@ func (m *iotModel) finish() {
 
 // The core's model hooks.
 
-func (m *iotModel) split(p *participant) {
+func (m *iotModel) split(p *participant, k *connection) {
 	if p.kind == KindIVR {
 		m.hangupIVRSilently(p)
 		return
@@ -651,7 +695,7 @@ func (m *iotModel) split(p *participant) {
 		ev = abi.EventCallerConnectionSplit
 	}
 	m.stopIVRsOf(p)
-	m.later(func() { m.callEvent(p, ev, nil, 0) })
+	m.later(func() { m.callEvent(p, ev, k, 0) })
 }
 
 // shrunk: a member left k. In a two-party connection the one left gets
@@ -895,6 +939,8 @@ func (r *iotCommand) fail(err error) {
 		return
 	}
 	r.m.c.log.Warn("iotcomms: IVR command failed", "participant", r.ivr.iotID, "err", err)
+	r.st.failed = err.Error()
+	r.st.failures++
 	r.finish(nil)
 }
 

@@ -229,8 +229,14 @@ func (e *Engine) IotInterruptIvrCommand(tenant, participantID string) error {
 		if p == nil || st == nil {
 			return fmt.Errorf("%w: IVR participant %s", ErrCallNotFound, participantID)
 		}
-		if st.cmd != nil {
+		switch {
+		case st.cmd != nil:
 			st.cmd.interrupt()
+		case st.parked || st.wait.pending():
+			// Parked, or waiting getIVRCommandAfter: ask now.
+			st.parked = false
+			st.wait.stop()
+			m.nextCommand(p, &abi.DtmfParams{Reason: abi.DtmfInterrupted})
 		}
 		return nil
 	})

@@ -166,7 +166,9 @@ func TestIotAttendedTransfer(t *testing.T) {
 		case r.Callback == abi.CallbackCallEvent && r.Event == abi.EventCallerConnectionSplit && r.ParticipantID == a:
 			return `{"action":"ivr"}`
 		case r.Callback == abi.CallbackGetIvrCommand:
-			return `{"backgroundPrompt":{"format":"file","fileName":"holdmusic.wav","repeatPause":0.5},"getIVRCommandAfter":600}`
+			// The seed's park command: hold music, no wait given. The IVR
+			// parks (asks no more) until split or interrupted.
+			return `{"backgroundPrompt":{"format":"file","fileName":"holdmusic.wav","repeatPause":0.5},"hangup":false}`
 		case r.Callback == abi.CallbackCallEvent && r.Event == abi.EventCalleeConnectionSplit && r.User == "+15550202":
 			return `{"action":"call","destAddr":"+15550203","fromAddr":"+15550202"}`
 		case r.Callback == abi.CallbackCallEvent && r.Event == abi.EventCallerConnectionSplit:
@@ -185,6 +187,11 @@ func TestIotAttendedTransfer(t *testing.T) {
 	}
 	h.settle()
 	h.wantOps("answer", "bridge dial-1", "unbridge", "play holdmusic.wav")
+	for _, r := range h.app.requests() {
+		if r.Callback == abi.CallbackCallEvent && r.ConnectionID != ab.ConnectionID {
+			t.Fatalf("split callEvent names connection %q, want the split one %q", r.ConnectionID, ab.ConnectionID)
+		}
+	}
 	c := h.dialer.dial(t, 2)
 	if c.req.To != "+15550203" || c.req.From != "+15550202" {
 		t.Fatalf("inquiry call %+v", c.req)
@@ -244,6 +251,9 @@ func TestIotConference(t *testing.T) {
 			return `{"backgroundPrompt":{"format":"file","fileName":"holdmusic.wav"},"getIVRCommandAfter":600}`
 		case r.Callback == abi.CallbackCallEvent && r.Event == abi.EventCallerConnectionSplit && conf == "":
 			return `{"action":"call","destAddr":"+15550203"}`
+		case r.Callback == abi.CallbackCallEvent && conf != "" && r.User == "+15550203":
+			// Without a connectionId: the session's only conference.
+			return `{"action":"joinconferenceconnection"}`
 		case r.Callback == abi.CallbackCallEvent && conf != "":
 			return js(abi.IotAnswer{Action: abi.IotJoinConferenceConnection, ConnectionID: conf})
 		}
@@ -428,4 +438,91 @@ func TestIotBadAnswers(t *testing.T) {
 	// newCall: a bad answer rejects the call with 480.
 	h := newIot(t, func(r *abi.IotRequest) string { return `{"action":"connect","participantId":"x"}` })
 	h.wantOps("reject 480")
+}
+
+// A parked IVR (a command with nothing to do and no wait) asks for no
+// command until /interruptivrcommand, whose getIvrCommand says
+// "interrupted"; an IVR waiting getIVRCommandAfter is interrupted too.
+func TestIotParkAndInterrupt(t *testing.T) {
+	n := 0
+	h := newIot(t, func(r *abi.IotRequest) string {
+		switch r.Callback {
+		case abi.CallbackNewCall:
+			return `{"action":"ivr"}`
+		case abi.CallbackGetIvrCommand:
+			n++
+			switch n {
+			case 1:
+				return `{"backgroundPrompt":{"format":"file","fileName":"holdmusic.wav"}}`
+			case 2:
+				return `{"getIVRCommandAfter":3000}`
+			}
+			return `{"hangup":true}`
+		}
+		return ""
+	})
+	h.settle()
+	ivr := h.app.last(t, abi.CallbackGetIvrCommand).ParticipantID
+	if got := h.app.flow(); got != "newCall,callAnswered,getIvrCommand" {
+		t.Fatalf("callbacks %s: the parked IVR asked again", got)
+	}
+	for i := 2; i <= 3; i++ {
+		if err := h.e.IotInterruptIvrCommand("tenant-1", ivr); err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		r := h.app.last(t, abi.CallbackGetIvrCommand)
+		if n != i || r.DtmfParams == nil || r.DtmfParams.Reason != abi.DtmfInterrupted {
+			t.Fatalf("after interrupt %d: %d commands asked, last %+v", i-1, n, r)
+		}
+	}
+	if err := h.e.IotInterruptIvrCommand("tenant-2", ivr); err == nil {
+		t.Fatal("another tenant interrupted the IVR")
+	}
+}
+
+// An awstts phrase is spoken to the IVR's caller. A command that fails
+// (here: the caller's leg cannot speak) is reported in the next
+// getIvrCommand's previousCommandFailed; after three failures in a row the
+// IVR leaves and its caller gets callEvent calledPartyDrop: an
+// application that repeats a failing command does not loop.
+func TestIotSpokenPhrase(t *testing.T) {
+	for _, speaks := range []bool{true, false} {
+		t.Run(fmt.Sprint("speaks=", speaks), func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.e.cfg.Connector = &fakeConnector{}
+			app := &fakeIot{script: func(r *abi.IotRequest) string {
+				switch r.Callback {
+				case abi.CallbackNewCall:
+					return `{"action":"ivr"}`
+				case abi.CallbackGetIvrCommand:
+					return `{"phrases":[{"format":"awstts","awsTTSParameters":{"Text":"Welcome","VoiceId":"Joanna"}}],"dtmf":{"maxDigits":1}}`
+				case abi.CallbackCallEvent:
+					return `{"action":"drop"}`
+				}
+				return ""
+			}}
+			var leg Leg = plainLeg{h.leg}
+			if speaks {
+				leg = &speakingLeg{fakeLeg: h.leg}
+			}
+			c, err := h.e.Inbound(App{TenantID: "tenant-1", Handler: app, Model: ModelIotcomms}, leg, CallInfo{From: "+15550001", To: "+15550100"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.call = c
+			h.settle()
+			if speaks {
+				h.wantOps("answer", "speak /Joanna/ Welcome")
+				return
+			}
+			if got, want := app.flow(), "newCall,callAnswered,getIvrCommand,getIvrCommand,getIvrCommand,callEvent:calledPartyDrop,sessionCompleted"; got != want {
+				t.Fatalf("callbacks %s, want %s", got, want)
+			}
+			rs := app.requests()
+			if rs[2].PreviousCommandFailed != "" || rs[3].PreviousCommandFailed != "speech is not supported by this leg" {
+				t.Fatalf("previousCommandFailed %q then %q", rs[2].PreviousCommandFailed, rs[3].PreviousCommandFailed)
+			}
+		})
+	}
 }

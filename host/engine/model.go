@@ -6,7 +6,7 @@ package engine
 // goroutine when something happens that the model must act on or report.
 type model interface {
 	// split tells that p's connection was split: p is unconnected now.
-	split(p *participant)
+	split(p *participant, k *connection)
 	// shrunk tells that a member left k (it hung up or was dropped).
 	shrunk(k *connection)
 	// ringing, answered and gone report a participant dialled with
@@ -24,7 +24,7 @@ type model interface {
 type chimeModel struct{ c *Call }
 
 // split cannot happen in a Chime call: no action splits a connection.
-func (m chimeModel) split(*participant) {}
+func (m chimeModel) split(*participant, *connection) {}
 
 // Chime dials participants only through CallAndBridge and Outbound,
 // which follow them themselves.

@@ -254,6 +254,26 @@ func firstTarget(ts []*participant, tag string) (*participant, error) {
 // Play plays src to every target; done follows the first target's
 // playback (they all play the same audio).
 func (l *ivrLeg) Play(src abi.AudioSource, done func(error)) (func(), error) {
+	return l.toAll(done, func(t *participant, cb func(error)) (func(), error) { return t.leg.Play(src, cb) })
+}
+
+var _ Speaker = (*ivrLeg)(nil)
+
+// Speak speaks req to every target that can speak (an iotcomms awstts
+// phrase); done follows the first target's.
+func (l *ivrLeg) Speak(req SpeechRequest, done func(error)) (func(), error) {
+	return l.toAll(done, func(t *participant, cb func(error)) (func(), error) {
+		sp, ok := t.leg.(Speaker)
+		if !ok {
+			return nil, errNoSpeech
+		}
+		return sp.Speak(req, cb)
+	})
+}
+
+// toAll starts one playback per target with start; done follows the
+// first target's; the stop returned stops them all.
+func (l *ivrLeg) toAll(done func(error), start func(t *participant, cb func(error)) (func(), error)) (func(), error) {
 	ts := l.targets()
 	if len(ts) == 0 {
 		_, err := firstTarget(ts, l.p.tag)
@@ -277,7 +297,7 @@ func (l *ivrLeg) Play(src abi.AudioSource, done func(error)) (func(), error) {
 		if i == 0 {
 			cb = done
 		}
-		stop, err := t.leg.Play(src, cb)
+		stop, err := start(t, cb)
 		if err != nil {
 			stopAll()
 			return nil, err

@@ -33,13 +33,13 @@ func (m *recModel) events() []string {
 	return append([]string(nil), m.log...)
 }
 
-func (m *recModel) split(p *participant)          { m.add("split %s", p.tag) }
-func (m *recModel) shrunk(k *connection)          { m.add("shrunk %d", len(k.members)) }
-func (m *recModel) ringing(p *participant)        { m.add("ringing %s", p.tag) }
-func (m *recModel) answered(p *participant)       { m.add("answered %s", p.tag) }
-func (m *recModel) gone(p *participant, code int) { m.add("gone %s %d", p.tag, code) }
-func (m *recModel) reinvited(p *participant)      { m.add("reinvited %s", p.tag) }
-func (m *recModel) String() string                { return strings.Join(m.events(), ", ") }
+func (m *recModel) split(p *participant, _ *connection) { m.add("split %s", p.tag) }
+func (m *recModel) shrunk(k *connection)                { m.add("shrunk %d", len(k.members)) }
+func (m *recModel) ringing(p *participant)              { m.add("ringing %s", p.tag) }
+func (m *recModel) answered(p *participant)             { m.add("answered %s", p.tag) }
+func (m *recModel) gone(p *participant, code int)       { m.add("gone %s %d", p.tag, code) }
+func (m *recModel) reinvited(p *participant)            { m.add("reinvited %s", p.tag) }
+func (m *recModel) String() string                      { return strings.Join(m.events(), ", ") }
 
 // session is a started call whose model is a recModel, with its inbound
 // participant answered.

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -264,4 +265,48 @@ func mapErr(err error) error {
 		return ErrClosed
 	}
 	return err
+}
+
+// Entry is one key of a listing and its value's size.
+type Entry struct {
+	Key  string
+	Size int
+}
+
+// List returns up to limit of tenant's keys that start with prefix, in key
+// order, beginning after the key after ("" for the first); more reports
+// whether keys are left beyond them. limit <= 0 means 1000.
+func (s *Store) List(tenant, prefix, after string, limit int) (entries []Entry, more bool, err error) {
+	if tenant == "" || len(tenant) > DefaultMaxTenantBytes {
+		return nil, false, fmt.Errorf("kv: list: %w", ErrInvalidTenant)
+	}
+	if limit <= 0 {
+		limit = 1000
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(rootBucket).Bucket([]byte(tenant))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		k, v := c.Seek([]byte(prefix))
+		if after != "" && after >= prefix {
+			k, v = c.Seek([]byte(after))
+			if k != nil && string(k) == after {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && strings.HasPrefix(string(k), prefix); k, v = c.Next() {
+			if len(entries) == limit {
+				more = true
+				break
+			}
+			entries = append(entries, Entry{Key: string(k), Size: len(v)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("kv: list: %w", mapErr(err))
+	}
+	return entries, more, nil
 }

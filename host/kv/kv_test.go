@@ -319,3 +319,52 @@ func TestUsageOfAnOldFile(t *testing.T) {
 		t.Fatalf("usage %d, %v; want %d", n, err, 4+2+EntryOverhead)
 	}
 }
+
+func TestList(t *testing.T) {
+	s, _ := openTemp(t)
+	for _, k := range []string{"iot/s1/a", "iot/s1/b", "iot/s2/a", "iou", "room"} {
+		if err := s.Set("acme", k, []byte(k+"!")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Set("other", "iot/s1/z", []byte("iot/s1/z!")); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(es []Entry) string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Key)
+			if e.Size != len(e.Key)+1 {
+				t.Fatalf("%s: size %d", e.Key, e.Size)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	es, more, err := s.List("acme", "iot/", "", 0)
+	if err != nil || more || keys(es) != "iot/s1/a iot/s1/b iot/s2/a" {
+		t.Fatalf("List iot/ = %q more %v err %v", keys(es), more, err)
+	}
+	// Pages of two.
+	es, more, _ = s.List("acme", "", "", 2)
+	if keys(es) != "iot/s1/a iot/s1/b" || !more {
+		t.Fatalf("page 1 %q more %v", keys(es), more)
+	}
+	es, more, _ = s.List("acme", "", "iot/s1/b", 2)
+	if keys(es) != "iot/s2/a iou" || !more {
+		t.Fatalf("page 2 %q more %v", keys(es), more)
+	}
+	es, more, _ = s.List("acme", "", "iou", 2)
+	if keys(es) != "room" || more {
+		t.Fatalf("page 3 %q more %v", keys(es), more)
+	}
+	// A tenant sees only its own keys; an unknown tenant has none.
+	if es, _, _ = s.List("other", "", "", 0); keys(es) != "iot/s1/z" {
+		t.Fatalf("other: %q", keys(es))
+	}
+	if es, _, err = s.List("nobody", "", "", 0); err != nil || len(es) != 0 {
+		t.Fatalf("nobody: %v %v", es, err)
+	}
+	if _, _, err = s.List("", "", "", 0); !errors.Is(err, ErrInvalidTenant) {
+		t.Fatalf("empty tenant: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/wasmvoice/mediaserver/host/api"
 	"github.com/wasmvoice/mediaserver/host/control"
 	"github.com/wasmvoice/mediaserver/internal/connlimit"
 )
@@ -32,11 +33,16 @@ func (s *Server) startAPI() error {
 	// authenticates every request; /metrics needs the admin key
 	// (host/tenancy).
 	mux.Handle("GET /metrics", s.ten.MetricsHandler())
+	var kvs api.KV // a nil *kv.Store must stay a nil interface
+	if k := s.ten.KV(); k != nil {
+		kvs = k
+	}
 	mux.Handle("/", control.Handler(control.Config{
 		Registry:       s.ten.Registry(),
 		Calls:          drainingCalls{s.CallsAPI(), s},
 		Plugins:        s.ten.PluginsAPI(),
 		Store:          s.ten.Storage().Store(),
+		KV:             kvs,
 		DataDir:        s.cfg.DataDir,
 		MaxModuleBytes: int64(s.cfg.Plugins.MaxModuleMiB) << 20,
 		URLCheck:       s.egress.CheckURL,

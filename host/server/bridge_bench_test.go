@@ -46,6 +46,7 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	hold := time.Duration(benchEnvInt(b, "MEDIASERVER_BENCH_HOLD", 10)) * time.Second
 	const rate = 50
 	raiseFileLimit(b, uint64(6*calls+200))
+	floorBin := buildFloor(b)
 
 	dir := b.TempDir()
 	writeBridgeRaw(b, filepath.Join(dir, "bridge.raw"), 2*time.Second)
@@ -124,6 +125,10 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	b.StopTimer()
 	uacErr := <-uacDone
 	ts.waitIdle(b)
+	// The floor: a bridged call moves the packets of two IVR calls (two
+	// sockets, 50 packets a second each way on each), so the floor answers
+	// twice as many sipp calls.
+	fl := measureFloor(b, sipp, floorBin, "uac_hold", 2*calls, 100, hold)
 
 	window := stop.at.Sub(start.at).Seconds()
 	cpu := (stop.cpu - start.cpu).Seconds()
@@ -137,12 +142,17 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	b.ReportMetric(float64(held), "bridged_calls")
 	b.ReportMetric(cpuPerCall, "cpu_ms_per_call_s")
 	b.ReportMetric(perCore, "bridged_calls_per_core")
+	b.ReportMetric(cpuPerCall/(2*fl.cpuMsPerCallS), "x_floor")
 	b.ReportMetric(rxPPS, "rtp_rx_pps")
 	b.ReportMetric(txPPS, "rtp_tx_pps")
 	benchTable(b, []string{"bridged wanted", "held", "hold s", "cpu s", "cpu ms/call/s", "calls/core", "rtp rx/s", "rtp tx/s", "foreign"},
 		[][]string{{strconv.Itoa(calls), strconv.Itoa(held), fmt.Sprintf("%.1f", window), fmt.Sprintf("%.2f", cpu),
 			fmt.Sprintf("%.3f", cpuPerCall), fmt.Sprintf("%.0f", perCore), fmt.Sprintf("%.0f", rxPPS), fmt.Sprintf("%.0f", txPPS),
 			strconv.FormatUint(rtp1.foreign, 10)}})
+	benchTable(b, []string{"floor (tests/bench/floor)", "sipp calls held", "hold s", "cpu ms per 2 calls/s", "rtp rx/s", "rtp tx/s", "failed", "server ÷ floor", "floor bridged calls/core"},
+		[][]string{{"2 IVR calls per bridged call", strconv.Itoa(fl.held), fmt.Sprintf("%.1f", fl.window), fmt.Sprintf("%.3f", 2*fl.cpuMsPerCallS),
+			fmt.Sprintf("%.0f", fl.rxPPS), fmt.Sprintf("%.0f", fl.txPPS), strconv.Itoa(fl.failed),
+			fmt.Sprintf("%.2f", cpuPerCall/(2*fl.cpuMsPerCallS)), fmt.Sprintf("%.0f", 1000/(2*fl.cpuMsPerCallS))}})
 	if uacErr != nil || held < calls {
 		b.Logf("sipp uac: %v\n%s\nsipp uas:\n%s", uacErr, tail(uacOut.String(), 2000), tail(uasOut.String(), 2000))
 	}

@@ -11,7 +11,9 @@ package server
 //	MEDIASERVER_BENCH=1 go test -run '^$' -bench BenchmarkDigitToPrompt -benchtime 1x ./host/server/
 //
 // MEDIASERVER_BENCH_SAMPLES (default 200) is the number of calls per
-// handler, MEDIASERVER_BENCH_PARALLEL (default 10) how many run at once.
+// handler, MEDIASERVER_BENCH_PARALLEL (default 10) how many run at once,
+// MEDIASERVER_BENCH_BACKGROUND (default 0) how many sipp IVR calls with
+// RTP both ways the server holds meanwhile.
 
 import (
 	"bufio"
@@ -44,7 +46,8 @@ func BenchmarkDigitToPrompt(b *testing.B) {
 	wasmApp := demoApp(b, wasmNumber)
 	hookApp := config.Application{ID: "demo-ivr-webhook", Numbers: []string{webhookNumber}, Prompts: wasmApp.Prompts,
 		Webhook: startNativeWebhook(b, requireFile(b, filepath.Join(repoRoot, "plugins", "bin", "ivr-go-webhook"), "run `make plugins`"))}
-	ts := startBenchServer(b, 2*parallel, []config.Application{wasmApp, hookApp})
+	background := benchEnvIntOr0(b, "MEDIASERVER_BENCH_BACKGROUND")
+	ts := startBenchServer(b, 2*parallel+background, []config.Application{wasmApp, hookApp})
 
 	prompts := filepath.Join(repoRoot, "plugins", "ivr-go", "buckets", "prompts", "ivr")
 	finder := newPromptFinder(readPrompt(b, filepath.Join(prompts, "sales.wav")), readPrompt(b, filepath.Join(prompts, "welcome.wav")))
@@ -57,6 +60,9 @@ func BenchmarkDigitToPrompt(b *testing.B) {
 		}
 	}
 	drainCalls(b, ts)
+	if background > 0 {
+		startBackgroundCalls(b, ts, background)
+	}
 
 	b.ResetTimer()
 	lat := map[string][]time.Duration{}
@@ -87,7 +93,9 @@ func BenchmarkDigitToPrompt(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	drainCalls(b, ts)
+	if background == 0 {
+		drainCalls(b, ts)
+	}
 
 	pct := func(n string, p float64) float64 {
 		l := lat[n]

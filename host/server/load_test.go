@@ -19,6 +19,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +43,7 @@ func BenchmarkLoadConcurrentCalls(b *testing.B) {
 	hold := time.Duration(benchEnvInt(b, "MEDIASERVER_BENCH_HOLD", 20)) * time.Second
 	const rate = 100
 	raiseFileLimit(b, uint64(3*calls+200))
+	floorBin := buildFloor(b)
 	ts := startBenchServer(b, calls, []config.Application{demoApp(b, config.DemoNumber)})
 	warmUp(b, sipp, ts)
 
@@ -87,6 +89,8 @@ func BenchmarkLoadConcurrentCalls(b *testing.B) {
 	}
 	r := out.r
 	drainCalls(b, ts)
+	// The floor: the same sipp load, the same packets, nothing else.
+	fl := measureFloor(b, sipp, floorBin, "uac_hold", calls, rate, hold)
 
 	window := stop.at.Sub(start.at).Seconds()
 	cpu := (stop.cpu - start.cpu).Seconds()
@@ -98,6 +102,9 @@ func BenchmarkLoadConcurrentCalls(b *testing.B) {
 	}
 	b.ReportMetric(float64(held), "calls")
 	b.ReportMetric(cpuPerCall, "cpu_ms_per_call_s")
+	b.ReportMetric(fl.cpuMsPerCallS, "floor_cpu_ms_per_call_s")
+	b.ReportMetric(cpuPerCall/fl.cpuMsPerCallS, "x_floor")
+	b.ReportMetric(1000/cpuPerCall, "calls_per_core")
 	b.ReportMetric(rssPerCall, "rss_kb_per_call")
 	b.ReportMetric(float64(r.Failed), "failed_calls")
 	// Counters of legs that ended inside the window are lost, so these
@@ -111,19 +118,28 @@ func BenchmarkLoadConcurrentCalls(b *testing.B) {
 			fmt.Sprintf("%.3f", cpuPerCall), strconv.FormatInt(before.rssKB, 10), strconv.FormatInt(stop.rssKB, 10),
 			fmt.Sprintf("%.1f", rssPerCall), fmt.Sprintf("%.0f", txPPS), fmt.Sprintf("%.0f", rxPPS),
 			strconv.FormatUint(rtp1.foreign, 10), strconv.FormatUint(rtp1.txErrors, 10), strconv.FormatUint(ts.Server.clock.Overruns(), 10), strconv.Itoa(r.Successful), strconv.Itoa(r.Failed)}})
+	benchTable(b, []string{"floor (tests/bench/floor)", "held", "hold s", "cpu ms/call/s", "rss kB", "rtp rx/s", "rtp tx/s", "failed", "server ÷ floor", "server calls/core", "floor calls/core"},
+		[][]string{{"same sipp load", strconv.Itoa(fl.held), fmt.Sprintf("%.1f", fl.window), fmt.Sprintf("%.3f", fl.cpuMsPerCallS),
+			strconv.FormatInt(fl.rssKB, 10), fmt.Sprintf("%.0f", fl.rxPPS), fmt.Sprintf("%.0f", fl.txPPS), strconv.Itoa(fl.failed),
+			fmt.Sprintf("%.2f", cpuPerCall/fl.cpuMsPerCallS), fmt.Sprintf("%.0f", 1000/cpuPerCall), fmt.Sprintf("%.0f", 1000/fl.cpuMsPerCallS)}})
 	if r.Failed > 0 || held < calls {
 		b.Logf("sipp exit %d; errors:\n%s\noutput:\n%s", r.Exit, tail(r.Errors, 2000), tail(r.Output, 2000))
 	}
 }
 
 // BenchmarkLoadCallRate runs short calls (INVITE, 200, ACK, 1 s of the IVR
-// greeting, BYE) at increasing rates and reports the highest rate at
-// which every call succeeded.
+// greeting while the caller streams RTP, BYE) at rising rates, 5 s per
+// step, until the first step with a failed call, and reports the highest
+// step at which every call succeeded, with the CPU per call of each step.
+// MEDIASERVER_BENCH_RATES lists the steps; by default they rise from 100
+// by 100 up to 900 calls/s, where sipp's media ports for 5 s of calls
+// would run into the server's RTP range. The floor answers the highest
+// step that held, in the same run.
 func BenchmarkLoadCallRate(b *testing.B) {
 	requireBench(b)
 	sipp := requireTool(b, "sipp", "sip-tester")
 	var rates []int
-	for _, s := range strings.Split(envOr("MEDIASERVER_BENCH_RATES", "100,200,400,800"), ",") {
+	for _, s := range strings.Split(envOr("MEDIASERVER_BENCH_RATES", "100,200,300,400,500,600,700,800,900"), ",") {
 		r, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || r < 1 {
 			b.Fatalf("MEDIASERVER_BENCH_RATES: %q is not a rate", s)
@@ -136,16 +152,19 @@ func BenchmarkLoadCallRate(b *testing.B) {
 		maxRate = max(maxRate, r)
 	}
 	raiseFileLimit(b, uint64(4*maxRate+200))
+	floorBin := buildFloor(b)
 	ts := startBenchServer(b, 2*maxRate, []config.Application{demoApp(b, config.DemoNumber)})
 	warmUp(b, sipp, ts)
 
 	b.ResetTimer()
-	best := 0
+	best, bestCPU := 0, math.NaN()
 	var rows [][]string
 	for _, rate := range rates {
+		dir := b.TempDir()
+		writeRawPCMU(b, filepath.Join(dir, "load.raw"), 2*time.Second)
 		start := sampleProc(b)
 		r, err := runSippLoad(b, sipp, ts, sippLoad{
-			Dir: b.TempDir(), Scenario: "uac_short", Rate: rate, Calls: rate * seconds, Limit: 2 * rate,
+			Dir: dir, Scenario: "uac_short_rtp", Rate: rate, Calls: rate * seconds, Limit: 2 * rate,
 			CallLength: callLen, Timeout: seconds*time.Second + callLen + 60*time.Second,
 		})
 		if err != nil {
@@ -154,18 +173,43 @@ func BenchmarkLoadCallRate(b *testing.B) {
 		stop := sampleProc(b)
 		drainCalls(b, ts)
 		elapsed := stop.at.Sub(start.at).Seconds()
+		cpu := (stop.cpu - start.cpu).Seconds()
 		ok := r.Exit == 0 && r.Failed == 0 && r.Successful == rate*seconds
 		rows = append(rows, []string{strconv.Itoa(rate), strconv.Itoa(rate * seconds), strconv.Itoa(r.Successful),
-			strconv.Itoa(r.Failed), fmt.Sprintf("%.1f", elapsed), fmt.Sprintf("%.2f", (stop.cpu - start.cpu).Seconds()), strconv.FormatBool(ok)})
+			strconv.Itoa(r.Failed), fmt.Sprintf("%.1f", elapsed), fmt.Sprintf("%.2f", cpu),
+			fmt.Sprintf("%.3f", cpu*1000/float64(rate*seconds)), strconv.FormatBool(ok)})
 		if !ok {
 			b.Logf("rate %d: sipp exit %d; errors:\n%s", rate, r.Exit, tail(r.Errors, 1500))
 			break
 		}
-		best = rate
+		best, bestCPU = rate, cpu*1000/float64(rate*seconds)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(best), "cps")
-	benchTable(b, []string{"rate/s", "calls", "ok", "failed", "elapsed s", "cpu s", "all ok"}, rows)
+	b.ReportMetric(bestCPU, "cpu_ms_per_call")
+	benchTable(b, []string{"rate/s", "calls", "ok", "failed", "elapsed s", "cpu s", "cpu ms/call", "all ok"}, rows)
+	if best == 0 {
+		return
+	}
+	// The floor at the highest step that held: the same calls and RTP.
+	f := startFloor(b, floorBin, 24000, 2*best+10)
+	dir := b.TempDir()
+	writeRawPCMU(b, filepath.Join(dir, "load.raw"), 2*time.Second)
+	pid := f.cmd.Process.Pid
+	start := sampleProcOf(b, pid)
+	r, err := runSippLoad(b, sipp, nil, sippLoad{Target: f.sip,
+		Dir: dir, Scenario: "uac_short_rtp", Rate: best, Calls: best * seconds, Limit: 2 * best,
+		CallLength: callLen, Timeout: seconds*time.Second + callLen + 60*time.Second,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stop := sampleProcOf(b, pid)
+	floorCPU := (stop.cpu - start.cpu).Seconds() * 1000 / float64(best*seconds)
+	b.ReportMetric(floorCPU, "floor_cpu_ms_per_call")
+	benchTable(b, []string{"floor (tests/bench/floor)", "rate/s", "ok", "failed", "cpu ms/call", "server ÷ floor"},
+		[][]string{{"same calls, same RTP", strconv.Itoa(best), strconv.Itoa(r.Successful), strconv.Itoa(r.Failed),
+			fmt.Sprintf("%.3f", floorCPU), fmt.Sprintf("%.2f", bestCPU/floorCPU)}})
 }
 
 // warmUp places one call so the plugin is compiled and an instance warm
@@ -228,12 +272,14 @@ func sippMediaBase(calls int) (int, error) {
 
 // sippLoad is one sipp load run.
 type sippLoad struct {
-	Dir        string // sipp's working directory (load.raw lives here)
-	Scenario   string // file in testdata/load, without .xml
-	Service    string // the number called; config.DemoNumber when empty
-	Rate       int    // new calls per second
-	Calls      int    // calls in all (-m)
-	Limit      int    // concurrent calls at most (-l)
+	Target     netip.AddrPort  // where to call; the test server's SIP over UDP when unset
+	Ctx        context.Context // ends sipp when done; none when nil
+	Dir        string          // sipp's working directory (load.raw lives here)
+	Scenario   string          // file in testdata/load, without .xml
+	Service    string          // the number called; config.DemoNumber when empty
+	Rate       int             // new calls per second
+	Calls      int             // calls in all (-m)
+	Limit      int             // concurrent calls at most (-l)
 	CallLength time.Duration
 	Timeout    time.Duration
 }
@@ -261,7 +307,11 @@ func runSippLoad(b testing.TB, sipp string, ts *testServer, l sippLoad) (sippLoa
 		return sippLoadResult{}, err
 	}
 	stats := filepath.Join(l.Dir, "stats.csv")
-	args := []string{ts.SIPAddr("udp").String(),
+	target := l.Target
+	if !target.IsValid() {
+		target = ts.SIPAddr("udp")
+	}
+	args := []string{target.String(),
 		"-sf", scenario, "-s", service,
 		"-r", strconv.Itoa(l.Rate), "-m", strconv.Itoa(l.Calls), "-l", strconv.Itoa(l.Limit),
 		"-d", strconv.Itoa(int(l.CallLength / time.Millisecond)),
@@ -272,7 +322,11 @@ func runSippLoad(b testing.TB, sipp string, ts *testServer, l sippLoad) (sippLoa
 		"-trace_stat", "-stf", stats, "-fd", "1",
 		"-trace_err", "-error_file", filepath.Join(l.Dir, "err.log"),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), l.Timeout+30*time.Second)
+	parent := l.Ctx
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(parent, l.Timeout+30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sipp, args...)
 	cmd.Dir = l.Dir

@@ -279,6 +279,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Storage:   s.ten.Storage(),
 		Audio:     s.audio,
 		Trunks:    trunks{s.cfg},
+		Dial:      s.ten,
 		SIP:       s.sip,
 		LegEnded:  s.ten.LegEnded,
 		Logger:    s.log,

@@ -266,7 +266,8 @@ func rfc4733Digits(pkts []rtpPacket) (string, int) {
 // BenchmarkUpdateToNewAudio measures the time from UpdateCall to the
 // first RTP packet of the prompt the update's response plays, over
 // MEDIASERVER_UPDATES updates (default 200) alternating two prompts, and
-// reports p50/p99. Run with MEDIASERVER_BENCH=1.
+// reports p50/p99. Run with MEDIASERVER_BENCH=1; MEDIASERVER_BENCH_BACKGROUND
+// holds that many sipp IVR calls meanwhile.
 func BenchmarkUpdateToNewAudio(b *testing.B) {
 	if os.Getenv("MEDIASERVER_BENCH") != "1" {
 		b.Skip("set MEDIASERVER_BENCH=1 to run the end-to-end benchmarks")
@@ -276,7 +277,15 @@ func BenchmarkUpdateToNewAudio(b *testing.B) {
 		fmt.Sscan(v, &n)
 	}
 	sc := updateScript()
-	ts := startTestServer(b, nil, []config.Application{updateTestApp(b, sc)})
+	var ts *testServer
+	background := benchEnvIntOr0(b, "MEDIASERVER_BENCH_BACKGROUND")
+	if background > 0 {
+		// Under load: the update's call beside sipp's IVR calls.
+		ts = startBenchServer(b, background+10, []config.Application{updateTestApp(b, sc), demoApp(b, config.DemoNumber)})
+		startBackgroundCalls(b, ts, background)
+	} else {
+		ts = startTestServer(b, nil, []config.Application{updateTestApp(b, sc)})
+	}
 	peer, _ := loopbackCall(b, ts, updateNumber)
 	txID := sc.waitFor(b, abi.EventNewInboundCall, "").CallDetails.TransactionID
 	calls := ts.CallsAPI()

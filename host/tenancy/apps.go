@@ -444,14 +444,28 @@ func (t *Tenancy) Invoker(a *Admission) engine.Invoker {
 	noted := 0 // the Sequence of the last failure noted (failures.go)
 	return engine.InvokerFunc(func(ctx context.Context, event []byte) ([]byte, error) {
 		noted = noteFailure(ctx, log, book, event, noted)
-		reserved, err := st.acquireCPU(ctx, a.Reserve)
+		// A plugin runs on this server's CPU: it takes one of the
+		// tenant's CPU slots and is charged its time. A webhook waits on
+		// the network: it takes a webhook slot only.
+		cpu := cpuBound(a.Handler)
+		var reserved time.Duration
+		var err error
+		if cpu {
+			reserved, err = st.acquireCPU(ctx, a.Reserve)
+		} else {
+			err = st.acquireHook(ctx)
+		}
 		if err != nil {
 			return nil, err
 		}
 		start := time.Now()
 		res, err := a.Handler.Invoke(ctx, event)
 		took := time.Since(start)
-		st.releaseCPU(reserved, took)
+		if cpu {
+			st.releaseCPU(reserved, took)
+		} else {
+			st.releaseHook()
+		}
 		book.observe(took, err)
 		m.invoked(a.Tenant, event, took, err)
 		if res != nil && len(res.Logs) > 0 {
@@ -568,6 +582,24 @@ func (h *appHandler) Invoke(ctx context.Context, event []byte) (*plugin.Result, 
 }
 
 func (h *appHandler) Close(context.Context) error { return nil }
+
+// cpuBound reports whether the application's current handler is a plugin.
+func (h *appHandler) cpuBound() bool {
+	a, err := h.t.reg.GetApp(h.tenant, h.app)
+	return err != nil || a.Plugin != ""
+}
+
+// cpuBound reports whether h runs on this server's CPU (a plugin) rather
+// than waiting on the network (a webhook).
+func cpuBound(h plugin.Handler) bool {
+	switch h := h.(type) {
+	case *plugin.Webhook:
+		return false
+	case *appHandler:
+		return h.cpuBound()
+	}
+	return true
+}
 
 // NormalizeNumber keeps a leading '+' and the digits of n, dropping visual
 // separators (spaces, dashes, dots, parentheses) as dial strings carry them.

@@ -13,6 +13,9 @@ var (
 	// tenant's CPU share (Options.CPUSlots): the tenant's own plugin keeps
 	// it busy.
 	ErrTenantCPU = errors.New("tenant cpu share exhausted")
+	// ErrTenantWebhooks: the tenant has DefaultWebhookConcurrency webhook
+	// requests in flight and none ended in time.
+	ErrTenantWebhooks = errors.New("tenant webhook concurrency exhausted")
 	// ErrMasterKey is returned by Start when the master key (MasterKeyEnv
 	// or MasterKeyFile) is malformed or its file is readable by others.
 	ErrMasterKey = errors.New("unusable master key")

@@ -76,6 +76,8 @@ func errorKind(err error) string {
 		return pe.Kind.String()
 	case errors.Is(err, ErrTenantCPU):
 		return "cpu share"
+	case errors.Is(err, ErrTenantWebhooks):
+		return "webhook concurrency"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return "canceled"
 	}

@@ -86,7 +86,11 @@ type tenantState struct {
 	mu     sync.Mutex
 	active int
 	bucket ratelimit.Bucket
-	cpu    chan struct{} // one token per invocation running
+	cpu    chan struct{} // one token per plugin invocation running
+	// hooks has one token per webhook request in flight: a webhook waits
+	// on the network, not on this server's CPU, so it takes no CPU slot
+	// and no budget, only one of these.
+	hooks chan struct{}
 
 	// budget is the plugin time the tenant may still use (it may go
 	// negative: an invocation's cost is known only after it ran). It
@@ -110,7 +114,7 @@ func (t *Tenancy) tenantState(id string) *tenantState {
 		// Half a core per slot on average, 250 ms per slot in a burst:
 		// plenty for handlers that answer in micro- or milliseconds, and a
 		// spinning plugin gets half of the cores it is allowed at most.
-		st = &tenantState{cpu: make(chan struct{}, n), budgetRate: float64(n) / 2, budgetMax: time.Duration(n) * 250 * time.Millisecond}
+		st = &tenantState{cpu: make(chan struct{}, n), hooks: make(chan struct{}, DefaultWebhookConcurrency), budgetRate: float64(n) / 2, budgetMax: time.Duration(n) * 250 * time.Millisecond}
 		st.budget = st.budgetMax
 		t.tenants[id] = st
 	}
@@ -194,6 +198,30 @@ func (st *tenantState) budgetWait(now time.Time, reserve time.Duration) time.Dur
 	}
 	return time.Duration(float64(-st.budget) / st.budgetRate)
 }
+
+// DefaultWebhookConcurrency bounds a tenant's webhook requests in flight
+// (its calls' events wait for a free one, at most cpuQueueTimeout).
+const DefaultWebhookConcurrency = 256
+
+// acquireHook waits for one of the tenant's webhook slots, at most
+// cpuQueueTimeout; releaseHook frees it.
+func (st *tenantState) acquireHook(ctx context.Context) error {
+	select {
+	case st.hooks <- struct{}{}:
+		return nil
+	default:
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, cpuQueueTimeout, ErrTenantWebhooks)
+	defer cancel()
+	select {
+	case st.hooks <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (st *tenantState) releaseHook() { <-st.hooks }
 
 // releaseCPU frees the slot and charges the invocation's time, less what
 // acquireCPU reserved for it.

@@ -175,3 +175,43 @@ func TestTenantBudgetDuringEvent(t *testing.T) {
 		t.Fatalf("after the first ended: wait %v, want none", wait)
 	}
 }
+
+// A webhook waits on the network, not on the server's CPU: it takes no
+// CPU slot and no budget, so a slow webhook does not hold up its tenant's
+// other calls (a plugin does take them). Its own slots are many, and an
+// event that finds none free waits, then fails.
+func TestWebhookTakesNoCPU(t *testing.T) {
+	hook := plugin.NewWebhook("http://127.0.0.1:9/", time.Second, nil)
+	if cpuBound(hook) {
+		t.Fatal("a webhook counted as CPU-bound")
+	}
+	if !cpuBound(stubHandler{}) {
+		t.Fatal("a plugin counted as not CPU-bound")
+	}
+	st := &tenantState{cpu: make(chan struct{}, 1), hooks: make(chan struct{}, 2), budgetRate: 0.5, budgetMax: 250 * time.Millisecond, budget: 250 * time.Millisecond}
+	for range 2 {
+		if err := st.acquireHook(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The CPU slot is still free while both webhook slots are busy.
+	if _, err := st.acquireCPU(context.Background(), 0); err != nil {
+		t.Fatalf("plugin event while webhooks are in flight: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := st.acquireHook(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("third webhook: %v, want to wait", err)
+	}
+	st.releaseHook()
+	if err := st.acquireHook(context.Background()); err != nil {
+		t.Fatalf("after one ended: %v", err)
+	}
+}
+
+type stubHandler struct{}
+
+func (stubHandler) Invoke(context.Context, []byte) (*plugin.Result, error) {
+	return &plugin.Result{}, nil
+}
+func (stubHandler) Close(context.Context) error { return nil }

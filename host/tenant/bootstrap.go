@@ -35,6 +35,11 @@ func (r *Registry) Bootstrap(ctx context.Context, cfg *config.Config) error {
 			errs = append(errs, fmt.Errorf("tenant: bootstrap %s: %w", ct.ID, err))
 			continue
 		}
+		if d := ct.Dial; d != nil {
+			if _, err := r.SetDialPolicy(ct.ID, &DialPolicy{AllowedHosts: d.AllowedHosts, AllowedPrefixes: d.AllowedPrefixes}); err != nil {
+				errs = append(errs, fmt.Errorf("tenant: bootstrap %s: %w", ct.ID, err))
+			}
+		}
 		for _, ca := range ct.Applications {
 			if err := r.bootstrapApp(ctx, ct.ID, ca); err != nil {
 				errs = append(errs, fmt.Errorf("tenant: bootstrap %s/%s: %w", ct.ID, ca.ID, err))

@@ -47,6 +47,8 @@ type Tenant struct {
 	Name    string    `json:"name"`
 	Created time.Time `json:"created"`
 	Quotas  Quotas    `json:"quotas"`
+	// Dial is the tenant's own dial policy; nil: the server's default.
+	Dial *DialPolicy `json:"dial,omitempty"`
 }
 
 // Key is an API key without its secret, which is never stored.
@@ -235,14 +237,18 @@ type snapshot struct {
 	routes map[string]Route // by number
 	hosts  map[string]Route // by Request-URI hostname
 	quotas map[string]Quotas
+	dial   map[string]*DialPolicy // tenants with a dial policy of their own
 	// changed is closed when a newer snapshot replaces this one.
 	changed chan struct{}
 }
 
 func buildSnapshot(tx *bolt.Tx, gen uint64) (*snapshot, error) {
-	s := &snapshot{gen: gen, routes: map[string]Route{}, hosts: map[string]Route{}, quotas: map[string]Quotas{}, changed: make(chan struct{})}
+	s := &snapshot{gen: gen, routes: map[string]Route{}, hosts: map[string]Route{}, quotas: map[string]Quotas{}, dial: map[string]*DialPolicy{}, changed: make(chan struct{})}
 	err := scan(tx, bucketTenants, nil, func(_ []byte, t Tenant) error {
 		s.quotas[t.ID] = t.Quotas
+		if t.Dial != nil {
+			s.dial[t.ID] = t.Dial
+		}
 		return nil
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/wasmvoice/mediaserver/abi"
 )
 
 // Status codes of mediaserver.h.
@@ -360,4 +361,177 @@ func hasDuplicateKeys(doc string) bool {
 			stack[len(stack)-1].expect = true
 		}
 	}
+}
+
+func TestIotCallback(t *testing.T) { forEachBuild(t, testIotCallback) }
+
+func testIotCallback(t *testing.T, h *helpers) {
+	tests := []struct {
+		body string
+		want int32
+	}{
+		{`{"callback":"newCall","sessionId":"s1"}`, 1},
+		{`{"sessionId":"s1","callback":"callNotify"}`, 2},
+		{`{"callback":"callAnswered"}`, 3},
+		{`{"callback":"callEvent"}`, 4},
+		{`{"callback":"getIvrCommand"}`, 5},
+		{`{"callback":"sessionCompleted"}`, 6},
+		{`{"callback":"recordingReady"}`, 7},
+		{`{"callback":"newcall"}`, 0},
+		{`{"callback":"newCallX"}`, 0},
+		{`{"callback":null}`, 0},
+		{`{"callback":1}`, 0},
+		{`{}`, 0},
+		{`{"callback":"` + strings.Repeat("x", 100) + `"}`, 0},
+		{`{"callback":"newCall"`, 1}, // found before the malformed end: like any lookup
+		{`not json`, 0},
+	}
+	for _, tt := range tests {
+		h.write(t, 0, []byte(tt.body))
+		if got := h.call(t, "iot_callback", uint64(len(tt.body))); got != tt.want {
+			t.Errorf("ms_iot_callback(%s) = %d, want %d", tt.body, got, tt.want)
+		}
+	}
+}
+
+func TestIotGet(t *testing.T) { forEachBuild(t, testIotGet) }
+
+func testIotGet(t *testing.T, h *helpers) {
+	body := `{"callback":"getIvrCommand","sessionId":"s1","participantId":"s1/p2","code":486,"durationSeconds":-12,` +
+		`"dtmfParams":{"dtmfMatch":"12#","reason":"terminator"},"headers":{"X-Case":"4\u00e9"},"user":null,"to":5,` +
+		`"big":1234567890123456789,"frac":1.5}`
+	str := []struct {
+		path   string
+		want   string
+		wantRC int32
+	}{
+		{"sessionId", "s1", msOK},
+		{"participantId", "s1/p2", msOK},
+		{"dtmfParams.dtmfMatch", "12#", msOK},
+		{"dtmfParams.reason", "terminator", msOK},
+		{"headers.X-Case", "4é", msOK},
+		{"replyId", "", msErrNotFound},
+		{"user", "", msErrNotFound},
+		{"to", "", msErrType},
+	}
+	for _, tt := range str {
+		h.write(t, 0, []byte(body))
+		h.write(t, pathOff, append([]byte(tt.path), 0))
+		h.write(t, outOff, []byte("garbage"))
+		rc := h.call(t, "iot_get", uint64(len(body)), pathOff, outOff, 64)
+		got := string(h.read(t, outOff, uint32(h.call(t, "out_len"))))
+		if rc != tt.wantRC || got != tt.want {
+			t.Errorf("ms_iot_get(%s) = %q, %d; want %q, %d", tt.path, got, rc, tt.want, tt.wantRC)
+		}
+	}
+	ints := []struct {
+		path   string
+		want   int64
+		wantRC int32
+	}{
+		{"code", 486, msOK},
+		{"durationSeconds", -12, msOK},
+		{"replyId", 0, msErrNotFound},
+		{"user", 0, msErrNotFound},
+		{"sessionId", 0, msErrType},
+		{"big", 0, msErrType},
+		{"frac", 0, msErrType},
+	}
+	for _, tt := range ints {
+		h.write(t, 0, []byte(body))
+		h.write(t, pathOff, append([]byte(tt.path), 0))
+		h.write(t, outOff, make([]byte, 8))
+		rc := h.call(t, "iot_get_int", uint64(len(body)), pathOff, outOff)
+		got := int64(binary.LittleEndian.Uint64(h.read(t, outOff, 8)))
+		if rc != tt.wantRC || got != tt.want {
+			t.Errorf("ms_iot_get_int(%s) = %d, %d; want %d, %d", tt.path, got, rc, tt.want, tt.wantRC)
+		}
+	}
+}
+
+func TestIotWriters(t *testing.T) { forEachBuild(t, testIotWriters) }
+
+// The answers and commands of testdata/helpers.c's iot_write, byte for
+// byte; abi's parsers must take each (answers: for callEvent).
+func testIotWriters(t *testing.T, h *helpers) {
+	tests := []struct {
+		want    string
+		command bool
+	}{
+		{`{"action":"ivr"}`, false},
+		{`{"action":"call","destAddr":"+15550202","fromAddr":"+15550100","timeout":20,"callRecording":true,"filename":"call-1.wav","monitorDestAddr":"sip:mon@127.0.0.1"}`, false},
+		{`{"action":"connect","participantId":"s1/p1","replyId":"r\"9"}`, false},
+		{`{"action":"joinconferenceconnection","connectionId":"s1/4"}`, false},
+		{`{"dtmf":{"maxDigits":1},"phrases":[{"format":"awstts","awsTTSParameters":{"Text":"Welcome. Press 1 for sales and 2 for support."}}]}`, true},
+		{`{"backgroundPrompt":{"format":"file","fileName":"holdmusic.mp3","repeatPause":0.5},"getIVRCommandAfter":300}`, true},
+		{`{"dtmf":{"maxDigits":4,"minDigits":2,"terminator":"#","timeout":7.25,"interDigitTimeout":2},"phrases":[{"format":"file","fileName":"a.wav"},` +
+			`{"format":"url","url":"https://example.com/b.mp3"},{"format":"awstts","awsTTSParameters":{"Text":"<speak>hi</speak>","TextType":"ssml","VoiceId":"Joanna","LanguageCode":"en-US","Engine":"neural"}}],"hangup":true}`, true},
+		{`{"action":"call","destAddr":"+15550911","fromAddr":"+15550777"}`, true},
+		{`{"phrases":[{"format":"file","fileName":"beep.wav"}],"record":{"fileName":"msg.wav","maxSeconds":30,"terminator":"#"}}`, true},
+		{`{"dtmf":{}}`, true},
+		{`{"dtmf":{"timeout":-2.5,"interDigitTimeout":0.000001},"getIVRCommandAfter":3599.999999}`, true},
+		{`{}`, true},
+	}
+	for i, tt := range tests {
+		n := h.call(t, "iot_write", uint64(i), outOff)
+		if n < 0 {
+			t.Fatalf("iot_write(%d): allocation failed", i)
+		}
+		got := string(h.read(t, outOff, uint32(n)))
+		if got != tt.want {
+			t.Errorf("iot_write(%d)\n got %s\nwant %s", i, got, tt.want)
+			continue
+		}
+		switch {
+		case i == 10: // negative timeouts are written as given; the server refuses them
+			if _, err := abi.ParseIvrCommand([]byte(got)); err == nil {
+				t.Errorf("abi took the negative timeout of %s", got)
+			}
+		case tt.command:
+			if _, err := abi.ParseIvrCommand([]byte(got)); err != nil {
+				t.Errorf("abi refuses command %s: %v", got, err)
+			}
+		default:
+			if _, err := abi.ParseIotAnswer([]byte(got), abi.CallbackCallEvent); err != nil {
+				t.Errorf("abi refuses answer %s: %v", got, err)
+			}
+		}
+	}
+}
+
+// FuzzIotGetInt compares ms_iot_get_int with encoding/json decoding the
+// member into an int64 (up to 18 digits: the helper refuses longer
+// numbers as MS_ERR_TYPE).
+func FuzzIotGetInt(f *testing.F) {
+	for _, v := range []string{"486", "-12", "0", "1.5", "1e3", `"486"`, "null", "123456789012345678", "-0", "[]"} {
+		f.Add(v)
+	}
+	h := buildHelpers(f, variants[0].flags...)
+	f.Fuzz(func(t *testing.T, value string) {
+		doc := `{"sessionId":"s","code":` + value + `}`
+		if len(doc) >= pathOff || !json.Valid([]byte(doc)) {
+			return
+		}
+		var m struct {
+			Code *json.RawMessage `json:"code"`
+		}
+		if err := json.Unmarshal([]byte(doc), &m); err != nil {
+			t.Fatal(err)
+		}
+		var want int64
+		wantErr := m.Code == nil || json.Unmarshal(*m.Code, &want) != nil || string(*m.Code) == "null"
+		h.write(t, 0, []byte(doc))
+		h.write(t, pathOff, []byte("code\x00"))
+		rc := h.call(t, "iot_get_int", uint64(len(doc)), pathOff, outOff)
+		got := int64(binary.LittleEndian.Uint64(h.read(t, outOff, 8)))
+		digits := strings.TrimPrefix(strings.TrimSpace(value), "-")
+		switch {
+		case wantErr && rc == msOK:
+			t.Fatalf("code %s: got %d, encoding/json refuses it", value, got)
+		case !wantErr && len(digits) <= 18 && (rc != msOK || got != want):
+			t.Fatalf("code %s: got %d (%d), want %d", value, got, rc, want)
+		case !wantErr && len(digits) > 18 && rc == msOK && got != want:
+			t.Fatalf("code %s: got %d, want %d", value, got, want)
+		}
+	})
 }

@@ -768,4 +768,384 @@ MS__API int ms_buf_respond(ms_buf *b) {
     return ms_respond(b->data ? b->data : "", b->len);
 }
 
+/* ---- iotcomms callbacks (ABI SPEC section 16). ----
+ *
+ * An iotcomms plugin gets each callback's body as its event, with the
+ * callback's name in the member "callback", and answers with an answer
+ * object (newCall, callEvent), an IVR command (getIvrCommand) or {} (the
+ * informational callbacks). The names below are abi/iotcomms.go's; sdk/gen's
+ * tests fail when they disagree.
+ */
+
+/* The callbacks (the "callback" member). */
+#define MS_IOT_CALLBACK_NEW_CALL "newCall"
+#define MS_IOT_CALLBACK_CALL_NOTIFY "callNotify"
+#define MS_IOT_CALLBACK_CALL_ANSWERED "callAnswered"
+#define MS_IOT_CALLBACK_CALL_EVENT "callEvent"
+#define MS_IOT_CALLBACK_GET_IVR_COMMAND "getIvrCommand"
+#define MS_IOT_CALLBACK_SESSION_COMPLETED "sessionCompleted"
+#define MS_IOT_CALLBACK_RECORDING_READY "recordingReady"
+
+/* ms_iot_callback's results, for a switch. */
+#define MS_IOT_CB_UNKNOWN 0
+#define MS_IOT_CB_NEW_CALL 1
+#define MS_IOT_CB_CALL_NOTIFY 2
+#define MS_IOT_CB_CALL_ANSWERED 3
+#define MS_IOT_CB_CALL_EVENT 4
+#define MS_IOT_CB_GET_IVR_COMMAND 5
+#define MS_IOT_CB_SESSION_COMPLETED 6
+#define MS_IOT_CB_RECORDING_READY 7
+
+/* Events of callEvent and callNotify (the "event" member). */
+#define MS_IOT_EVENT_CALLING_PARTY_DROP "callingPartyDrop"
+#define MS_IOT_EVENT_CALLED_PARTY_DROP "calledPartyDrop"
+#define MS_IOT_EVENT_CALLER_CONNECTION_SPLIT "callerConnectionSplit"
+#define MS_IOT_EVENT_CALLEE_CONNECTION_SPLIT "calleeConnectionSplit"
+#define MS_IOT_EVENT_CALL_FAILED "callFailed"
+#define MS_IOT_NOTIFY_TRYING "trying"
+#define MS_IOT_NOTIFY_RINGING "ringing"
+
+/* Why digit collection ended ("dtmfParams.reason"). */
+#define MS_IOT_DTMF_MAX_DIGITS "maxDigits"
+#define MS_IOT_DTMF_TERMINATOR "terminator"
+#define MS_IOT_DTMF_INTER_DIGIT "interDigitTimeout"
+#define MS_IOT_DTMF_TIMEOUT "timeout"
+#define MS_IOT_DTMF_INTERRUPTED "interrupted"
+
+/* Actions of an answer, and phrase formats. */
+#define MS_IOT_DROP "drop"
+#define MS_IOT_CALL "call"
+#define MS_IOT_IVR "ivr"
+#define MS_IOT_CONNECT "connect"
+#define MS_IOT_JOIN_CONFERENCE_CONNECTION "joinconferenceconnection"
+#define MS_IOT_PHRASE_FILE "file"
+#define MS_IOT_PHRASE_URL "url"
+#define MS_IOT_PHRASE_AWS_TTS "awstts"
+
+/* The members of a callback body, as paths for ms_iot_get (or
+ * ms_json_get_string): the participant it is about, the connection, the
+ * digits the previous IVR command collected, … */
+#define MS_IOT_REQ_CALLBACK "callback"
+#define MS_IOT_REQ_SESSION_ID "sessionId"
+#define MS_IOT_REQ_TENANT_ID "tenantId"
+#define MS_IOT_REQ_APPLICATION_ID "applicationId"
+#define MS_IOT_REQ_PARTICIPANT_ID "participantId"
+#define MS_IOT_REQ_USER "user"
+#define MS_IOT_REQ_FROM "from"
+#define MS_IOT_REQ_TO "to"
+#define MS_IOT_REQ_DIRECTION "direction"
+#define MS_IOT_REQ_HEADERS "headers" /* an object: ms_json_get "headers.X-Name" */
+#define MS_IOT_REQ_EVENT "event"
+#define MS_IOT_REQ_CODE "code" /* a number: ms_iot_get_int */
+#define MS_IOT_REQ_CONNECTION_ID "connectionId"
+#define MS_IOT_REQ_CALLER_PARTICIPANT_ID "callerParticipantId"
+#define MS_IOT_REQ_CALLEE_PARTICIPANT_ID "calleeParticipantId"
+#define MS_IOT_REQ_CONFERENCE_CONNECTION "conferenceConnection" /* true or false */
+#define MS_IOT_REQ_REPLY_ID "replyId"
+#define MS_IOT_REQ_PREVIOUS_COMMAND_FAILED "previousCommandFailed"
+#define MS_IOT_REQ_DTMF_PARAMS "dtmfParams" /* an object, absent when no digits were collected */
+#define MS_IOT_REQ_DTMF_MATCH "dtmfParams.dtmfMatch"
+#define MS_IOT_REQ_DTMF_REASON "dtmfParams.reason"
+#define MS_IOT_REQ_FILE_NAME "fileName"
+#define MS_IOT_REQ_LOCATION "location"
+#define MS_IOT_REQ_DURATION_SECONDS "durationSeconds" /* a number: ms_iot_get_int */
+
+/* ms_iot_get copies the string member at path (an MS_IOT_REQ_ path) into
+ * out, NUL-terminated. An absent or null member is MS_ERR_NOT_FOUND with out
+ * set to "", so a plugin may ignore that status; other errors are
+ * ms_json_get_string's (MS_ERR_TOO_LARGE, MS_ERR_TYPE, MS_ERR_SYNTAX). */
+MS__API int ms_iot_get(const char *json, size_t len, const char *path, char *out, size_t cap) {
+    int rc = ms_json_get_string(json, len, path, out, cap, NULL);
+    if (rc != MS_OK && cap > 0) out[0] = 0;
+    return rc;
+}
+
+/* ms_iot_get_int reads the integer member at path (code, durationSeconds)
+ * into *out: MS_OK, MS_ERR_NOT_FOUND (absent or null), MS_ERR_TYPE (not an
+ * integer) or MS_ERR_SYNTAX. */
+MS__API int ms_iot_get_int(const char *json, size_t len, const char *path, long long *out) {
+    const char *v;
+    size_t n;
+    int rc = ms_json_get(json, len, path, &v, &n);
+    if (rc != MS_OK) return rc;
+    if (n == 4 && ms__eq(v, "null", 4)) return MS_ERR_NOT_FOUND;
+    size_t i = v[0] == '-';
+    if (i == n || n - i > 18) return MS_ERR_TYPE;
+    long long r = 0;
+    for (; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9') return MS_ERR_TYPE;
+        r = r * 10 + (v[i] - '0');
+    }
+    *out = v[0] == '-' ? -r : r;
+    return MS_OK;
+}
+
+/* ms_iot_callback returns the event's callback: MS_IOT_CB_NEW_CALL, …, or
+ * MS_IOT_CB_UNKNOWN (absent, or a name this header does not know). */
+MS__API int ms_iot_callback(const char *json, size_t len) {
+    static const char *const names[] = {MS_IOT_CALLBACK_NEW_CALL, MS_IOT_CALLBACK_CALL_NOTIFY,
+                                        MS_IOT_CALLBACK_CALL_ANSWERED, MS_IOT_CALLBACK_CALL_EVENT,
+                                        MS_IOT_CALLBACK_GET_IVR_COMMAND, MS_IOT_CALLBACK_SESSION_COMPLETED,
+                                        MS_IOT_CALLBACK_RECORDING_READY};
+    char name[32];
+    size_t n;
+    if (ms_json_get_string(json, len, MS_IOT_REQ_CALLBACK, name, sizeof name, &n) != MS_OK) return MS_IOT_CB_UNKNOWN;
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (ms_eqn(name, n, names[i], ms__strlen(names[i]))) return i + 1;
+    return MS_IOT_CB_UNKNOWN;
+}
+
+/* An answer to newCall or callEvent. NULL or empty strings and zero numbers
+ * are left out. */
+typedef struct {
+    const char *action;         /* MS_IOT_DROP, MS_IOT_CALL, MS_IOT_IVR, MS_IOT_CONNECT, MS_IOT_JOIN_CONFERENCE_CONNECTION */
+    const char *dest_addr;      /* call: a number (through the trunks) or a SIP URI */
+    const char *from_addr;      /* call: the caller id */
+    int timeout;                /* call: ringing limit, seconds */
+    const char *participant_id; /* connect: the other participant */
+    const char *connection_id;  /* joinconferenceconnection: the conference */
+    const char *reply_id;       /* the callback's replyId, echoed (optional) */
+    int call_recording;         /* newCall: record the session into filename */
+    const char *filename;
+    const char *monitor_dest_addr; /* newCall: dialled after the first callAnswered, hears everyone */
+} ms_iot_answer;
+
+/* Text to speech (Polly's names: Text, TextType, VoiceId, LanguageCode,
+ * Engine). */
+typedef struct {
+    const char *text;
+    const char *text_type;
+    const char *voice_id;
+    const char *language_code;
+    const char *engine;
+} ms_iot_tts;
+
+/* A phrase: format MS_IOT_PHRASE_FILE (file_name), _URL (url) or _AWS_TTS
+ * (tts); repeat_pause separates the loops of a background prompt. */
+typedef struct {
+    const char *format;
+    const char *file_name;
+    const char *url;
+    const ms_iot_tts *tts;
+    double repeat_pause;
+} ms_iot_phrase;
+
+/* Digit collection; zero members take the server's defaults (1 digit, 5 s
+ * for the first, 3 s between digits). */
+typedef struct {
+    int max_digits;
+    int min_digits;
+    const char *terminator;
+    double timeout;
+    double inter_digit_timeout;
+} ms_iot_dtmf;
+
+/* Recording the caller into the prompt file file_name. */
+typedef struct {
+    const char *file_name;
+    int max_seconds;
+    const char *terminator;
+} ms_iot_record;
+
+/* An IVR command, the answer to getIvrCommand. */
+typedef struct {
+    const ms_iot_dtmf *dtmf;
+    const ms_iot_phrase *phrases; /* n_phrases of them, played in order */
+    size_t n_phrases;
+    const ms_iot_phrase *background_prompt; /* looped between commands: hold music */
+    int hangup;                             /* the IVR leaves after this command */
+    double get_ivr_command_after;           /* seconds before the next getIvrCommand */
+    const char *action;                     /* MS_IOT_CALL: connect the caller to dest_addr; the IVR leaves */
+    const char *dest_addr;
+    const char *from_addr;
+    const ms_iot_record *record;
+} ms_iot_command;
+
+/* Phrase initializers: ms_iot_phrase p = MS_IOT_TTS("Welcome."); */
+#define MS_IOT_FILE(name) ((ms_iot_phrase){.format = MS_IOT_PHRASE_FILE, .file_name = (name)})
+#define MS_IOT_URL(u) ((ms_iot_phrase){.format = MS_IOT_PHRASE_URL, .url = (u)})
+#define MS_IOT_TTS(t) ((ms_iot_phrase){.format = MS_IOT_PHRASE_AWS_TTS, .tts = &(ms_iot_tts){.text = (t)}})
+
+/* ms__obj writes the members of one object, leaving out empty ones. */
+typedef struct {
+    ms_buf *b;
+    int n;
+} ms__obj;
+
+static inline ms__obj ms__obj_begin(ms_buf *b) {
+    ms_buf_rawn(b, "{", 1);
+    return (ms__obj){b, 0};
+}
+
+static inline void ms__obj_end(ms__obj *o) { ms_buf_rawn(o->b, "}", 1); }
+
+static void ms__obj_key(ms__obj *o, const char *k) {
+    if (o->n++) ms_buf_rawn(o->b, ",", 1);
+    ms_buf_str(o->b, k);
+    ms_buf_rawn(o->b, ":", 1);
+}
+
+static void ms__obj_str(ms__obj *o, const char *k, const char *v) {
+    if (!v || !v[0]) return;
+    ms__obj_key(o, k);
+    ms_buf_str(o->b, v);
+}
+
+static void ms__obj_str_always(ms__obj *o, const char *k, const char *v) {
+    ms__obj_key(o, k);
+    ms_buf_str(o->b, v ? v : "");
+}
+
+static void ms__obj_int(ms__obj *o, const char *k, long long v) {
+    if (!v) return;
+    ms__obj_key(o, k);
+    ms_buf_int(o->b, v);
+}
+
+static void ms__obj_flag(ms__obj *o, const char *k, int v) {
+    if (!v) return;
+    ms__obj_key(o, k);
+    ms_buf_lit(o->b, "true");
+}
+
+/* ms__obj_num writes a number of seconds to the microsecond ("0.5", "300",
+ * "2.000001"), without printf's floating-point code (which would make a
+ * reactor ten times larger); zero, NaN, infinities and magnitudes from 1e12
+ * up are left out. */
+static void ms__obj_num(ms__obj *o, const char *k, double v) {
+    if (!(v > -1e12 && v < 1e12)) return; /* NaN fails both */
+    long long us = (long long)(v * 1e6 + (v < 0 ? -0.5 : 0.5));
+    if (!us) return;
+    unsigned long long u = us < 0 ? (unsigned long long)-us : (unsigned long long)us;
+    char tmp[32];
+    size_t i = sizeof tmp;
+    unsigned long long frac = u % 1000000;
+    if (frac) {
+        int digits = 6;
+        while (frac % 10 == 0) frac /= 10, digits--;
+        while (digits--) tmp[--i] = (char)('0' + frac % 10), frac /= 10;
+        tmp[--i] = '.';
+    }
+    u /= 1000000;
+    do tmp[--i] = (char)('0' + u % 10), u /= 10;
+    while (u);
+    if (us < 0) tmp[--i] = '-';
+    ms__obj_key(o, k);
+    ms_buf_rawn(o->b, tmp + i, sizeof tmp - i);
+}
+
+static void ms__iot_tts_json(ms_buf *b, const ms_iot_tts *t) {
+    ms__obj o = ms__obj_begin(b);
+    ms__obj_str_always(&o, "Text", t->text);
+    ms__obj_str(&o, "TextType", t->text_type);
+    ms__obj_str(&o, "VoiceId", t->voice_id);
+    ms__obj_str(&o, "LanguageCode", t->language_code);
+    ms__obj_str(&o, "Engine", t->engine);
+    ms__obj_end(&o);
+}
+
+static void ms__iot_phrase_json(ms_buf *b, const ms_iot_phrase *p) {
+    ms__obj o = ms__obj_begin(b);
+    ms__obj_str_always(&o, "format", p->format);
+    ms__obj_str(&o, "fileName", p->file_name);
+    ms__obj_str(&o, "url", p->url);
+    if (p->tts) {
+        ms__obj_key(&o, "awsTTSParameters");
+        ms__iot_tts_json(b, p->tts);
+    }
+    ms__obj_num(&o, "repeatPause", p->repeat_pause);
+    ms__obj_end(&o);
+}
+
+static void ms__iot_dtmf_json(ms_buf *b, const ms_iot_dtmf *d) {
+    ms__obj o = ms__obj_begin(b);
+    ms__obj_int(&o, "maxDigits", d->max_digits);
+    ms__obj_int(&o, "minDigits", d->min_digits);
+    ms__obj_str(&o, "terminator", d->terminator);
+    ms__obj_num(&o, "timeout", d->timeout);
+    ms__obj_num(&o, "interDigitTimeout", d->inter_digit_timeout);
+    ms__obj_end(&o);
+}
+
+static void ms__iot_record_json(ms_buf *b, const ms_iot_record *r) {
+    ms__obj o = ms__obj_begin(b);
+    ms__obj_str_always(&o, "fileName", r->file_name);
+    ms__obj_int(&o, "maxSeconds", r->max_seconds);
+    ms__obj_str(&o, "terminator", r->terminator);
+    ms__obj_end(&o);
+}
+
+/* ms_iot_answer_json appends an answer to newCall or callEvent. */
+MS__API void ms_iot_answer_json(ms_buf *b, const ms_iot_answer *a) {
+    ms__obj o = ms__obj_begin(b);
+    ms__obj_str(&o, "action", a->action);
+    ms__obj_str(&o, "destAddr", a->dest_addr);
+    ms__obj_str(&o, "fromAddr", a->from_addr);
+    ms__obj_int(&o, "timeout", a->timeout);
+    ms__obj_str(&o, "participantId", a->participant_id);
+    ms__obj_str(&o, "connectionId", a->connection_id);
+    ms__obj_str(&o, "replyId", a->reply_id);
+    ms__obj_flag(&o, "callRecording", a->call_recording);
+    ms__obj_str(&o, "filename", a->filename);
+    ms__obj_str(&o, "monitorDestAddr", a->monitor_dest_addr);
+    ms__obj_end(&o);
+}
+
+/* ms_iot_command_json appends an IVR command. */
+MS__API void ms_iot_command_json(ms_buf *b, const ms_iot_command *c) {
+    ms__obj o = ms__obj_begin(b);
+    if (c->dtmf) {
+        ms__obj_key(&o, "dtmf");
+        ms__iot_dtmf_json(b, c->dtmf);
+    }
+    if (c->n_phrases) {
+        ms__obj_key(&o, "phrases");
+        ms_buf_rawn(b, "[", 1);
+        for (size_t i = 0; i < c->n_phrases; i++) {
+            if (i) ms_buf_rawn(b, ",", 1);
+            ms__iot_phrase_json(b, &c->phrases[i]);
+        }
+        ms_buf_rawn(b, "]", 1);
+    }
+    if (c->background_prompt) {
+        ms__obj_key(&o, "backgroundPrompt");
+        ms__iot_phrase_json(b, c->background_prompt);
+    }
+    ms__obj_flag(&o, "hangup", c->hangup);
+    ms__obj_num(&o, "getIVRCommandAfter", c->get_ivr_command_after);
+    ms__obj_str(&o, "action", c->action);
+    ms__obj_str(&o, "destAddr", c->dest_addr);
+    ms__obj_str(&o, "fromAddr", c->from_addr);
+    if (c->record) {
+        ms__obj_key(&o, "record");
+        ms__iot_record_json(b, c->record);
+    }
+    ms__obj_end(&o);
+}
+
+/* ms_iot_respond_answer writes an answer as the response. */
+MS__API int ms_iot_respond_answer(const ms_iot_answer *a) {
+    char storage[512];
+    ms_buf b;
+    ms_buf_init(&b, storage, sizeof storage);
+    ms_iot_answer_json(&b, a);
+    int rc = ms_buf_respond(&b);
+    ms_buf_free(&b);
+    return rc;
+}
+
+/* ms_iot_respond_command writes an IVR command as the response. */
+MS__API int ms_iot_respond_command(const ms_iot_command *c) {
+    char storage[1024];
+    ms_buf b;
+    ms_buf_init(&b, storage, sizeof storage);
+    ms_iot_command_json(&b, c);
+    int rc = ms_buf_respond(&b);
+    ms_buf_free(&b);
+    return rc;
+}
+
+/* ms_iot_respond_none answers {}: no action (the informational callbacks). */
+#define ms_iot_respond_none() ms_respond_lit("{}")
+
 #endif /* MEDIASERVER_H */

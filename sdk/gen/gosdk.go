@@ -23,13 +23,13 @@ type goSDK struct {
 	fields   map[string][]string   // eventFields, callDetailsFields, … → JSON names read
 }
 
-// loadGoSDK parses sdk/go/actions.go and event.go. It does not import the
+// loadGoSDK parses sdk/go/actions.go, event.go and iotcomms.go. It does not import the
 // SDK: it is its own module and has no dependency on abi, in either
 // direction.
 func loadGoSDK(root string) (*goSDK, error) {
 	g := &goSDK{members: map[string][]goMember{}, builders: map[string]string{}, fields: map[string][]string{}}
 	fset := token.NewFileSet()
-	for _, name := range []string{"actions.go", "event.go"} {
+	for _, name := range []string{"actions.go", "event.go", "iotcomms.go"} {
 		f, err := parser.ParseFile(fset, filepath.Join(root, "sdk", "go", name), nil, 0)
 		if err != nil {
 			return nil, err

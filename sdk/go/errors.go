@@ -21,6 +21,13 @@ var (
 	ErrNoHandler = errors.New("mediaserver: no handler registered")
 	// ErrHandler wraps an error returned by the plugin's handler.
 	ErrHandler = errors.New("mediaserver: handler failed")
+	// ErrWrongAnswer: an iotcomms handler answered a callback with the
+	// other kind of answer (an *IotAnswer to getIvrCommand, an *IvrCommand
+	// to newCall or callEvent).
+	ErrWrongAnswer = errors.New("mediaserver: wrong kind of answer for the callback")
+	// ErrCallback: a webhook request's body names another callback than
+	// its path.
+	ErrCallback = errors.New("mediaserver: the body's callback is not the path's")
 
 	// ErrSyntax: the JSON is malformed.
 	ErrSyntax = errors.New("json: invalid syntax")

@@ -63,3 +63,66 @@ func ExampleRawJSON_String() {
 	// Output:
 	// ték <nil>
 }
+
+// An iotcomms handler: the seed's auto-attendant. A real plugin registers
+// it in init with ms.HandleIot.
+func attendant(r *ms.IotRequest) (ms.IotReply, error) {
+	switch r.Callback {
+	case ms.CallbackNewCall:
+		return ms.IvrAnswer(), nil // connect the caller to an IVR participant
+	case ms.CallbackGetIvrCommand:
+		switch r.Digits() {
+		case "":
+			return ms.Ivr().Say("Welcome. Press 1 for sales and 2 for support.").CollectDigits(1), nil
+		case "2":
+			return ms.Ivr().Say("Thank you, you will get connected to support.").ThenHangup(), nil
+		}
+	case ms.CallbackCallEvent:
+		if r.Event == ms.EventCalledPartyDrop { // the IVR hung up
+			return ms.CallAnswer("+15550202"), nil
+		}
+		return ms.DropAnswer(), nil
+	}
+	return nil, nil // informational callbacks: {}
+}
+
+// Host runs an iotcomms handler natively: a callback body with its name in
+// "callback" in, the answer out.
+func ExampleHandleIot() {
+	ms.HandleIot(attendant)
+	h := ms.NewHost()
+	for _, callback := range []string{
+		`{"callback":"newCall","sessionId":"s1","participantId":"s1/p1","from":"+15550001","to":"+15550100"}`,
+		`{"callback":"getIvrCommand","sessionId":"s1","participantId":"s1/p2"}`,
+		`{"callback":"getIvrCommand","sessionId":"s1","participantId":"s1/p2","dtmfParams":{"dtmfMatch":"2","reason":"maxDigits"}}`,
+		`{"callback":"callEvent","sessionId":"s1","participantId":"s1/p1","event":"calledPartyDrop"}`,
+		`{"callback":"sessionCompleted","sessionId":"s1"}`,
+	} {
+		out, err := h.Invoke([]byte(callback))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(string(out))
+	}
+	// Output:
+	// {"action":"ivr"}
+	// {"dtmf":{"maxDigits":1},"phrases":[{"format":"awstts","awsTTSParameters":{"Text":"Welcome. Press 1 for sales and 2 for support."}}]}
+	// {"phrases":[{"format":"awstts","awsTTSParameters":{"Text":"Thank you, you will get connected to support."}}],"hangup":true}
+	// {"action":"call","destAddr":"+15550202"}
+	// {}
+}
+
+func ExampleCallAnswer() {
+	a := ms.CallAnswer("+15550202").WithRecording("call-42.wav").WithMonitor("+15550299")
+	fmt.Println(string(a.AppendJSON(nil)))
+	// Output:
+	// {"action":"call","destAddr":"+15550202","callRecording":true,"filename":"call-42.wav","monitorDestAddr":"+15550299"}
+}
+
+func ExampleIvr() {
+	hold := ms.Ivr().Background(ms.FilePhrase("holdmusic.wav"), 0.5).NextCommandAfter(300)
+	fmt.Println(string(hold.AppendJSON(nil)))
+	// Output:
+	// {"backgroundPrompt":{"format":"file","fileName":"holdmusic.wav","repeatPause":0.5},"getIVRCommandAfter":300}
+}

@@ -39,12 +39,32 @@ func NewHost() *Host { return &Host{kv: make(map[string][]byte)} }
 // Invoke runs the registered handler on one event JSON and returns the
 // response JSON. A malformed event returns a *JSONError; a handler failure
 // an error wrapping ErrHandler.
+//
+// With an iotcomms handler (HandleIot) the event is a callback body with
+// its name in "callback", and the response is the callback's answer.
 func (h *Host) Invoke(event []byte) ([]byte, error) {
+	return h.run(func() ([]byte, error) { return dispatch(event) })
+}
+
+// InvokeCallback runs the iotcomms handler on a callback body as a webhook
+// gets it: the callback's name apart (the path), the body without it (or
+// naming the same callback, else ErrCallback).
+func (h *Host) InvokeCallback(callback string, body []byte) ([]byte, error) {
+	return h.run(func() ([]byte, error) {
+		if guest.iotHandler == nil {
+			return nil, ErrNoHandler
+		}
+		return dispatchIot(body, callback)
+	})
+}
+
+// run runs one event with h as the current host.
+func (h *Host) run(f func() ([]byte, error)) ([]byte, error) {
 	native.mu.Lock()
 	defer native.mu.Unlock()
 	native.current.Store(h)
 	defer native.current.Store(nil)
-	out, err := dispatch(event)
+	out, err := f()
 	if err != nil {
 		return nil, err
 	}

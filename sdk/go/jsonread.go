@@ -33,6 +33,9 @@ type decoder struct {
 	spareAttrs  map[string]string
 	spareParts  []Participant
 	spareAction *ActionData
+	// … and of the previous iotcomms callback (see recycleIot).
+	spareHeaders map[string]string
+	spareDtmf    *DtmfParams
 }
 
 // arenaChunk is the least the arena allocates at once: about ten events.

@@ -26,16 +26,20 @@ type HandlerFunc func(*Event) (*Response, error)
 // host calls exports that carry no context; a Wasm instance runs one event
 // at a time, and natively Host serializes events.
 var guest struct {
-	handler HandlerFunc
-	in      []byte // the event buffer, reused between events
-	out     []byte // the response buffer, reused between events
-	kv      []byte // kv_get scratch
-	dec     decoder
-	event   Event // reused: see Event
-	command bool  // running as a WASI command: logs go to stderr
+	handler    HandlerFunc
+	iotHandler IotHandlerFunc // set instead of handler by HandleIot
+	in         []byte         // the event buffer, reused between events
+	out        []byte         // the response buffer, reused between events
+	kv         []byte         // kv_get scratch
+	dec        decoder
+	event      Event      // reused: see Event
+	iot        IotRequest // reused: see IotRequest
+	command    bool       // running as a WASI command: logs go to stderr
 
-	responses slab[Response] // for Respond
-	params    actionParams   // for the action constructors
+	responses   slab[Response]   // for Respond
+	params      actionParams     // for the action constructors
+	iotAnswers  slab[IotAnswer]  // for the iotcomms answer constructors
+	ivrCommands slab[IvrCommand] // for Ivr and IvrCall
 }
 
 // actionParams holds a slab per action parameter type (see slab).
@@ -64,14 +68,24 @@ func box[T any](s *slab[T], v T) *T {
 	return p
 }
 
-// Handle registers the plugin's handler. Call it from init: in a reactor
-// build main is never run.
-func Handle(fn func(*Event) (*Response, error)) { guest.handler = fn }
+// Handle registers the plugin's handler of Chime events. Call it from
+// init: in a reactor build main is never run. A plugin serves one model:
+// Handle replaces a handler registered with HandleIot.
+func Handle(fn func(*Event) (*Response, error)) {
+	guest.handler = fn
+	guest.iotHandler = nil
+}
 
 // dispatch decodes the event, runs the handler and encodes its response.
 // The result is valid until the next dispatch. A nil response encodes as
 // {"SchemaVersion":"1.0"}: no action list, so the call's actions go on.
+//
+// With an iotcomms handler (HandleIot) the event is a callback body and the
+// response its answer (see dispatchIot).
 func dispatch(event []byte) ([]byte, error) {
+	if guest.iotHandler != nil {
+		return dispatchIot(event, "")
+	}
 	if guest.handler == nil {
 		return nil, ErrNoHandler
 	}

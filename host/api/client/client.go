@@ -356,6 +356,20 @@ func (c *Client) CreateTenantKey(ctx context.Context, tenantID, name string) (ap
 	return out, err
 }
 
+// SetDialPolicy sets a tenant's own dial policy, which replaces the
+// server's default (admin key).
+func (c *Client) SetDialPolicy(ctx context.Context, tenantID string, p api.DialPolicy) (api.Tenant, error) {
+	var out api.TenantResponse
+	err := c.doJSON(ctx, "PUT", "/tenants/"+seg(tenantID)+"/dial-policy", p, &out)
+	return out.Tenant, err
+}
+
+// ClearDialPolicy returns a tenant to the server's default dial policy
+// (admin key).
+func (c *Client) ClearDialPolicy(ctx context.Context, tenantID string) error {
+	return c.doJSON(ctx, "DELETE", "/tenants/"+seg(tenantID)+"/dial-policy", nil, nil)
+}
+
 // objectPath escapes each segment of key but keeps its '/'.
 func objectPath(bucket, key string) string {
 	parts := strings.Split(key, "/")
