@@ -58,7 +58,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 			t.Errorf("%s: no responses", k)
 		}
 	}
-	// Served beside the API by host/server (its TestServerRoutesDocumented
+	// Served beside the API by host/server (its TestMetricsDocumented
 	// checks that it serves them).
 	for _, k := range ServerRoutes {
 		served[k] = public
