@@ -3,7 +3,7 @@ GO        ?= go
 BIN       := bin
 GOFLAGS_T ?= -race -count=1 -timeout 15m
 
-.PHONY: all build plugins assets fixtures run test vet fmt-check bench bench-compare soak generate clean
+.PHONY: all build plugins assets fixtures run test vet fmt-check bench bench-compare soak generate clean cluster cluster-test cluster-bench
 
 all: build plugins assets
 
@@ -75,6 +75,30 @@ bench-compare:
 # MEDIASERVER_SOAK_CPS (default 50).
 soak: plugins
 	$(GO) test -tags soak -run Soak -count 1 -timeout 60m -v ./host/server/
+
+# A cluster on this machine (deploy/README.md): PostgreSQL, NATS, an S3
+# server, three nodes and Kamailio in front, on loopback, data in a
+# temporary folder; prints where to call; Ctrl-C stops everything. Needs
+# the Debian packages postgresql, nats-server and kamailio, and versitygw.
+cluster: build plugins
+	$(BIN)/devcluster
+
+# The cluster's tests (-tags cluster): the PostgreSQL registry and
+# key-value store (the bbolt tests run again on PostgreSQL), the nodes over
+# NATS, and a whole cluster behind Kamailio driven by sipp (tests/cluster).
+# They start real servers on loopback; .ci/run installs them.
+CLUSTER_PKGS := ./host/tenant/ ./host/kv/ ./host/cluster/ ./tests/cluster/
+cluster-test: plugins
+	$(GO) vet -tags cluster ./...
+	$(GO) test -tags cluster -race -count=1 -timeout 20m $(CLUSTER_PKGS)
+
+# The cluster's load benchmarks (MEDIASERVER_BENCH=1, one at a time under
+# /tmp/bench.lock): calls per second and concurrent calls through Kamailio
+# with 1, 2 and 3 nodes, call setup through Kamailio vs direct, a
+# forwarded API update vs a local one.
+cluster-bench: plugins
+	MEDIASERVER_BENCH=1 flock /tmp/bench.lock $(GO) test -tags cluster -run '^$$' -bench ClusterCalls -benchtime 1x -count 1 -timeout 60m ./tests/cluster/
+	MEDIASERVER_BENCH=1 flock /tmp/bench.lock $(GO) test -tags cluster -run '^$$' -bench ForwardedUpdate -benchtime 300x -count 1 -timeout 10m ./tests/cluster/
 
 # Regenerates what the SDKs derive from abi (sdk/gen); make test fails
 # when a generated file is stale.

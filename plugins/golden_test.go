@@ -60,6 +60,7 @@ var examples = []struct {
 	{name: "iot-autoattendant-go", golden: iotSuites + "autoattendant", webhook: true, iot: true},
 	{name: "iot-autoattendant-c", golden: iotSuites + "autoattendant", iot: true},
 	{name: "iot-ivr-go", golden: iotSuites + "ivr", webhook: true, iot: true, noCommand: true},
+	{name: "iot-meetme-go", golden: iotSuites + "meetme", webhook: true, iot: true, noCommand: true},
 	{name: "iot-alarm-go", golden: iotSuites + "alarm", webhook: true, iot: true, noCommand: true},
 	{name: "iot-recording-go", golden: iotSuites + "recording", webhook: true, iot: true, noCommand: true},
 	{name: "iot-monitor-go", golden: iotSuites + "monitor", webhook: true, iot: true, noCommand: true},

@@ -89,7 +89,9 @@ does: reactor (ABI v1) or WASI command modules are detected automatically.
 The event is read from EVENT.json, from stdin with "-", or is a built-in
 NEW_INBOUND_CALL demo event when omitted. The response is printed as indented
 JSON on stdout, the plugin's logs on stderr; the response is then validated
-like the server would (Chime SIP media application rules).
+like the server would (Chime SIP media application rules). An event with a
+"callback" member is an iotcomms callback: the answer is checked by
+iotcomms' rules, and -url posts it to URL/<callback>.
 
 Exit status: 0 on a valid response, 1 when the plugin fails or its response
 is invalid, 2 on a usage error.
@@ -266,14 +268,26 @@ func pluginRun(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return fail(stderr, exitUsage, "%v", err)
 	}
-	ev, err := abi.ParseEvent(event)
-	if err != nil {
-		return fail(stderr, exitUsage, "event: %v", err)
+	// An event with a "callback" member is an iotcomms callback; any
+	// other a Chime event.
+	iot, err := abi.ParseIotRequest(event)
+	if err != nil || !iot.Callback.Valid() {
+		iot = nil
+	}
+	var ev *abi.Event
+	if iot == nil {
+		if ev, err = abi.ParseEvent(event); err != nil {
+			return fail(stderr, exitUsage, "event: %v", err)
+		}
 	}
 
 	var h plugin.Handler
 	if *url != "" {
-		h = plugin.NewWebhook(*url, *deadline, nil)
+		var opts []plugin.WebhookOption
+		if iot != nil {
+			opts = append(opts, plugin.WithCallbackPath()) // POST <url>/<callback>
+		}
+		h = plugin.NewWebhook(*url, *deadline, nil, opts...)
 	} else {
 		wasm, err := os.ReadFile(wasmPath)
 		if err != nil {
@@ -315,6 +329,20 @@ func pluginRun(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	out.WriteByte('\n')
 	_, _ = stdout.Write(out.Bytes())
 
+	if iot != nil {
+		// The iotcomms answer's rules: an IVR command for getIvrCommand,
+		// an action for newCall and callEvent, anything for the others.
+		switch {
+		case iot.Callback == abi.CallbackGetIvrCommand:
+			_, err = abi.ParseIvrCommand(res.Response)
+		case iot.Callback.Answered():
+			_, err = abi.ParseIotAnswer(res.Response, iot.Callback)
+		}
+		if err != nil {
+			return fail(stderr, exitFailure, "invalid answer: %v", err)
+		}
+		return exitOK
+	}
 	resp, err := abi.ParseResponse(res.Response)
 	if err == nil {
 		err = abi.ValidateResponse(resp, abi.DefaultLimits(), ev.CallDetails.Participants)

@@ -267,3 +267,34 @@ func TestExamplePlugins(t *testing.T) {
 		})
 	}
 }
+
+// An iotcomms callback runs through an iotcomms plugin and is checked by
+// iotcomms' rules; with -url it goes to URL/<callback>.
+func TestPluginRunIotcomms(t *testing.T) {
+	cache := t.TempDir()
+	if dir, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(dir, "mediaserver-test", "wazero")
+	}
+	path := filepath.Join("..", "..", "plugins", "bin", "iot-ivr-go.wasm")
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not built (CI=true): %v", path, err)
+		}
+		t.Skipf("%s not built (run plugins/build.sh): %v", path, err)
+	}
+	ivr := `{"callback":"getIvrCommand","sessionId":"s1","participantId":"s1/p2","dtmfParams":{"dtmfMatch":"2","reason":"maxDigits"}}`
+	r := runCLI(t, ivr, "plugin", "run", "-cache", cache, "-deadline", "60s", path, "-")
+	if want := indent(t, `{"phrases":[{"format":"file","fileName":"support.wav"}],"hangup":true}`); r.code != exitOK || r.stdout != want {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	var path2 string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path2 = r.URL.Path
+		_, _ = io.WriteString(w, `{"action":"park"}`)
+	}))
+	defer srv.Close()
+	r = runCLI(t, `{"callback":"callEvent","sessionId":"s1","event":"calledPartyDrop"}`, "plugin", "run", "-deadline", "60s", "-url", srv.URL+"/app", "-")
+	if r.code != exitFailure || path2 != "/app/callEvent" || !strings.Contains(r.stderr, `unknown action "park"`) {
+		t.Fatalf("exit %d, path %q, stderr %q", r.code, path2, r.stderr)
+	}
+}

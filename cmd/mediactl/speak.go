@@ -52,6 +52,10 @@ func (s *session) speak(args []string) error {
 			return err
 		}
 	}
+	// One synthesis, nothing else waiting on it: it may take as long as
+	// -timeout allows (the server's shorter limit protects its calls; the
+	// first synthesis also compiles the engine, slow on a loaded machine).
+	cfg.Speech.Timeout.Duration = *timeout
 	egress, err := netguard.New(cfg.Egress.Allow)
 	if err != nil {
 		return err

@@ -3,7 +3,8 @@
 // the other.
 //
 // Without -config it runs the built-in demo: loopback only, tenant "demo",
-// the IVR plugin plugins/bin/ivr-go.wasm on +15550100, data in ./data.
+// the IVR plugin plugins/bin/ivr-go.wasm on +15550100 and its iotcomms
+// counterpart on +15550160, data in ./data.
 package main
 
 import (
@@ -25,16 +26,18 @@ import (
 )
 
 const usage = `mediaserver: a programmable SIP media server whose call logic runs in
-WebAssembly plugins (the Amazon Chime SDK "SIP media application" model).
+WebAssembly plugins: the Amazon Chime SDK "SIP media application" model and
+the iotcomms SIP Mediaserver session model.
 
 Usage:
   mediaserver [flags]
 
 Without -config it runs the demo: SIP on 127.0.0.1:5060 (UDP and TCP) and
 127.0.0.1:5061 (TLS, with a self-signed certificate made in the data
-directory), the HTTP API on 127.0.0.1:8080, tenant "demo" with the IVR plugin
-plugins/bin/ivr-go.wasm on +15550100 (build it with "make plugins"), data
-in ./data. Flags override the configuration file.
+directory), the HTTP API on 127.0.0.1:8080, tenant "demo" with the IVR
+plugin plugins/bin/ivr-go.wasm on +15550100 and the same IVR as an iotcomms
+application (plugins/bin/iot-ivr-go.wasm) on +15550160 (build them with
+"make plugins"), data in ./data. Flags override the configuration file.
 
 Flags:
 `
@@ -315,6 +318,9 @@ func printBanner(w io.Writer, cfg *config.Config, srv *server.Server) {
 			handler := "plugin " + a.Plugin
 			if a.Webhook != "" {
 				handler = "webhook " + a.Webhook
+			}
+			if a.Model == "iotcomms" {
+				handler = "iotcomms " + handler
 			}
 			for _, n := range a.Numbers {
 				fmt.Fprintf(w, "  number    %s -> tenant %s, app %s, %s (call sip:%s@%s)\n", n, t.ID, a.ID, handler, n, sipHost)

@@ -131,7 +131,7 @@ func WithSigV4Regions(regions ...string) Option {
 
 // Handler is the control API. It is safe for concurrent use.
 type Handler struct {
-	reg     *tenant.Registry
+	reg     tenant.Registrar
 	calls   Calls
 	plugins Plugins
 	o       options
@@ -142,7 +142,7 @@ type Handler struct {
 
 // New returns the API handler over the registry. calls and plugins may be
 // nil: their routes then answer ServiceUnavailable.
-func New(reg *tenant.Registry, calls Calls, plugins Plugins, opts ...Option) *Handler {
+func New(reg tenant.Registrar, calls Calls, plugins Plugins, opts ...Option) *Handler {
 	o := options{
 		log: slog.New(slog.DiscardHandler), now: time.Now,
 		maxBody: DefaultMaxBodyBytes, maxModule: DefaultMaxModuleBytes, maxObject: DefaultMaxObjectBytes,

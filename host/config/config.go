@@ -48,6 +48,9 @@ type Config struct {
 	// CallAndBridge). The first trunk whose prefixes match the dialled
 	// number is used.
 	Trunks []Trunk `toml:"trunk"`
+	// Cluster makes this server one node of several; empty (the default)
+	// is a single server with everything in data_dir.
+	Cluster Cluster `toml:"cluster"`
 	// Shutdown is what SIGTERM does: see Shutdown.
 	Shutdown Shutdown `toml:"shutdown"`
 }
@@ -58,6 +61,37 @@ type Config struct {
 type Shutdown struct {
 	DrainTime Duration `toml:"drain_time"` // default 30s; 0s ends calls at once
 }
+
+// Cluster makes the server one node of a cluster (deploy/README.md):
+// Kamailio in front spreads calls over the nodes, the registry and the
+// plugins' key-value store live in PostgreSQL, blobs in S3 ([storage]),
+// and the nodes reach each other through NATS. Postgres alone (no NATS,
+// no node name) keeps one server's state in PostgreSQL.
+type Cluster struct {
+	// Node names this node: unique in the cluster, it is part of every
+	// TransactionId (and iotcomms session id) the node makes, so any node
+	// knows which one owns a call. 1-32 of a-z, 0-9 and '-'.
+	Node string `toml:"node"`
+	// Postgres is the database URL of the registry and the key-value
+	// store, e.g. "postgres://mediaserver@db:5432/mediaserver"; a
+	// password may come from PGPASSWORD instead of the URL.
+	Postgres string `toml:"postgres"`
+	// NATS is the URL of the NATS server (several: comma-separated).
+	NATS string `toml:"nats"`
+	// RequestTimeout bounds a request forwarded to another node (default
+	// 2s).
+	RequestTimeout Duration `toml:"request_timeout"`
+	// Heartbeat is how often a node announces itself and its tenants'
+	// calls in progress (default 1s); a node silent for three heartbeats
+	// is gone.
+	Heartbeat Duration `toml:"heartbeat"`
+}
+
+// Enabled reports whether the server is one node of a cluster (NATS
+// between nodes).
+func (c Cluster) Enabled() bool { return c.NATS != "" }
+
+var nodeName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
 // Trunk is a SIP destination for outbound calls.
 type Trunk struct {
@@ -361,6 +395,9 @@ const DemoTrunk = "127.0.0.1:5080"
 // DemoNumber is the number of the demo IVR.
 const DemoNumber = "+15550100"
 
+// DemoIotNumber is the demo tenant's iotcomms IVR (plugins/iot-ivr-go).
+const DemoIotNumber = "+15550160"
+
 // Default returns the embedded defaults: loopback only, the demo tenant and
 // the demo IVR plugin built by `make plugins`.
 func Default() *Config {
@@ -399,6 +436,14 @@ func Default() *Config {
 				Plugin:  "plugins/bin/ivr-go.wasm",
 				Numbers: []string{DemoNumber},
 				Prompts: "plugins/ivr-go/buckets",
+			}, {
+				// The same IVR in the iotcomms model: callbacks and
+				// answers, prompt files in bucket "promptfiles".
+				ID:      "demo-iot",
+				Model:   "iotcomms",
+				Plugin:  "plugins/bin/iot-ivr-go.wasm",
+				Numbers: []string{DemoIotNumber},
+				Prompts: "plugins/iot-ivr-go/buckets",
 			}},
 		}},
 	}
@@ -636,6 +681,20 @@ func (c *Config) Validate() error {
 				numbers[n] = where
 			}
 		}
+	}
+	if cl := c.Cluster; cl.Node != "" || cl.NATS != "" {
+		if !nodeName.MatchString(cl.Node) {
+			add("cluster.node %q: want 1-32 of a-z, 0-9, '-', starting with a letter or digit", cl.Node)
+		}
+		if cl.NATS == "" || cl.Postgres == "" {
+			add("cluster: a node needs node, nats and postgres")
+		}
+		if c.Storage.Type != "s3" {
+			add("cluster: the nodes share plugins, prompts and recordings through [storage] type = \"s3\"")
+		}
+	}
+	if cl := c.Cluster; cl.RequestTimeout.Duration < 0 || cl.Heartbeat.Duration < 0 {
+		add("cluster: request_timeout and heartbeat must be >= 0 (0 = default)")
 	}
 	trunks := map[string]bool{}
 	for i, t := range c.Trunks {

@@ -24,14 +24,31 @@ type Apps interface {
 // call engine and the tenants' applications.
 type Calls struct {
 	engine *engine.Engine // nil: not started
-	apps   Apps
+	// sessions runs the iotcomms operations on live sessions: the
+	// engine, or on a cluster the node that owns the session.
+	sessions IotOps
+	apps     Apps
 }
 
 var _ api.Calls = (*Calls)(nil)
 
 // NewCalls returns the calls API over e (nil before the server started:
 // every call then fails with api.ErrUnavailable) and apps.
-func NewCalls(e *engine.Engine, apps Apps) *Calls { return &Calls{engine: e, apps: apps} }
+func NewCalls(e *engine.Engine, apps Apps) *Calls {
+	c := &Calls{engine: e, apps: apps}
+	if e != nil {
+		c.sessions = e
+	}
+	return c
+}
+
+// WithSessions makes the iotcomms operations on live sessions go through
+// ops (a cluster's, which finds the node owning the session) instead of
+// this node's engine.
+func (c *Calls) WithSessions(ops IotOps) *Calls {
+	c.sessions = ops
+	return c
+}
 
 // CreateCall dials req.ToPhoneNumber for tenant's application appID and
 // returns the transaction id at once, while the call rings.

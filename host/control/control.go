@@ -17,7 +17,7 @@ import (
 
 // Config is what the control API is made of.
 type Config struct {
-	Registry *tenant.Registry
+	Registry tenant.Registrar
 	Calls    api.Calls
 	Plugins  api.Plugins
 	// Store holds the tenants' buckets, quota-checked.

@@ -12,6 +12,19 @@ import (
 
 // The iotcomms operations (api.IotCalls) over the engine's session API.
 
+// IotOps are the operations on live iotcomms sessions: the engine's
+// (host/engine/iotcomms_api.go), or a cluster's (host/cluster.Sessions).
+type IotOps interface {
+	IotSplitConnection(tenant, connectionID, replyID string) error
+	IotConnect(tenant, participantA, participantB string) error
+	IotCreateConference(tenant, sessionID string) (string, error)
+	IotInterruptIvrCommand(tenant, participantID string) error
+	IotHangupParticipant(tenant, participantID string) error
+	IotStopRecording(tenant, sessionID string) error
+}
+
+var _ IotOps = (*engine.Engine)(nil)
+
 var _ api.IotCalls = (*Calls)(nil)
 
 // iotError maps the engine's session errors to the API's classes.
@@ -57,7 +70,7 @@ func (c *Calls) SplitConnection(_ context.Context, tenant, connectionID, replyID
 	if err := c.started(); err != nil {
 		return err
 	}
-	return iotError(c.engine.IotSplitConnection(tenant, connectionID, replyID))
+	return iotError(c.sessions.IotSplitConnection(tenant, connectionID, replyID))
 }
 
 // Connect connects two answered participants of one session.
@@ -65,7 +78,7 @@ func (c *Calls) Connect(_ context.Context, tenant, a, b string) error {
 	if err := c.started(); err != nil {
 		return err
 	}
-	return iotError(c.engine.IotConnect(tenant, a, b))
+	return iotError(c.sessions.IotConnect(tenant, a, b))
 }
 
 // CreateConferenceConnection adds an empty conference connection to a
@@ -74,7 +87,7 @@ func (c *Calls) CreateConferenceConnection(_ context.Context, tenant, sessionID 
 	if err := c.started(); err != nil {
 		return "", err
 	}
-	id, err := c.engine.IotCreateConference(tenant, sessionID)
+	id, err := c.sessions.IotCreateConference(tenant, sessionID)
 	return id, iotError(err)
 }
 
@@ -83,7 +96,7 @@ func (c *Calls) InterruptIvrCommand(_ context.Context, tenant, participantID str
 	if err := c.started(); err != nil {
 		return err
 	}
-	return iotError(c.engine.IotInterruptIvrCommand(tenant, participantID))
+	return iotError(c.sessions.IotInterruptIvrCommand(tenant, participantID))
 }
 
 // HangupParticipant hangs a participant up.
@@ -91,7 +104,7 @@ func (c *Calls) HangupParticipant(_ context.Context, tenant, participantID strin
 	if err := c.started(); err != nil {
 		return err
 	}
-	return iotError(c.engine.IotHangupParticipant(tenant, participantID))
+	return iotError(c.sessions.IotHangupParticipant(tenant, participantID))
 }
 
 // StopRecording stops a session's call recordings.
@@ -99,5 +112,5 @@ func (c *Calls) StopRecording(_ context.Context, tenant, sessionID string) error
 	if err := c.started(); err != nil {
 		return err
 	}
-	return iotError(c.engine.IotStopRecording(tenant, sessionID))
+	return iotError(c.sessions.IotStopRecording(tenant, sessionID))
 }

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/wasmvoice/mediaserver/abi"
 )
 
@@ -126,7 +125,7 @@ func newCall(e *Engine, app App, a *participant) *Call {
 	c := &Call{
 		e:      e,
 		app:    app,
-		txID:   uuid.NewString(),
+		txID:   e.cfg.NewTransactionID(),
 		ctx:    ctx,
 		cancel: cancel,
 		done:   make(chan struct{}),

@@ -21,7 +21,19 @@ type fakeConn struct {
 	f       *fakeConnector
 	id      string
 	conf    bool
+	mu      sync.Mutex // members: a conference is shared by sessions
 	members []fakeMember
+}
+
+// memberIDs lists the members' ids.
+func (k *fakeConn) memberIDs() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []string
+	for _, m := range k.members {
+		out = append(out, m.id)
+	}
+	return out
 }
 
 type fakeMember struct {
@@ -66,6 +78,8 @@ func (k *fakeConn) first() *fakeLeg {
 }
 
 func (k *fakeConn) Add(id string, leg Leg, role Role) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if k.conf {
 		k.f.op("add %s %s %s", k.id, id, leg.ID())
 		k.members = append(k.members, fakeMember{id, leg, role})
@@ -88,6 +102,8 @@ func (k *fakeConn) Add(id string, leg Leg, role Role) error {
 }
 
 func (k *fakeConn) Remove(id string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	i := slices.IndexFunc(k.members, func(m fakeMember) bool { return m.id == id })
 	if i < 0 {
 		return fmt.Errorf("not a member: %s", id)
@@ -107,6 +123,8 @@ func (k *fakeConn) SetMuted(id string, muted bool) error {
 }
 
 func (k *fakeConn) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if k.conf {
 		k.f.op("close %s", k.id)
 		return nil

@@ -254,6 +254,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/wasmvoice/mediaserver/abi"
 )
 
@@ -317,6 +319,10 @@ type Config struct {
 	// (CallAndBridge), conference rooms (JoinChimeMeeting), monitors. nil
 	// means those actions fail with SystemException.
 	Connector Connector
+	// NewTransactionID makes the id of each new call (default: a random
+	// UUID). A node of a cluster puts its node id inside, so any node
+	// knows which one owns a call (host/cluster).
+	NewTransactionID func() string
 }
 
 // App is what handles a call: the tenant's SIP media application and the
@@ -362,6 +368,7 @@ type Engine struct {
 	log     *slog.Logger
 	actions map[abi.ActionType]actionHandler
 	rooms   *roomRegistry
+	confs   sharedConfs // iotcomms conference connections (iotconf.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -398,6 +405,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.RingTimeout <= 0 {
 		cfg.RingTimeout = 60 * time.Second
+	}
+	if cfg.NewTransactionID == nil {
+		cfg.NewTransactionID = uuid.NewString
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{

@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -163,7 +165,12 @@ func (m *iotModel) send(req *abi.IotRequest) ([]byte, error) {
 		return nil, fmt.Errorf("%w (%d)", ErrInvocationLimit, c.e.cfg.Limits.MaxInvocations)
 	}
 	c.seq++
-	return c.invokeRaw(string(req.Callback), b)
+	ans, err := c.invokeRaw(string(req.Callback), b)
+	if c.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.log.Debug("iotcomms callback", "callback", req.Callback, "participant", req.ParticipantID, "event", req.Event,
+			"answer", string(ans[:min(len(ans), 300)]), "err", err)
+	}
+	return ans, err
 }
 
 // start sends newCall for an inbound call.
@@ -240,6 +247,8 @@ func (m *iotModel) act(p *participant, ans *abi.IotAnswer) {
 		k := m.conns[ans.ConnectionID]
 		if ans.ConnectionID == "" {
 			k = m.onlyConference()
+		} else if k == nil {
+			k = m.joinOtherConference(ans.ConnectionID)
 		}
 		if k == nil || !m.conf[k] {
 			m.drop(p, fmt.Sprintf("joinconferenceconnection: no conference connection %q in this session (without connectionId: the session must have exactly one)", ans.ConnectionID))
@@ -256,6 +265,22 @@ func (m *iotModel) act(p *participant, ans *abi.IotAnswer) {
 	default:
 		m.drop(p, "no action")
 	}
+}
+
+// joinOtherConference makes a connection in this session for the
+// conference connection id of another session of the tenant (nil when
+// there is none): the participant joins the same media.
+func (m *iotModel) joinOtherConference(id string) *connection {
+	c := m.c
+	media, ok := c.e.confs.join(id, c.app.TenantID)
+	if !ok {
+		return nil
+	}
+	k := &connection{id: id, replyID: newReplyID(), media: media}
+	c.conns = append(c.conns, k)
+	m.conns[id] = k
+	m.conf[k] = true
+	return k
 }
 
 // onlyConference is the session's conference connection when it has
@@ -313,8 +338,15 @@ func (m *iotModel) callOut(p *participant, dest, from string, timeout int) {
 	}
 	q, err := c.dialParticipant(spec)
 	if err != nil {
-		c.log.Warn("iotcomms: call failed to start", "dest", dest, "err", err)
-		m.callEvent(p, abi.EventCallFailed, nil, sipTemporarilyUnavailable)
+		// A dial refused before any INVITE (a destination the dial
+		// policy forbids, no trunk) says with which SIP status.
+		code := sipTemporarilyUnavailable
+		var sc interface{ SIPCode() int }
+		if errors.As(err, &sc) {
+			code = sc.SIPCode()
+		}
+		c.log.Warn("iotcomms: call failed to start", "dest", dest, "code", code, "err", err)
+		m.callEvent(p, abi.EventCallFailed, nil, code)
 		return
 	}
 	m.iotID(q)

@@ -210,7 +210,7 @@ func (e *Engine) IotCreateConference(tenant, sessionID string) (string, error) {
 		if err != nil {
 			return err
 		}
-		k.media = mc
+		k.media = c.e.confs.open(k.id, c.app.TenantID, mc)
 		c.conns = append(c.conns, k)
 		m.conns[k.id] = k
 		m.conf[k] = true

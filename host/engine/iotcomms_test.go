@@ -298,7 +298,7 @@ func TestIotConference(t *testing.T) {
 	if k == nil || len(k.members) != 3 {
 		t.Fatalf("conference %v, want A, B and C in it\n%s", k, h.app.flow())
 	}
-	fk := k.media.(*fakeConn)
+	fk := k.media.(*confHandle).sc.media.(*fakeConn)
 	if !fk.conf || len(fk.members) != 3 {
 		t.Fatalf("conference media %+v", fk.members)
 	}
@@ -524,5 +524,86 @@ func TestIotSpokenPhrase(t *testing.T) {
 				t.Fatalf("previousCommandFailed %q then %q", rs[2].PreviousCommandFailed, rs[3].PreviousCommandFailed)
 			}
 		})
+	}
+}
+
+// Callers in sessions of their own meet in one conference connection:
+// each session's participant joins it with joinconferenceconnection and
+// the conference's id; the media stays open while any session holds it.
+// Another tenant's session cannot join.
+func TestIotConferenceAcrossSessions(t *testing.T) {
+	var conf string
+	var mu sync.Mutex
+	script := func(r *abi.IotRequest) string {
+		switch r.Callback {
+		case abi.CallbackNewCall:
+			return `{"action":"ivr"}`
+		case abi.CallbackGetIvrCommand:
+			return `{}` // parked, silent
+		case abi.CallbackCallEvent:
+			if r.Event == abi.EventCallerConnectionSplit {
+				mu.Lock()
+				defer mu.Unlock()
+				return js(abi.IotAnswer{Action: abi.IotJoinConferenceConnection, ConnectionID: conf})
+			}
+			return `{"action":"drop"}`
+		}
+		return ""
+	}
+	h := newIot(t, script)
+	conn := h.conn
+	start := func(tenant, leg string) (*Call, *fakeIot) {
+		app := &fakeIot{script: script}
+		c, err := h.e.Inbound(App{TenantID: tenant, SipMediaApplicationID: "iot-app", Handler: app, Model: ModelIotcomms},
+			newFakeLeg(leg), CallInfo{From: "+1555000" + leg[len(leg)-1:], To: "+15550100"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.settle()
+		return c, app
+	}
+	c2, app2 := start("tenant-1", "leg-2")
+	c3, app3 := start("tenant-2", "leg-3")
+	id, err := h.e.IotCreateConference("tenant-1", h.call.TransactionID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	conf = id
+	mu.Unlock()
+	for _, s := range []struct {
+		c   *Call
+		app *fakeIot
+		ten string
+	}{{h.call, h.app, "tenant-1"}, {c2, app2, "tenant-1"}, {c3, app3, "tenant-2"}} {
+		park := s.app.last(t, abi.CallbackCallAnswered)
+		if err := h.e.IotSplitConnection(s.ten, park.ConnectionID, park.ReplyID); err != nil {
+			t.Fatal(err)
+		}
+		s.c.settle()
+	}
+	var fk *fakeConn
+	h.call.post(func() { fk = h.call.model.(*iotModel).conns[conf].media.(*confHandle).sc.media.(*fakeConn) })
+	h.settle()
+	if got := strings.Join(fk.memberIDs(), " "); got != "leg-1 leg-2" {
+		t.Fatalf("conference members %q, want the callers of tenant-1's two sessions", got)
+	}
+	// Tenant-2's caller was dropped, not joined.
+	if got := app3.flow(); !strings.HasSuffix(got, "callEvent:callerConnectionSplit,sessionCompleted") {
+		t.Fatalf("tenant-2's session: %s", got)
+	}
+	// The creating session ends: the conference goes on for the other.
+	h.call.RemoteHangup()
+	h.settle()
+	if got := strings.Join(fk.memberIDs(), " "); got != "leg-2" {
+		t.Fatalf("after the first session ended: members %q", got)
+	}
+	if strings.Contains(strings.Join(conn.Ops(), " "), "close tenant-1/"+conf) {
+		t.Fatal("the conference closed while a session was still in it")
+	}
+	c2.RemoteHangup()
+	c2.settle()
+	if !strings.Contains(strings.Join(conn.Ops(), " "), "close tenant-1/"+conf) {
+		t.Fatalf("the conference did not close with its last session: %q", conn.Ops())
 	}
 }

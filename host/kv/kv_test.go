@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -11,15 +12,25 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-func openTemp(t *testing.T, opts ...Option) (*Store, string) {
+func openTemp(t *testing.T, opts ...Option) (Storer, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sub", "kv.db")
-	s, err := Open(path, opts...)
+	s, err := openAt(t, path, opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s, path
+}
+
+// openAt opens the store at path: the bbolt file, or for the subtests of
+// TestPostgres (-tags cluster) a database of its own for each path.
+func openAt(t testing.TB, path string, opts ...Option) (Storer, error) {
+	t.Helper()
+	if url := postgresDB(t, path); url != "" {
+		return OpenPostgres(context.Background(), url, opts...)
+	}
+	return Open(path, opts...)
 }
 
 func TestSetGetDelete(t *testing.T) {
@@ -90,7 +101,7 @@ func TestTenantIsolation(t *testing.T) {
 
 func TestPersistence(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kv.db")
-	s, err := Open(path)
+	s, err := openAt(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +114,7 @@ func TestPersistence(t *testing.T) {
 	if _, _, err := s.Get("acme", "k"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Get after Close: %v, want ErrClosed", err)
 	}
-	s, err = Open(path)
+	s, err = openAt(t, path)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -232,7 +243,7 @@ func TestQuota(t *testing.T) {
 		}
 		return 0
 	}
-	s, err := Open(path, WithQuota(quota))
+	s, err := openAt(t, path, WithQuota(quota))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +285,7 @@ func TestQuota(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(path, WithQuota(quota))
+	s, err = openAt(t, path, WithQuota(quota))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func (s *Server) startAPI() error {
 	}
 	mux.Handle("/", control.Handler(control.Config{
 		Registry:       s.ten.Registry(),
-		Calls:          drainingCalls{s.CallsAPI(), s},
+		Calls:          drainGuard(s, s.apiCalls()), // cluster.go: every node's calls on a cluster; drain.go: none new while draining
 		Plugins:        s.ten.PluginsAPI(),
 		Store:          s.ten.Storage().Store(),
 		KV:             kvs,

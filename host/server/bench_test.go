@@ -69,13 +69,22 @@ func raiseFileLimit(b testing.TB, need uint64) {
 // other tests' ":0" sockets do not eat into it.
 func startBenchServer(b testing.TB, calls int, apps []config.Application) *testServer {
 	b.Helper()
+	return startBenchServerAPI(b, calls, apps, false)
+}
+
+// startBenchServerAPI is startBenchServer with the control API on a
+// loopback port when api is set.
+func startBenchServerAPI(b testing.TB, calls int, apps []config.Application, api bool) *testServer {
+	b.Helper()
 	cfg := testConfig(b)
 	cfg.RTP.PortMin = 20000
 	cfg.RTP.PortMax = min(32766, 20000+2*calls+400)
 	if (cfg.RTP.PortMax-cfg.RTP.PortMin)/2 < calls {
 		b.Fatalf("%d calls do not fit the RTP range %d-%d", calls, cfg.RTP.PortMin, cfg.RTP.PortMax)
 	}
-	cfg.API.Listen = ""
+	if !api {
+		cfg.API.Listen = ""
+	}
 	logs := &warnCounter{}
 	ts := startTestServer(b, cfg, apps,
 		WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))),

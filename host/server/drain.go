@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wasmvoice/mediaserver/host/api"
-	"github.com/wasmvoice/mediaserver/host/control"
 )
 
 // Drain stops taking calls and leaves the calls in progress alone: new
@@ -107,11 +106,35 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// drainingCalls is the control API's calls, refusing new outbound calls
-// while the server drains.
+// drainGuard wraps the control API's calls so that new outbound calls
+// (CreateSipMediaApplicationCall, iotcomms /placeivrcall) are refused
+// while the server drains; the operations on calls in progress go on.
+func drainGuard(s *Server, c api.Calls) api.Calls {
+	d := drainingCalls{Calls: c, s: s}
+	if ic, ok := c.(api.IotCalls); ok {
+		return drainingIotCalls{drainingCalls: d, IotCalls: ic}
+	}
+	return d
+}
+
+// drainingCalls is api.Calls refusing new calls while the server drains.
 type drainingCalls struct {
-	*control.Calls
+	api.Calls
 	s *Server
+}
+
+// drainingIotCalls keeps the iotcomms operations of calls that have
+// them (api.Handler finds them by type assertion).
+type drainingIotCalls struct {
+	drainingCalls
+	api.IotCalls
+}
+
+func (d drainingIotCalls) PlaceIvrCall(ctx context.Context, tenant, appID string, req api.PlaceIvrCallRequest) (api.PlaceIvrCallResponse, error) {
+	if d.s.draining.Load() {
+		return api.PlaceIvrCallResponse{}, fmt.Errorf("%w: the server is shutting down", api.ErrUnavailable)
+	}
+	return d.IotCalls.PlaceIvrCall(ctx, tenant, appID, req)
 }
 
 func (d drainingCalls) CreateCall(ctx context.Context, tenant, appID string, req api.CreateCallRequest) (string, error) {

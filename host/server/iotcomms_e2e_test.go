@@ -115,7 +115,7 @@ func startIot(t *testing.T, scenario, form string, callees map[string]*baresipCa
 }
 
 // api sends a tenant-scoped request of the demo tenant.
-func (e *iotEnv) api(t *testing.T, method, path string, body any, want int, out any) {
+func (e *iotEnv) api(t testing.TB, method, path string, body any, want int, out any) {
 	t.Helper()
 	e.ts.apiJSON(t, method, path, e.admin, body, want, out, api.TenantHeader, "demo")
 }
@@ -123,7 +123,7 @@ func (e *iotEnv) api(t *testing.T, method, path string, body any, want int, out 
 // kvGet reads the application's key-value store: the webhook's own, or
 // the tenant's store on the server (GET /kv) for the plugin. "" while
 // the key is missing.
-func (e *iotEnv) kvGet(t *testing.T, key string) string {
+func (e *iotEnv) kvGet(t testing.TB, key string) string {
 	t.Helper()
 	var res *http.Response
 	if e.hook != "" {
@@ -147,7 +147,7 @@ func (e *iotEnv) kvGet(t *testing.T, key string) string {
 }
 
 // kvPut writes the application's key-value store, as its controller does.
-func (e *iotEnv) kvPut(t *testing.T, key, val string) {
+func (e *iotEnv) kvPut(t testing.TB, key, val string) {
 	t.Helper()
 	if e.hook == "" {
 		res := e.ts.apiDo(t, "PUT", "/kv/"+key, e.admin, []byte(val), api.TenantHeader, "demo", "Content-Type", "application/octet-stream")
@@ -167,7 +167,7 @@ func (e *iotEnv) kvPut(t *testing.T, key, val string) {
 
 // waitKV waits for a key to be set (the application stores a
 // connection's ids when it is answered) and returns its value.
-func (e *iotEnv) waitKV(t *testing.T, key string) string {
+func (e *iotEnv) waitKV(t testing.TB, key string) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -181,7 +181,7 @@ func (e *iotEnv) waitKV(t *testing.T, key string) string {
 }
 
 // session waits for the one live session and returns its id.
-func (e *iotEnv) session(t *testing.T) string {
+func (e *iotEnv) session(t testing.TB) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -196,7 +196,7 @@ func (e *iotEnv) session(t *testing.T) string {
 
 // split splits the connection whose ids the application stored under
 // iot/<sid>/<name>/.
-func (e *iotEnv) split(t *testing.T, sid, name string) {
+func (e *iotEnv) split(t testing.TB, sid, name string) {
 	t.Helper()
 	conn := e.waitKV(t, "iot/"+sid+"/"+name+"/connectionId")
 	reply := e.kvGet(t, "iot/"+sid+"/"+name+"/replyId")
@@ -204,7 +204,7 @@ func (e *iotEnv) split(t *testing.T, sid, name string) {
 }
 
 // requests are the callbacks the application got, in order.
-func (e *iotEnv) requests(t *testing.T) []*abi.IotRequest {
+func (e *iotEnv) requests(t testing.TB) []*abi.IotRequest {
 	t.Helper()
 	e.ts.obs.mu.Lock()
 	invs := append([]Invocation(nil), e.ts.obs.invs...)
@@ -224,7 +224,7 @@ func (e *iotEnv) requests(t *testing.T) []*abi.IotRequest {
 }
 
 // flow is "callback[:event]" per callback, comma-separated.
-func (e *iotEnv) flow(t *testing.T) string {
+func (e *iotEnv) flow(t testing.TB) string {
 	var s []string
 	for _, r := range e.requests(t) {
 		c := string(r.Callback)
@@ -239,7 +239,7 @@ func (e *iotEnv) flow(t *testing.T) string {
 // wantFlow checks that the callbacks hold want (comma-separated) in
 // order, others possibly between them (the seed's flows leave out the
 // informational ones they do not discuss).
-func (e *iotEnv) wantFlow(t *testing.T, want string) {
+func (e *iotEnv) wantFlow(t testing.TB, want string) {
 	t.Helper()
 	got := strings.Split(e.flow(t), ",")
 	t.Logf("callbacks: %s", strings.Join(got, ","))
@@ -255,7 +255,7 @@ func (e *iotEnv) wantFlow(t *testing.T, want string) {
 }
 
 // waitFlow waits for a callback (e.g. "recordingReady") to arrive.
-func (e *iotEnv) waitFlow(t *testing.T, cb string) {
+func (e *iotEnv) waitFlow(t testing.TB, cb string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -602,6 +602,7 @@ func TestIotcommsBadAnswers(t *testing.T) {
 	var mu sync.Mutex
 	var newCall string
 	var sleep time.Duration
+	var failures []int // callEvent codes
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		req, err := abi.ParseIotRequest(body)
@@ -624,31 +625,46 @@ func TestIotcommsBadAnswers(t *testing.T) {
 		case abi.CallbackGetIvrCommand:
 			io.WriteString(w, `{"hangup":true}`)
 		case abi.CallbackCallEvent:
+			mu.Lock()
+			failures = append(failures, req.Code)
+			mu.Unlock()
 			// A participant of another session (of this tenant or any).
 			io.WriteString(w, `{"action":"connect","participantId":"00000000-0000-4000-8000-000000000000/p1"}`)
 		}
 	}))
 	t.Cleanup(hook.Close)
-	ts := startTestServer(t, nil, []config.Application{{ID: "iot-bad", Model: "iotcomms", Webhook: hook.URL, Numbers: []string{iotNumber}}})
+	cfg := testConfig(t)
+	cfg.Trunks = []config.Trunk{trunkTo("127.0.0.1:9")} // never reached: the dial policy refuses first
+	ts := startTestServer(t, cfg, []config.Application{{ID: "iot-bad", Model: "iotcomms", Webhook: hook.URL, Numbers: []string{iotNumber}}})
+	// The tenant may call +46 numbers only, and no SIP host but loopback.
+	ts.apiJSON(t, "PUT", "/tenants/demo/dial-policy", ts.adminKey(t), api.DialPolicy{AllowedHosts: []string{"127.0.0.0/8"}, AllowedPrefixes: []string{"+46"}}, 200, nil)
 	for _, tc := range []struct {
 		name, answer string
 		sleep        time.Duration
 		scenario     string
 		wantLog      string
+		wantCode     int // the callEvent callFailed code, when the answer dials
 	}{
-		{"unknown action", `{"action":"park"}`, 0, "uac_480", `unknown action \"park\"`},
-		{"malformed JSON", `{"action":`, 0, "uac_480", "newCall answer unusable"},
-		{"no answer in time", `{"action":"ivr"}`, 6 * time.Second, "uac_480", "timed out after 5s"},
-		{"another session's participant", `{"action":"ivr"}`, 0, "uac_wait_bye", `connect: no participant \"00000000-0000-4000-8000-000000000000/p1\" in this session`},
+		{"a number the dial policy forbids", `{"action":"call","destAddr":"+15550123"}`, 0, "uac_wait_bye", "destination not allowed by the tenant's dial policy", 403},
+		{"a SIP host the dial policy forbids", `{"action":"call","destAddr":"sip:alarm@10.1.2.3"}`, 0, "uac_wait_bye", `no trunk serves the number: \"sip:alarm@10.1.2.3\"`, 404},
+		{"unknown action", `{"action":"park"}`, 0, "uac_480", `unknown action \"park\"`, 0},
+		{"malformed JSON", `{"action":`, 0, "uac_480", "newCall answer unusable", 0},
+		{"no answer in time", `{"action":"ivr"}`, 6 * time.Second, "uac_480", "timed out after 5s", 0},
+		{"another session's participant", `{"action":"ivr"}`, 0, "uac_wait_bye", `connect: no participant \"00000000-0000-4000-8000-000000000000/p1\" in this session`, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mu.Lock()
-			newCall, sleep = tc.answer, tc.sleep
+			newCall, sleep, failures = tc.answer, tc.sleep, nil
 			mu.Unlock()
 			runSipp(t, ts, sippOptions{Scenario: tc.scenario, Service: iotNumber})
 			ts.waitIdle(t)
 			if !strings.Contains(ts.Logs.String(), tc.wantLog) {
 				t.Errorf("no log line with %s", tc.wantLog)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tc.wantCode != 0 && (len(failures) == 0 || failures[0] != tc.wantCode) {
+				t.Errorf("callEvent codes %v, want callFailed %d first", failures, tc.wantCode)
 			}
 		})
 	}

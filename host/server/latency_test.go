@@ -39,13 +39,40 @@ import (
 
 func BenchmarkDigitToPrompt(b *testing.B) {
 	requireBench(b)
-	samples := benchEnvInt(b, "MEDIASERVER_BENCH_SAMPLES", 200)
-	parallel := benchEnvInt(b, "MEDIASERVER_BENCH_PARALLEL", 10)
 	const wasmNumber, webhookNumber = config.DemoNumber, "+15550101"
-
 	wasmApp := demoApp(b, wasmNumber)
 	hookApp := config.Application{ID: "demo-ivr-webhook", Numbers: []string{webhookNumber}, Prompts: wasmApp.Prompts,
 		Webhook: startNativeWebhook(b, requireFile(b, filepath.Join(repoRoot, "plugins", "bin", "ivr-go-webhook"), "run `make plugins`"))}
+	digitLatency(b, wasmApp, hookApp)
+}
+
+// BenchmarkIotDigitToPhrase is BenchmarkDigitToPrompt for the iotcomms
+// model: the caller meets plugins/iot-ivr-go's IVR, which plays
+// welcome.wav and collects a digit; the digit reaches the application in
+// getIvrCommand, whose answer plays sales.wav. The same application runs
+// in-process as Wasm and as its native webhook build (POST
+// <base>/getIvrCommand over loopback HTTP). Run it alone with
+//
+//	MEDIASERVER_BENCH=1 go test -run '^$' -bench BenchmarkIotDigitToPhrase -benchtime 1x ./host/server/
+func BenchmarkIotDigitToPhrase(b *testing.B) {
+	requireBench(b)
+	const wasmNumber, webhookNumber = "+15550160", "+15550161"
+	// The prompt files (bucket promptfiles): the ivr-go prompts.
+	dir := filepath.Join(repoRoot, "plugins", "iot-ivr-go", "buckets")
+	wasmApp := config.Application{ID: "iot-ivr", Model: "iotcomms", Numbers: []string{wasmNumber}, Prompts: dir,
+		Plugin: requireFile(b, filepath.Join(repoRoot, "plugins", "bin", "iot-ivr-go.wasm"), "run `make plugins`")}
+	hookApp := config.Application{ID: "iot-ivr-webhook", Model: "iotcomms", Numbers: []string{webhookNumber}, Prompts: dir,
+		Webhook: startNativeWebhook(b, requireFile(b, filepath.Join(repoRoot, "plugins", "bin", "iot-ivr-go-webhook"), "run `make plugins`"))}
+	digitLatency(b, wasmApp, hookApp)
+}
+
+// digitLatency measures digit-to-prompt latency for the same IVR as a
+// Wasm plugin (wasmApp) and as a webhook (hookApp), each on its first
+// number, in alternating batches.
+func digitLatency(b *testing.B, wasmApp, hookApp config.Application) {
+	samples := benchEnvInt(b, "MEDIASERVER_BENCH_SAMPLES", 200)
+	parallel := benchEnvInt(b, "MEDIASERVER_BENCH_PARALLEL", 10)
+	wasmNumber, webhookNumber := wasmApp.Numbers[0], hookApp.Numbers[0]
 	background := benchEnvIntOr0(b, "MEDIASERVER_BENCH_BACKGROUND")
 	ts := startBenchServer(b, 2*parallel+background, []config.Application{wasmApp, hookApp})
 

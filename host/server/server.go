@@ -28,6 +28,7 @@ import (
 
 	"github.com/wasmvoice/mediaserver/host/audio"
 	"github.com/wasmvoice/mediaserver/host/callleg"
+	"github.com/wasmvoice/mediaserver/host/cluster"
 	"github.com/wasmvoice/mediaserver/host/config"
 	"github.com/wasmvoice/mediaserver/host/control"
 	"github.com/wasmvoice/mediaserver/host/engine"
@@ -125,6 +126,7 @@ type Server struct {
 	audio   *audio.Services // speech, URL prompts, VoiceFocus (host/audio)
 	legs    *callleg.Legs   // the SIP and RTP of each participant
 	engine  *engine.Engine
+	node    *cluster.Node // nil: not a node of a cluster (cluster.go)
 	sip     *sip.Server
 	certs   *tlsfiles.Certs // the TLS listeners' certificate, reloaded from its files
 	sipStop context.CancelFunc
@@ -158,6 +160,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.egress = egress
+	s.newNode()
 	if s.opts.apiTimeouts == (apiTimeouts{}) {
 		s.opts.apiTimeouts = defaultAPITimeouts()
 	}
@@ -218,6 +221,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 
 	if err := os.MkdirAll(s.cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("server: data dir: %w", err)
+	}
+	if err := s.startNode(ctx); err != nil { // a node of a cluster: NATS
+		return err
 	}
 	// The key-value store, storage (repairing recordings), the plugin
 	// runtime, the registry and keys, the current plugin versions.
@@ -289,10 +295,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Region: s.cfg.Region,
 		Limits: engine.Limits{MaxActions: s.cfg.Limits.MaxActions, MaxInvocations: s.cfg.Limits.MaxInvocations},
 		// Outbound calls, CallAndBridge, connections and conferences.
-		Dialer:      s.legs.Dialer(),
-		Connector:   s.legs.Connector(),
-		RingTimeout: s.opts.ringTimeout,
+		Dialer:           s.legs.Dialer(),
+		Connector:        s.legs.Connector(),
+		RingTimeout:      s.opts.ringTimeout,
+		NewTransactionID: s.newTransactionID(),
 	})
+	s.serveNode()
 	sipCtx, stop := context.WithCancel(context.Background())
 	s.sipStop = stop
 	s.sipDone = make(chan error, 1)
@@ -409,7 +417,7 @@ func (s *Server) APIAddr() string {
 func (s *Server) Engine() *engine.Engine { return s.engine }
 
 // Registry returns the tenant registry (nil before Start).
-func (s *Server) Registry() *tenant.Registry { return s.ten.Registry() }
+func (s *Server) Registry() tenant.Registrar { return s.ten.Registry() }
 
 // CallsAPI returns the server's api.Calls implementation (host/control),
 // over its engine: get it after Start.
@@ -509,6 +517,9 @@ func (s *Server) release() error {
 		if err := s.audio.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := s.closeNode(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.ten.Close(ctx); err != nil { // versions, registry, plugin runtime, key-value store
 		errs = append(errs, err)

@@ -27,6 +27,15 @@ func TestSeedPrompts(t *testing.T) {
 	write("prompts/ivr/bye.wav", "bye")
 	write("other-bucket/a.wav", "a")
 	write("loose.wav", "no bucket")
+	// A symlink to a file is seeded as that file; one to a folder is not
+	// followed.
+	write("elsewhere/shared.wav", "shared")
+	if err := os.Symlink("../../elsewhere/shared.wav", filepath.Join(dir, "prompts", "ivr", "linked.wav")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../elsewhere", filepath.Join(dir, "prompts", "dirlink")); err != nil {
+		t.Fatal(err)
+	}
 
 	cfg := testConfig(t)
 	cfg.SIP.TCP = nil
@@ -54,6 +63,7 @@ func TestSeedPrompts(t *testing.T) {
 		{"prompts", "ivr/welcome.wav", "tenant welcome"},
 		{"prompts", "ivr/bye.wav", "bye"},
 		{"other-bucket", "a.wav", "a"},
+		{"prompts", "ivr/linked.wav", "shared"},
 	} {
 		p, err := s.BucketPath("acme", tc.bucket, tc.key)
 		if err != nil {
@@ -63,6 +73,9 @@ func TestSeedPrompts(t *testing.T) {
 		if err != nil || string(b) != tc.want {
 			t.Fatalf("%s/%s = %q, %v; want %q", tc.bucket, tc.key, b, err, tc.want)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "buckets", "acme", "prompts", "dirlink")); !os.IsNotExist(err) {
+		t.Fatalf("a symlinked folder was followed: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "buckets", "acme", "loose.wav")); !os.IsNotExist(err) {
 		t.Fatalf("a file outside a bucket folder was seeded: %v", err)

@@ -95,7 +95,10 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 			return nil, fmt.Errorf("store: s3: bucket %s: %w", cfg.Bucket, ErrNoBucket)
 		}
 		if err := client.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
-			return nil, fmt.Errorf("store: s3: make bucket %s: %w", cfg.Bucket, err)
+			// Nodes of a cluster starting together race to make it.
+			if code := minio.ToErrorResponse(err).Code; code != "BucketAlreadyOwnedByYou" {
+				return nil, fmt.Errorf("store: s3: make bucket %s: %w", cfg.Bucket, err)
+			}
 		}
 	}
 	return &S3{client: client, bucket: cfg.Bucket, prefix: cfg.Prefix}, nil

@@ -125,6 +125,12 @@ func (t *Tenancy) masterKey() ([]byte, error) {
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("master key: %w", err)
 	}
+	if t.cfg.Cluster.Postgres != "" {
+		// Every node must seal and open with the same key: a node making
+		// its own would fail the signed requests of keys made elsewhere.
+		return nil, fmt.Errorf("a registry in PostgreSQL needs the cluster's master key: set %s (base64 of %d bytes, the same on every node) or put it in %s: %w",
+			MasterKeyEnv, tenant.MasterKeySize, path, ErrMasterKey)
+	}
 	k := make([]byte, tenant.MasterKeySize)
 	_, _ = rand.Read(k) // crypto/rand.Read never fails (Go 1.24+)
 	if err := os.MkdirAll(t.cfg.DataDir, 0o700); err != nil {

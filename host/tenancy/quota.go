@@ -83,6 +83,8 @@ func (t *Tenancy) defaultStorageBytes() int64 {
 // tenantState is the live accounting of one tenant: its calls in
 // progress, its call-rate bucket and its share of the CPU.
 type tenantState struct {
+	id     string
+	peers  Peers // nil: this server alone
 	mu     sync.Mutex
 	active int
 	bucket ratelimit.Bucket
@@ -107,6 +109,7 @@ func (t *Tenancy) tenantState(id string) *tenantState {
 	defer t.mu.Unlock()
 	st, ok := t.tenants[id]
 	if !ok {
+		peers := t.opts.Peers
 		n := t.opts.CPUSlots
 		if n <= 0 {
 			n = max(1, runtime.GOMAXPROCS(0)/2)
@@ -114,7 +117,7 @@ func (t *Tenancy) tenantState(id string) *tenantState {
 		// Half a core per slot on average, 250 ms per slot in a burst:
 		// plenty for handlers that answer in micro- or milliseconds, and a
 		// spinning plugin gets half of the cores it is allowed at most.
-		st = &tenantState{cpu: make(chan struct{}, n), hooks: make(chan struct{}, DefaultWebhookConcurrency), budgetRate: float64(n) / 2, budgetMax: time.Duration(n) * 250 * time.Millisecond}
+		st = &tenantState{id: id, peers: peers, cpu: make(chan struct{}, n), hooks: make(chan struct{}, DefaultWebhookConcurrency), budgetRate: float64(n) / 2, budgetMax: time.Duration(n) * 250 * time.Millisecond}
 		st.budget = st.budgetMax
 		t.tenants[id] = st
 	}
@@ -125,22 +128,38 @@ func (t *Tenancy) tenantState(id string) *tenantState {
 // returns the SIP code to reject with (486 over the concurrent-call
 // quota, 503 over the call rate, with the time after which a retry can
 // succeed), or 0 when admitted; release must then follow.
+//
+// On a node of a cluster the other nodes' calls in progress count too (as
+// they last announced them), and the call rate is shared evenly among
+// the live nodes (Kamailio spreads calls evenly; each node's bucket holds
+// at least one call): see RATIONALE.md for the error margin.
 func (st *tenantState) admitCall(q tenant.Quotas, now time.Time) (code int, retry time.Duration) {
+	others, nodes := 0, 1
+	if st.peers != nil {
+		others, nodes = st.peers.Active(st.id), max(1, st.peers.Nodes())
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.active >= q.MaxConcurrentCalls {
+	if st.active+others >= q.MaxConcurrentCalls {
 		return 486, 0
 	}
-	if ok, wait := st.bucket.Take(float64(q.MaxCallsPerSecond), float64(q.MaxCallsPerSecond), now); !ok {
+	rate := float64(q.MaxCallsPerSecond) / float64(nodes)
+	if ok, wait := st.bucket.Take(rate, max(1, rate), now); !ok {
 		return 503, wait
 	}
 	st.active++
+	if st.peers != nil {
+		st.peers.Changed(st.id, st.active)
+	}
 	return 0, 0
 }
 
 func (st *tenantState) releaseCall() {
 	st.mu.Lock()
 	st.active--
+	if st.peers != nil {
+		st.peers.Changed(st.id, st.active)
+	}
 	st.mu.Unlock()
 }
 

@@ -252,7 +252,14 @@ func (t *Tenancy) seedPrompts(ctx context.Context, tenant, dir string) error {
 			return err
 		}
 		if !d.Type().IsRegular() {
-			return nil
+			// A symlink to a file is that file (one prompt shared by two
+			// examples); directories behind symlinks are not followed.
+			if d.Type()&fs.ModeSymlink == 0 {
+				return nil
+			}
+			if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+				return nil
+			}
 		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {

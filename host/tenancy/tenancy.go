@@ -23,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -57,6 +56,22 @@ type Options struct {
 	DevReload time.Duration
 	// Now is the clock of the call-rate quota (tests; default time.Now).
 	Now func() time.Time
+	// Peers, on a node of a cluster, counts the other nodes' calls in
+	// progress per tenant and is told of this node's, so the concurrent-
+	// call and call-rate quotas hold across the cluster (host/cluster).
+	// nil: this server alone.
+	Peers Peers
+}
+
+// Peers is the rest of a cluster, as the quotas see it (host/cluster's
+// Node).
+type Peers interface {
+	// Active is tenant's calls in progress on the other live nodes.
+	Active(tenant string) int
+	// Nodes is the number of live nodes, this one included.
+	Nodes() int
+	// Changed tells the others this node's calls in progress for tenant.
+	Changed(tenant string, active int)
 }
 
 // Invocation is one handler invocation, as reported to an observer.
@@ -101,9 +116,9 @@ type Tenancy struct {
 	calls    func() []engine.CallSummary
 	liveRTP  func() []media.Stats
 
-	kv      *kv.Store
+	kv      kv.Storer
 	runtime *plugin.Runtime
-	reg     *tenant.Registry
+	reg     tenant.Registrar
 	blobs   *Blobs
 	logs    *logBook
 	m       *metrics
@@ -156,7 +171,7 @@ func New(cfg Config) *Tenancy {
 // assignments. On error, Close releases what was opened.
 func (t *Tenancy) Start(ctx context.Context) error {
 	var err error
-	if t.kv, err = kv.Open(filepath.Join(t.cfg.DataDir, "kv.db"), kv.WithQuota(t.kvQuota)); err != nil {
+	if t.kv, err = t.openKV(ctx); err != nil {
 		return err
 	}
 	if err := t.openStorage(ctx); err != nil { // storage.go: folder or S3
@@ -186,7 +201,7 @@ func (t *Tenancy) Start(ctx context.Context) error {
 		return err
 	}
 	dq := t.effectiveQuotas(tenant.Quotas{})
-	reg, err := tenant.Open(filepath.Join(t.cfg.DataDir, "registry.db"), t.blobs.remote, tenant.WithMasterKey(master),
+	reg, err := t.openRegistry(ctx, tenant.WithMasterKey(master),
 		tenant.WithDefaultQuotas(tenant.Quotas{MaxApps: dq.MaxApps, MaxPluginVersions: dq.MaxPluginVersions}))
 	clear(master)
 	if err != nil {
@@ -286,12 +301,13 @@ func (t *Tenancy) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Registry returns the tenant registry (nil before Start).
-func (t *Tenancy) Registry() *tenant.Registry { return t.reg }
+// Registry returns the tenant registry (nil before Start): bbolt, or
+// PostgreSQL on a node of a cluster.
+func (t *Tenancy) Registry() tenant.Registrar { return t.reg }
 
 // KV returns the tenants' key-value store, the one their plugins reach
 // (nil before Start).
-func (t *Tenancy) KV() *kv.Store { return t.kv }
+func (t *Tenancy) KV() kv.Storer { return t.kv }
 
 // Storage returns the tenants' bucket storage (nil before Start).
 func (t *Tenancy) Storage() *Blobs { return t.blobs }

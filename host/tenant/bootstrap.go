@@ -29,6 +29,22 @@ import (
 // tenant owns) does not stop the others: all problems are joined in the
 // returned error, and everything else is applied.
 func (r *Registry) Bootstrap(ctx context.Context, cfg *config.Config) error {
+	return bootstrap(ctx, r, cfg)
+}
+
+// booter is what Bootstrap needs of a registry beyond Registrar.
+type booter interface {
+	Registrar
+	// bootSHA is the SHA-256 of the plugin file the last Bootstrap saw
+	// for tenant's application app ("" for none).
+	bootSHA(tenant, app string) (string, error)
+	// bootAssign makes the stored version sha app's current one and
+	// records sha as its file's, in one transaction; last is what
+	// bootSHA said.
+	bootAssign(app Application, sha, last string) error
+}
+
+func bootstrap(ctx context.Context, r booter, cfg *config.Config) error {
 	var errs []error
 	for _, ct := range cfg.Tenants {
 		if _, err := r.CreateTenant(ct.ID, ct.ID, Quotas{}); err != nil && !errors.Is(err, ErrExists) {
@@ -41,7 +57,7 @@ func (r *Registry) Bootstrap(ctx context.Context, cfg *config.Config) error {
 			}
 		}
 		for _, ca := range ct.Applications {
-			if err := r.bootstrapApp(ctx, ct.ID, ca); err != nil {
+			if err := bootstrapApp(ctx, r, ct.ID, ca); err != nil {
 				errs = append(errs, fmt.Errorf("tenant: bootstrap %s/%s: %w", ct.ID, ca.ID, err))
 			}
 		}
@@ -57,11 +73,17 @@ func modelName(m string) string {
 	return m
 }
 
-func (r *Registry) bootstrapApp(ctx context.Context, tenant string, ca config.Application) error {
+func bootstrapApp(ctx context.Context, r booter, tenant string, ca config.Application) error {
 	app, err := r.GetApp(tenant, ca.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if app, err = r.NewApp(tenant, AppSpec{ID: ca.ID, Name: ca.ID, Webhook: ca.Webhook, Model: ca.Model}); err != nil {
+		app, err = r.NewApp(tenant, AppSpec{ID: ca.ID, Name: ca.ID, Webhook: ca.Webhook, Model: ca.Model})
+		if errors.Is(err, ErrExists) {
+			// Another node of a cluster, starting with the same file,
+			// made it meanwhile.
+			app, err = r.GetApp(tenant, ca.ID)
+		}
+		if err != nil {
 			return err
 		}
 	case err != nil:
@@ -74,7 +96,7 @@ func (r *Registry) bootstrapApp(ctx context.Context, tenant string, ca config.Ap
 	}
 	var errs []error
 	if ca.Plugin != "" {
-		if err := r.bootstrapPlugin(ctx, app, ca.Plugin); err != nil {
+		if err := bootstrapPlugin(ctx, r, app, ca.Plugin); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -94,18 +116,14 @@ func (r *Registry) bootstrapApp(ctx context.Context, tenant string, ca config.Ap
 // last Bootstrap saw.
 func bootKey(tenant, app string) []byte { return []byte("boot\x00" + tenant + "\x00" + app) }
 
-func (r *Registry) bootstrapPlugin(ctx context.Context, app Application, path string) error {
+func bootstrapPlugin(ctx context.Context, r booter, app Application, path string) error {
 	wasm, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("plugin file: %w", err)
 	}
 	sum := sha256.Sum256(wasm)
 	sha := hex.EncodeToString(sum[:])
-	var last string
-	err = r.view(func(tx *bolt.Tx) error {
-		last = string(tx.Bucket(bucketMeta).Get(bootKey(app.Tenant, app.ID)))
-		return nil
-	})
+	last, err := r.bootSHA(app.Tenant, app.ID)
 	if err != nil {
 		return err
 	}
@@ -115,7 +133,23 @@ func (r *Registry) bootstrapPlugin(ctx context.Context, app Application, path st
 	if _, err := r.PutPlugin(ctx, app.Tenant, wasm); err != nil {
 		return err
 	}
-	err = r.update(func(tx *bolt.Tx, skip func()) error {
+	if err := r.bootAssign(app, sha, last); err != nil {
+		return fmt.Errorf("assign plugin: %w", err)
+	}
+	return nil
+}
+
+func (r *Registry) bootSHA(tenant, app string) (string, error) {
+	var last string
+	err := r.view(func(tx *bolt.Tx) error {
+		last = string(tx.Bucket(bucketMeta).Get(bootKey(tenant, app)))
+		return nil
+	})
+	return last, err
+}
+
+func (r *Registry) bootAssign(app Application, sha, last string) error {
+	return r.update(func(tx *bolt.Tx, skip func()) error {
 		a, err := appIn(tx, app.Tenant, app.ID)
 		if err != nil {
 			return err
@@ -133,8 +167,4 @@ func (r *Registry) bootstrapPlugin(ctx context.Context, app Application, path st
 		}
 		return tx.Bucket(bucketMeta).Put(bootKey(app.Tenant, app.ID), []byte(sha))
 	})
-	if err != nil {
-		return fmt.Errorf("assign plugin: %w", err)
-	}
-	return nil
 }

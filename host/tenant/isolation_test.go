@@ -18,7 +18,7 @@ type tenantView struct {
 	Route   Route
 }
 
-func viewOf(t *testing.T, r *Registry, id, number string) tenantView {
+func viewOf(t *testing.T, r Registrar, id, number string) tenantView {
 	t.Helper()
 	rt, _ := r.Route(number)
 	return tenantView{

@@ -285,8 +285,10 @@ func buildSnapshot(tx *bolt.Tx, gen uint64) (*snapshot, error) {
 // snapshot only: no disk access, no lock. ok is false for a number that is
 // unknown, not routed, or routed to an application with neither a plugin
 // nor a webhook.
-func (r *Registry) Route(number string) (Route, bool) {
-	rt, ok := r.snap.Load().routes[number]
+func (r *Registry) Route(number string) (Route, bool) { return r.snap.Load().route(number) }
+
+func (s *snapshot) route(number string) (Route, bool) {
+	rt, ok := s.routes[number]
 	if !ok || (rt.Plugin == "" && rt.Webhook == "") {
 		return Route{}, false
 	}
@@ -296,8 +298,10 @@ func (r *Registry) Route(number string) (Route, bool) {
 // RouteHost returns where a call whose Request-URI host is host goes, by
 // a RequestUriHostname rule (the server asks when no number matched). Like
 // Route it reads the in-memory snapshot only.
-func (r *Registry) RouteHost(host string) (Route, bool) {
-	rt, ok := r.snap.Load().hosts[strings.ToLower(strings.TrimSuffix(host, "."))]
+func (r *Registry) RouteHost(host string) (Route, bool) { return r.snap.Load().routeHost(host) }
+
+func (s *snapshot) routeHost(host string) (Route, bool) {
+	rt, ok := s.hosts[strings.ToLower(strings.TrimSuffix(host, "."))]
 	if !ok || (rt.Plugin == "" && rt.Webhook == "") {
 		return Route{}, false
 	}

@@ -37,25 +37,36 @@ type env struct {
 	dir   string
 	blobs *store.Folder
 	clock *fakeClock
-	reg   *Registry
+	reg   Registrar
 	opts  []Option // more options of open
+	// db is the env's database when it runs on PostgreSQL (the subtests
+	// of TestPostgres, -tags cluster); "" on bbolt.
+	db string
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...Option) *env {
 	t.Helper()
 	dir := t.TempDir()
 	blobs, err := store.NewFolder(filepath.Join(dir, "buckets"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{dir: dir, blobs: blobs, clock: &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	e := &env{dir: dir, blobs: blobs, clock: &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, opts: opts}
+	e.db = newPostgresDB(t)
 	e.open(t)
 	return e
 }
 
 func (e *env) open(t testing.TB) {
 	t.Helper()
-	reg, err := Open(filepath.Join(e.dir, "registry.db"), e.blobs, append([]Option{WithClock(e.clock.Now)}, e.opts...)...)
+	opts := append([]Option{WithClock(e.clock.Now)}, e.opts...)
+	var reg Registrar
+	var err error
+	if e.db != "" {
+		reg, err = OpenPostgres(context.Background(), e.db, e.blobs, opts...)
+	} else {
+		reg, err = Open(filepath.Join(e.dir, "registry.db"), e.blobs, opts...)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -590,23 +601,14 @@ func TestClosed(t *testing.T) {
 // defaults when its own are zero.
 func TestAppAndVersionQuotas(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	blobs, err := store.NewFolder(filepath.Join(dir, "buckets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(filepath.Join(dir, "registry.db"), blobs, WithDefaultQuotas(Quotas{MaxApps: 2, MaxPluginVersions: 1}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := newEnv(t, WithDefaultQuotas(Quotas{MaxApps: 2, MaxPluginVersions: 1})).reg
 	must[Tenant](t)(r.CreateTenant("small", "", Quotas{}))
 	must[Tenant](t)(r.CreateTenant("big", "", Quotas{MaxApps: 3, MaxPluginVersions: 2}))
 	for _, tn := range []string{"small", "big"} {
 		must[Application](t)(r.CreateApp(tn, "a", "", ""))
 		must[Application](t)(r.CreateApp(tn, "b", "", ""))
 	}
-	_, err = r.CreateApp("small", "c", "", "")
+	_, err := r.CreateApp("small", "c", "", "")
 	if !errors.Is(err, ErrQuotaExceeded) || err.Error() != "tenant: create application: application c: the tenant already has 2 applications, its limit: quota exceeded" {
 		t.Fatalf("third application of small: %v", err)
 	}

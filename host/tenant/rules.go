@@ -281,27 +281,40 @@ func numberRule(tx *bolt.Tx, tenant, number string) (Rule, bool, error) {
 // lowest-priority target whose application can take calls (a plugin or a
 // webhook), else its lowest-priority target; "" for a disabled rule.
 func (rule Rule) target(tx *bolt.Tx) (Application, bool, error) {
+	var lookupErr error
+	a, ok := rule.targetIn(func(id string) (Application, bool) {
+		a, ok, err := get[Application](tx, bucketApps, scoped(rule.Tenant, id))
+		if err != nil && lookupErr == nil {
+			lookupErr = err
+		}
+		return a, ok
+	})
+	if lookupErr != nil {
+		return Application{}, false, lookupErr
+	}
+	return a, ok, nil
+}
+
+// targetIn is target with the rule's tenant's applications found by app.
+func (rule Rule) targetIn(app func(id string) (Application, bool)) (Application, bool) {
 	if rule.Disabled {
-		return Application{}, false, nil
+		return Application{}, false
 	}
 	ts := slices.SortedStableFunc(slices.Values(rule.Targets), func(a, b RuleTarget) int { return cmp.Compare(a.Priority, b.Priority) })
 	var first Application
 	for i, t := range ts {
-		a, ok, err := get[Application](tx, bucketApps, scoped(rule.Tenant, t.App))
-		if err != nil {
-			return Application{}, false, err
-		}
+		a, ok := app(t.App)
 		if !ok {
 			continue
 		}
 		if a.Plugin != "" || a.Webhook != "" {
-			return a, true, nil
+			return a, true
 		}
 		if i == 0 || first.ID == "" {
 			first = a
 		}
 	}
-	return first, first.ID != "", nil
+	return first, first.ID != ""
 }
 
 // withRuleApp fills n.App from the number's rule (Number.App is how the

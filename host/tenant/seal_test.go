@@ -29,7 +29,7 @@ func TestAuthenticateSigned(t *testing.T) {
 		t.Fatalf("AuthenticateSigned = %q, %+v, %v", tid, got, err)
 	}
 	var raw []byte
-	check(t, e.reg.db.View(func(tx *bolt.Tx) error {
+	check(t, e.reg.(*Registry).db.View(func(tx *bolt.Tx) error {
 		raw = append(raw, tx.Bucket(bucketKeys).Get([]byte(k.ID))...)
 		return nil
 	}))
@@ -58,7 +58,7 @@ func TestAuthenticateSigned(t *testing.T) {
 	t.Run("sealed secret moved to another key", func(t *testing.T) {
 		_, k2, err := e.reg.CreateKey("acme", "other")
 		check(t, err)
-		check(t, e.reg.db.Update(func(tx *bolt.Tx) error {
+		check(t, e.reg.(*Registry).db.Update(func(tx *bolt.Tx) error {
 			a, _, _ := get[keyRecord](tx, bucketKeys, []byte(k.ID))
 			b, _, _ := get[keyRecord](tx, bucketKeys, []byte(k2.ID))
 			b.Sealed = a.Sealed

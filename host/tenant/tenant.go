@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -83,6 +84,7 @@ type options struct {
 	masterKey     []byte
 	rand          io.Reader
 	defaults      Quotas
+	log           *slog.Logger // Postgres only
 }
 
 // WithClock sets the clock used for Created and LastUsed times.
@@ -226,13 +228,16 @@ func (r *Registry) view(fn func(tx *bolt.Tx) error) error {
 // publish installs snap unless a newer one is already in place (two
 // writers commit in order but may reach publish out of order), then wakes
 // the watchers of the replaced snapshot.
-func (r *Registry) publish(snap *snapshot) {
+func (r *Registry) publish(snap *snapshot) { publishSnapshot(&r.snap, snap) }
+
+// publishSnapshot installs snap in p unless a newer one is there.
+func publishSnapshot(p *atomic.Pointer[snapshot], snap *snapshot) {
 	for {
-		old := r.snap.Load()
+		old := p.Load()
 		if old.gen >= snap.gen {
 			return
 		}
-		if r.snap.CompareAndSwap(old, snap) {
+		if p.CompareAndSwap(old, snap) {
 			close(old.changed)
 			return
 		}
