@@ -182,9 +182,11 @@ type Endpoint struct {
 	srtpRx     *srtp.Context
 	srtpWarned bool
 	rxPlain    []byte
+	rxHdr      rtp.Header // reused: a header per packet would escape to the heap
 	txCryptMu  sync.Mutex
 	srtpTx     *srtp.Context
 	txCrypt    []byte
+	txHdr      rtp.Header
 }
 
 // NewEndpoint binds a socket from cfg.Ports, hands it to the poller of
@@ -1093,7 +1095,7 @@ func (e *Endpoint) sendEvent(remote netip.AddrPort, pt uint8, step dtmf.Step) {
 func (e *Endpoint) write(b []byte, to netip.AddrPort) {
 	e.txCryptMu.Lock()
 	if e.srtpTx != nil {
-		out, err := e.srtpTx.EncryptRTP(e.txCrypt[:0], b, nil)
+		out, err := e.srtpTx.EncryptRTP(e.txCrypt[:0], b, &e.txHdr)
 		if err != nil {
 			e.txCryptMu.Unlock()
 			e.txErrors.Add(1)

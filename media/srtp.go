@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )
 
@@ -97,8 +96,7 @@ func classifySRTPError(err error) srtpDrop {
 // unprotect checks and decrypts one received packet into dst (caller
 // holds e.mu); ok false means it was dropped and counted.
 func (e *Endpoint) unprotect(b []byte) (plain []byte, ok bool) {
-	var h rtp.Header
-	out, err := e.srtpRx.DecryptRTP(e.rxPlain[:0], b, &h)
+	out, err := e.srtpRx.DecryptRTP(e.rxPlain[:0], b, &e.rxHdr)
 	if err != nil {
 		switch classifySRTPError(err) {
 		case srtpDropAuth:

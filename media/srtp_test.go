@@ -180,8 +180,9 @@ func TestSRTPConfigErrors(t *testing.T) {
 
 // BenchmarkSRTPPacket is the receive and send cost of one 20 ms G.711
 // packet at an endpoint, plain RTP beside SRTP in the same run: receive
-// is filter, unprotect, parse and jitter-buffer (no socket read); send is
-// protect, queue and the sendto of that one packet to a loopback socket.
+// is filter, unprotect, parse and jitter-buffer (no socket read); queue
+// is protect and queue (no system call); send adds the sendto of that
+// one packet to a loopback socket.
 //
 //	go test -run XXX -bench SRTPPacket ./media/
 func BenchmarkSRTPPacket(b *testing.B) {
@@ -211,7 +212,7 @@ func BenchmarkSRTPPacket(b *testing.B) {
 		}
 		b.Run(mode+"/receive", func(b *testing.B) {
 			b.ReportAllocs()
-			i := 0
+			i := len(pkts) // a fresh receive context first (-count > 1 reruns this)
 			for b.Loop() {
 				if i == len(pkts) {
 					b.StopTimer()
@@ -232,18 +233,28 @@ func BenchmarkSRTPPacket(b *testing.B) {
 			}
 		})
 		frame := rtpPacket(0, 0, 0, 42, make([]byte, 160))
-		b.Run(mode+"/send", func(b *testing.B) {
-			b.ReportAllocs()
-			var seq uint16
-			for b.Loop() {
-				putSeq(frame, seq)
-				seq++
-				e.tickMu.Lock()
-				e.write(frame, sinkAddr)
-				e.flushTx()
-				e.tickMu.Unlock()
-			}
-		})
+		// queue: protect (or not) and queue, no system call; send: the
+		// same plus the sendto.
+		for _, flush := range []bool{false, true} {
+			name := map[bool]string{false: "/queue", true: "/send"}[flush]
+			b.Run(mode+name, func(b *testing.B) {
+				b.ReportAllocs()
+				var seq uint16
+				for b.Loop() {
+					putSeq(frame, seq)
+					seq++
+					e.tickMu.Lock()
+					e.write(frame, sinkAddr)
+					if flush {
+						e.flushTx()
+					} else {
+						clear(e.txq)
+						e.txq, e.txMem = e.txq[:0], e.txMem[:0]
+					}
+					e.tickMu.Unlock()
+				}
+			})
+		}
 		e.Close()
 		sink.Close()
 	}
