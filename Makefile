@@ -25,9 +25,11 @@ assets:
 	./third_party/fetch.sh
 
 # Starts the server with embedded defaults: loopback, demo tenant, demo IVR
-# plugin on +15550100, data in ./data.
+# plugin on +15550100, data in ./data. ARGS are more flags, e.g.
+# make run ARGS="-log-level debug -log-format json".
+ARGS ?=
 run: build plugins assets
-	$(BIN)/mediaserver
+	$(BIN)/mediaserver $(ARGS)
 
 vet:
 	$(GO) vet ./...

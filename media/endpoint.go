@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 
 	"github.com/wasmvoice/mediaserver/media/codec"
 	"github.com/wasmvoice/mediaserver/media/dtmf"
@@ -57,6 +58,8 @@ type EndpointConfig struct {
 	PacketTime time.Duration
 	// Direction is our SDP direction (default SendRecv).
 	Direction Direction
+	// SRTP, when set, protects the media (see SRTP and SetSRTP).
+	SRTP *SRTP
 }
 
 // Stats counts an endpoint's traffic.
@@ -68,9 +71,12 @@ type Stats struct {
 	RxUnknownPT uint64 // payload type not negotiated: dropped
 	RxBadSize   uint64 // audio payload empty or over 60 ms: dropped
 	RxInactive  uint64 // arrived while our direction does not receive: dropped
-	TxPackets   uint64
-	TxErrors    uint64
-	Jitter      jitter.Stats
+	// SRTP: did not authenticate (tampered, wrong key), or a replay.
+	RxSRTPAuth   uint64
+	RxSRTPReplay uint64
+	TxPackets    uint64
+	TxErrors     uint64
+	Jitter       jitter.Stats
 }
 
 // Endpoint is one call leg's RTP session: a UDP socket, read by its clock
@@ -167,6 +173,20 @@ type Endpoint struct {
 	rxPackets, rxForeign, rxMalformed, rxUnknownPT, rxBadSize atomic.Uint64
 	rxInactive, rxRefused                                     atomic.Uint64
 	txPackets, txErrors                                       atomic.Uint64
+	rxSRTPAuth, rxSRTPReplay                                  atomic.Uint64
+
+	// SRTP: srtpRx checks received packets (under mu, on the poller),
+	// srtpTx protects sent ones as they are queued (under txCryptMu:
+	// SetSRTP may swap it from any goroutine); nil when the media is
+	// plain RTP.
+	srtpRx     *srtp.Context
+	srtpWarned bool
+	rxPlain    []byte
+	rxHdr      rtp.Header // reused: a header per packet would escape to the heap
+	txCryptMu  sync.Mutex
+	srtpTx     *srtp.Context
+	txCrypt    []byte
+	txHdr      rtp.Header
 }
 
 // NewEndpoint binds a socket from cfg.Ports, hands it to the poller of
@@ -188,6 +208,12 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	}
 	if cfg.Direction > Inactive {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, ErrDirection)
+	}
+	var srtpTx, srtpRx *srtp.Context
+	if cfg.SRTP != nil {
+		if srtpTx, srtpRx, err = srtpContexts(cfg.SRTP); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 	}
 	sock, err := cfg.Ports.bind(cfg.Owner)
 	if err != nil {
@@ -230,6 +256,7 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	}
 	e.rx = dtmf.NewReceiver(e.addDigit)
 	e.setCodecLocked(cfg.Codec, cfg.PayloadType, cfg.TelephoneEvent)
+	e.srtpTx, e.srtpRx = srtpTx, srtpRx
 	if err := e.poller.add(e); err != nil {
 		e.poller.remove(e)
 		cfg.Ports.Release(int(e.local.Port()))
@@ -570,16 +597,18 @@ func (e *Endpoint) Stats() Stats {
 	js := e.jb.Stats()
 	e.mu.Unlock()
 	return Stats{
-		RxPackets:   e.rxPackets.Load(),
-		RxForeign:   e.rxForeign.Load(),
-		RxMalformed: e.rxMalformed.Load(),
-		RxUnknownPT: e.rxUnknownPT.Load(),
-		RxBadSize:   e.rxBadSize.Load(),
-		RxInactive:  e.rxInactive.Load(),
-		RxRefused:   e.rxRefused.Load(),
-		TxPackets:   e.txPackets.Load(),
-		TxErrors:    e.txErrors.Load(),
-		Jitter:      js,
+		RxPackets:    e.rxPackets.Load(),
+		RxForeign:    e.rxForeign.Load(),
+		RxMalformed:  e.rxMalformed.Load(),
+		RxUnknownPT:  e.rxUnknownPT.Load(),
+		RxBadSize:    e.rxBadSize.Load(),
+		RxInactive:   e.rxInactive.Load(),
+		RxRefused:    e.rxRefused.Load(),
+		RxSRTPAuth:   e.rxSRTPAuth.Load(),
+		RxSRTPReplay: e.rxSRTPReplay.Load(),
+		TxPackets:    e.txPackets.Load(),
+		TxErrors:     e.txErrors.Load(),
+		Jitter:       js,
 	}
 }
 
@@ -654,6 +683,14 @@ func (e *Endpoint) handlePacketLocked(b []byte, from netip.AddrPort) (digit bool
 			return false
 		}
 		latching = false // the SDP's own address without symmetric RTP
+	}
+	if e.srtpRx != nil {
+		// Before anything else looks at the packet: one that does not
+		// authenticate neither latches nor confirms the remote.
+		var ok bool
+		if b, ok = e.unprotect(b); !ok {
+			return false
+		}
 	}
 	if err := e.pkt.Unmarshal(b); err != nil {
 		e.rxMalformed.Add(1)
@@ -1056,6 +1093,17 @@ func (e *Endpoint) sendEvent(remote netip.AddrPort, pt uint8, step dtmf.Step) {
 
 // write queues one packet; flushTx sends the tick's packets together.
 func (e *Endpoint) write(b []byte, to netip.AddrPort) {
+	e.txCryptMu.Lock()
+	if e.srtpTx != nil {
+		out, err := e.srtpTx.EncryptRTP(e.txCrypt[:0], b, &e.txHdr)
+		if err != nil {
+			e.txCryptMu.Unlock()
+			e.txErrors.Add(1)
+			return
+		}
+		e.txCrypt, b = out[:0], out
+	}
+	e.txCryptMu.Unlock()
 	if len(e.txq) > 0 && to != e.txTo {
 		e.flushTx()
 	}

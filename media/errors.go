@@ -15,7 +15,9 @@ var (
 	// of the port pool already.
 	ErrOwnerShare = errors.New("rtp port share used up")
 	// ErrBusy is returned by SendDigits while a previous string is playing.
-	ErrBusy = errors.New("digits already being sent")
+	ErrBusy        = errors.New("digits already being sent")
+	ErrSRTPProfile = errors.New("unsupported srtp profile")
+	ErrSRTPKey     = errors.New("bad srtp key")
 )
 
 var (

@@ -82,7 +82,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // handled is every packet an endpoint has looked at.
 func handled(e *Endpoint) uint64 {
 	s := e.Stats()
-	return s.RxPackets + s.RxForeign + s.RxRefused + s.RxMalformed + s.RxUnknownPT + s.RxBadSize + s.RxInactive
+	return s.RxPackets + s.RxForeign + s.RxRefused + s.RxMalformed + s.RxUnknownPT + s.RxBadSize + s.RxInactive + s.RxSRTPAuth + s.RxSRTPReplay
 }
 
 // step ticks each endpoint once, in the given order (receivers first, so

@@ -106,6 +106,7 @@ type Call struct {
 	Source netip.AddrPort
 
 	srv       *Server
+	policy    SRTPPolicy                 // of the listener the INVITE came in on, or of the dialled trunk
 	uac       *sipgo.DialogClientSession // outbound calls: the INVITE dialog, for BYE
 	invite    *sip.Request
 	inviteTx  sip.ServerTransaction
@@ -128,6 +129,7 @@ type Call struct {
 	target     sip.Uri
 	routes     []sip.Uri
 	pending    *pendingAck
+	offered    []Crypto // our crypto lines in our last offer or answer
 	cache      map[string]*sip.Response
 	finalDone  bool
 	evClosed   bool
@@ -495,7 +497,11 @@ func (c *Call) Answer(local netip.AddrPort) error {
 		if c.neg != nil {
 			body = c.neg.answer(c.local, c.neg.Remote.Direction.answer())
 		} else {
-			body = offerSDP(c.local, c.srv.cfg.Codecs)
+			c.offered = nil
+			if c.policy != SRTPOff {
+				c.offered = offerCryptos()
+			}
+			body = offerSDP(c.local, c.srv.cfg.Codecs, c.policy, c.offered)
 		}
 		c.localBody = body
 		res := c.response(c.invite, 200, "OK", body, c.srv.contact(c.Transport), sip.NewHeader("Allow", allowed))
@@ -724,10 +730,12 @@ func (c *Call) answerFromAck(body []byte) (*Negotiation, error) {
 		return nil, fmt.Errorf("%w: ack has no sdp answer", ErrSDPMalformed)
 	}
 	prefs := c.srv.cfg.Codecs
+	offered := c.offered
 	if c.neg != nil {
 		prefs = []string{c.neg.Remote.Codec.Name}
+		offered = c.neg.cryptos()
 	}
-	return c.srv.negotiate(body, prefs)
+	return c.srv.negotiate(body, prefs, srtpSide{policy: c.policy, isAnswer: true, offered: offered})
 }
 
 // onOffer handles a re-INVITE or UPDATE: hold, unhold, new address,
@@ -758,10 +766,12 @@ func (c *Call) onOffer(req *sip.Request, reply func(int, string, []byte, ...sip.
 		return
 	}
 	prefs := c.srv.cfg.Codecs
+	var keep SRTP
 	if c.neg != nil {
 		prefs = []string{c.neg.Remote.Codec.Name}
+		keep = c.neg.Remote.SRTP
 	}
-	neg, err := c.srv.negotiate(body, prefs)
+	neg, err := c.srv.negotiate(body, prefs, srtpSide{policy: c.policy, keep: keep})
 	if err != nil {
 		c.srv.log.Info("sip: re-offer rejected", "call_id", c.ID, "error", err)
 		reply(488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 mediaserver "`+sanitize(err.Error())+`"`))

@@ -16,7 +16,8 @@ import (
 type DialParams struct {
 	// Target is the Request-URI, e.g. "sip:+12065550100@trunk.example.com:5060".
 	Target string
-	// Transport is "UDP" (default) or "TCP".
+	// Transport is "UDP", "TCP" or "TLS"; empty means TLS for a "sips:"
+	// Target or one with ";transport=tls", else UDP.
 	Transport string
 	// Proxy, when set, is the host:port the INVITE is sent to instead of
 	// the Target's host (an outbound proxy or trunk).
@@ -31,6 +32,10 @@ type DialParams struct {
 	Username, Password string
 	// Progress, when set, is called with each provisional status (180, 183).
 	Progress func(code int)
+	// SRTP is the trunk's policy: off offers RTP/AVP; optional RTP/AVP
+	// with a=crypto lines (SRTP when the answer picks one); mandatory
+	// RTP/SAVP, and an answer without a crypto line ends the call.
+	SRTP SRTPPolicy
 }
 
 // Dial places an outbound call and returns it once answered (the ACK is
@@ -48,7 +53,10 @@ func (s *Server) Dial(ctx context.Context, p DialParams) (*Call, error) {
 		return nil, fmt.Errorf("%w: %q: %w", ErrBadTarget, p.Target, err)
 	}
 	transport := strings.ToUpper(p.Transport)
-	if transport == "" {
+	switch {
+	case transport == "" && (target.Scheme == "sips" || strings.EqualFold(target.UriParams.GetOr("transport", ""), "tls")):
+		transport = "TLS"
+	case transport == "":
 		transport = "UDP"
 	}
 	listen, ok := s.Addr(transport)
@@ -57,7 +65,11 @@ func (s *Server) Dial(ctx context.Context, p DialParams) (*Call, error) {
 	}
 
 	local := localSDP{sessionID: randomSessionID(), version: 1, addr: p.Local}
-	offer := offerSDP(local, s.cfg.Codecs)
+	var offered []Crypto
+	if p.SRTP != SRTPOff {
+		offered = offerCryptos()
+	}
+	offer := offerSDP(local, s.cfg.Codecs, p.SRTP, offered)
 	req := sip.NewRequest(sip.INVITE, target)
 	req.SetTransport(transport)
 	localTag := randomHex(8)
@@ -116,7 +128,7 @@ func (s *Server) Dial(ctx context.Context, p DialParams) (*Call, error) {
 		return nil, fmt.Errorf("%w: %w", ErrDialFailed, err)
 	}
 	res := sess.InviteResponse
-	neg, nerr := s.negotiate(res.Body(), s.cfg.Codecs)
+	neg, nerr := s.negotiate(res.Body(), s.cfg.Codecs, srtpSide{policy: p.SRTP, isAnswer: true, offered: offered})
 	if aerr := sess.Ack(ctx); aerr != nil {
 		sess.Close()
 		return nil, fmt.Errorf("%w: ack: %w", ErrDialFailed, aerr)
@@ -131,6 +143,7 @@ func (s *Server) Dial(ctx context.Context, p DialParams) (*Call, error) {
 	c := newCall(s, req, nil, neg)
 	c.localTag = localTag
 	c.uac = sess
+	c.policy = p.SRTP
 	c.From = Party{User: p.From, Display: p.FromDisplay, URI: from.Address.String()}
 	if to := res.To(); to != nil {
 		c.To = Party{User: to.Address.User, Display: to.DisplayName, URI: to.Address.String()}

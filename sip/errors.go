@@ -24,6 +24,11 @@ var (
 	ErrBadTarget       = errors.New("bad dial target")
 	ErrDialFailed      = errors.New("dial failed")
 	ErrMediaAddress    = errors.New("media address refused")
+	ErrSRTPPolicy      = errors.New("bad srtp policy")
+	ErrCrypto          = errors.New("unusable a=crypto attribute")
+	ErrSRTPRefused     = errors.New("srtp refused")
+	ErrSRTPRequired    = errors.New("srtp required")
+	ErrNoTLS           = errors.New("no tls certificate configured")
 )
 
 // StatusError is a final non-2xx response to an outbound INVITE.

@@ -54,6 +54,8 @@ type Media struct {
 	Direction       Direction
 	// PTime is the peer's a=ptime in milliseconds, 0 when absent.
 	PTime int
+	// SRTP is the stream's SDES keying; its zero value means plain RTP.
+	SRTP SRTP
 }
 
 // OnHold reports whether the peer stopped sending to us (sendonly,
@@ -101,6 +103,10 @@ type Negotiation struct {
 
 	lines  []mediaLine
 	chosen int
+	// secure: the chosen m= line's transport is RTP/SAVP(F), answered
+	// RTP/SAVP. crypto is our a=crypto line when Remote.SRTP is on.
+	secure bool
+	crypto Crypto
 }
 
 // maxSDPSize bounds what we parse; real offers are well under 4 KiB.
@@ -190,8 +196,31 @@ func stableSort(lines []string, rank func(byte) int) {
 // Negotiate accepts an SDP offer: it picks the first codec of prefs (names
 // such as "PCMU", "PCMA") that the first usable audio stream offers,
 // telephone-event/8000 with the offerer's payload type, and the remote
-// address. It returns ErrNoCommonCodec (wrapped) when nothing fits.
+// address. It returns ErrNoCommonCodec (wrapped) when nothing fits. SRTP
+// is off: an RTP/SAVP offer does not fit.
 func Negotiate(offer []byte, prefs []string) (*Negotiation, error) {
+	return negotiate(offer, prefs, srtpSide{})
+}
+
+// NegotiateSRTP is Negotiate under an SRTP policy: an offer with a usable
+// a=crypto gets SRTP (with a fresh key of ours) unless policy is
+// SRTPOff; one without gets ErrSRTPRequired under SRTPMandatory.
+func NegotiateSRTP(offer []byte, prefs []string, policy SRTPPolicy) (*Negotiation, error) {
+	return negotiate(offer, prefs, srtpSide{policy: policy})
+}
+
+// srtpSide is what the negotiation knows of SRTP: the policy; for an
+// SDP that answers our offer, the crypto lines we offered (the answer
+// picks one by tag); for a re-offer, the keying in use (our key is kept
+// when the suite is).
+type srtpSide struct {
+	policy   SRTPPolicy
+	isAnswer bool
+	offered  []Crypto
+	keep     SRTP
+}
+
+func negotiate(offer []byte, prefs []string, side srtpSide) (*Negotiation, error) {
 	sd, err := ParseSDP(offer)
 	if err != nil {
 		return nil, err
@@ -212,7 +241,23 @@ func Negotiate(offer []byte, prefs []string) (*Negotiation, error) {
 			lastErr = err
 			continue
 		}
+		secure, crypto, err := side.choose(md)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if crypto != nil {
+			m.SRTP = SRTP{Suite: crypto.Suite, Local: crypto.Key, Remote: crypto.Key}
+			if side.isAnswer {
+				m.SRTP.Local = side.offeredKey(*crypto)
+				n.crypto = Crypto{Tag: crypto.Tag, Suite: crypto.Suite, Key: m.SRTP.Local}
+			} else {
+				n.crypto = Crypto{Tag: crypto.Tag, Suite: crypto.Suite, Key: side.localKey(crypto.Suite)}
+				m.SRTP.Local = n.crypto.Key
+			}
+		}
 		n.Remote = m
+		n.secure = secure
 		n.chosen = i
 	}
 	if n.chosen < 0 {
@@ -221,9 +266,62 @@ func Negotiate(offer []byte, prefs []string) (*Negotiation, error) {
 	return n, nil
 }
 
+// choose applies the SRTP policy to a media section: whether its
+// transport is SRTP, and the peer's crypto line to use (nil: plain RTP).
+func (side srtpSide) choose(md *sdp.MediaDescription) (secure bool, c *Crypto, err error) {
+	secure = secureProto(strings.Join(md.MediaName.Protos, "/"))
+	if side.policy == SRTPOff {
+		if secure {
+			return false, nil, fmt.Errorf("%w: srtp is off here", ErrSRTPRefused)
+		}
+		return false, nil, nil
+	}
+	usable, all := cryptosOf(md)
+	if side.isAnswer {
+		// An answer may only pick one of the lines we offered.
+		kept := usable[:0]
+		for _, u := range usable {
+			for _, o := range side.offered {
+				if u.Tag == o.Tag && u.Suite == o.Suite {
+					kept = append(kept, u)
+					break
+				}
+			}
+		}
+		usable = kept
+	}
+	switch {
+	case len(usable) > 0:
+		return secure, &usable[0], nil
+	case secure || side.policy == SRTPMandatory:
+		return secure, nil, fmt.Errorf("%w: %d a=crypto line(s), none usable (%s or %s, inline key, no MKI)",
+			ErrSRTPRequired, all, SuiteAES128SHA1_80, SuiteAES128SHA1_32)
+	}
+	return false, nil, nil
+}
+
+// offeredKey is our key of the offered line the answer c picked.
+func (side srtpSide) offeredKey(c Crypto) [SRTPKeyLen]byte {
+	for _, o := range side.offered {
+		if o.Tag == c.Tag && o.Suite == c.Suite {
+			return o.Key
+		}
+	}
+	return [SRTPKeyLen]byte{}
+}
+
+// localKey is our key for an answer in suite: the one in use when the
+// suite did not change (a re-offer), else a fresh one.
+func (side srtpSide) localKey(suite string) [SRTPKeyLen]byte {
+	if side.keep.Suite == suite {
+		return side.keep.Local
+	}
+	return newCrypto(0, suite).Key
+}
+
 func negotiateMedia(sd *sdp.SessionDescription, md *sdp.MediaDescription, prefs []string) (Media, error) {
 	proto := strings.Join(md.MediaName.Protos, "/")
-	if proto != "RTP/AVP" && proto != "RTP/AVPF" {
+	if proto != "RTP/AVP" && proto != "RTP/AVPF" && !secureProto(proto) {
 		return Media{}, fmt.Errorf("%w: transport %q", ErrNoCommonCodec, proto)
 	}
 	ci := md.ConnectionInformation
@@ -335,22 +433,39 @@ func (n *Negotiation) answer(l localSDP, dir Direction) []byte {
 			}})
 			continue
 		}
-		sd.MediaDescriptions = append(sd.MediaDescriptions, audioMedia(l.addr.Port(), []Codec{n.Remote.Codec}, n.Remote.DTMFPayloadType, dir))
+		var cryptos []Crypto
+		if n.Remote.SRTP.On() {
+			cryptos = []Crypto{n.crypto}
+		}
+		sd.MediaDescriptions = append(sd.MediaDescriptions, audioMedia(l.addr.Port(), []Codec{n.Remote.Codec}, n.Remote.DTMFPayloadType, dir, n.secure, cryptos))
 	}
 	return marshal(sd)
 }
 
-// offerSDP builds our offer for an offerless INVITE: every codec of prefs
-// and telephone-event 101.
-func offerSDP(l localSDP, prefs []string) []byte {
+// cryptos is our crypto line of the negotiated stream (none for RTP): what
+// an offerless re-INVITE offers again, and what its answer must pick.
+func (n *Negotiation) cryptos() []Crypto {
+	if n == nil || !n.Remote.SRTP.On() {
+		return nil
+	}
+	return []Crypto{n.crypto}
+}
+
+// offerSDP builds our offer (an outbound INVITE, the 200 to an offerless
+// INVITE): every codec of prefs and telephone-event 101; under an SRTP
+// policy the crypto lines, as RTP/SAVP when SRTP is mandatory.
+func offerSDP(l localSDP, prefs []string, policy SRTPPolicy, cryptos []Crypto) []byte {
 	var codecs []Codec
 	for _, p := range prefs {
 		if c, ok := codecByName(p); ok {
 			codecs = append(codecs, c)
 		}
 	}
+	if policy == SRTPOff {
+		cryptos = nil
+	}
 	sd := baseSession(l)
-	sd.MediaDescriptions = append(sd.MediaDescriptions, audioMedia(l.addr.Port(), codecs, offerDTMFPayloadType, SendRecv))
+	sd.MediaDescriptions = append(sd.MediaDescriptions, audioMedia(l.addr.Port(), codecs, offerDTMFPayloadType, SendRecv, policy == SRTPMandatory, cryptos))
 	return marshal(sd)
 }
 
@@ -373,8 +488,12 @@ func baseSession(l localSDP) *sdp.SessionDescription {
 	}
 }
 
-func audioMedia(port uint16, codecs []Codec, dtmfPT uint8, dir Direction) *sdp.MediaDescription {
-	md := &sdp.MediaDescription{MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: int(port)}, Protos: []string{"RTP", "AVP"}}}
+func audioMedia(port uint16, codecs []Codec, dtmfPT uint8, dir Direction, secure bool, cryptos []Crypto) *sdp.MediaDescription {
+	proto := "AVP"
+	if secure {
+		proto = "SAVP"
+	}
+	md := &sdp.MediaDescription{MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: int(port)}, Protos: []string{"RTP", proto}}}
 	for _, c := range codecs {
 		md.MediaName.Formats = append(md.MediaName.Formats, strconv.Itoa(int(c.PayloadType)))
 		md.Attributes = append(md.Attributes, sdp.Attribute{Key: "rtpmap", Value: fmt.Sprintf("%d %s/%d", c.PayloadType, c.Name, c.ClockRate)})
@@ -386,6 +505,9 @@ func audioMedia(port uint16, codecs []Codec, dtmfPT uint8, dir Direction) *sdp.M
 			sdp.Attribute{Key: "fmtp", Value: fmt.Sprintf("%d 0-16", dtmfPT)})
 	}
 	md.Attributes = append(md.Attributes, sdp.Attribute{Key: "ptime", Value: "20"}, sdp.Attribute{Key: string(dir)})
+	for _, c := range cryptos {
+		md.Attributes = append(md.Attributes, sdp.Attribute{Key: "crypto", Value: c.String()})
+	}
 	return md
 }
 

@@ -63,7 +63,7 @@ func TestNegotiateCorpus(t *testing.T) {
 		{name: "dynamic payload type by name", file: "dynamic_pcmu.sdp", prefs: []string{"PCMU"}, mlines: 1,
 			want: Media{Addr: netip.MustParseAddrPort("192.0.2.70:5008"), Codec: Codec{Name: "PCMU", PayloadType: 96, ClockRate: 8000}, DTMFPayloadType: 101, Direction: SendRecv}},
 		{name: "no common codec", file: "g729_only.sdp", prefs: []string{"PCMU", "PCMA"}, wantErr: ErrNoCommonCodec},
-		{name: "srtp only", file: "srtp_only.sdp", prefs: []string{"PCMU"}, wantErr: ErrNoCommonCodec},
+		{name: "srtp only", file: "srtp_only.sdp", prefs: []string{"PCMU"}, wantErr: ErrSRTPRefused},
 		{name: "video only", file: "video_only.sdp", prefs: []string{"PCMU"}, wantErr: ErrNoAudio},
 		{name: "no connection line", file: "no_connection.sdp", prefs: []string{"PCMU"}, wantErr: ErrSDPMalformed},
 		{name: "fqdn connection address", file: "fqdn_connection.sdp", prefs: []string{"PCMU"}, wantErr: ErrSDPMalformed},
@@ -161,7 +161,7 @@ func TestPionNeedsNormalising(t *testing.T) {
 }
 
 func TestOfferSDP(t *testing.T) {
-	got := string(offerSDP(localSDP{sessionID: 5, version: 1, addr: netip.MustParseAddrPort("[::1]:4000")}, []string{"PCMU", "PCMA", "G729"}))
+	got := string(offerSDP(localSDP{sessionID: 5, version: 1, addr: netip.MustParseAddrPort("[::1]:4000")}, []string{"PCMU", "PCMA", "G729"}, SRTPOff, nil))
 	want := "v=0\r\n" +
 		"o=- 5 1 IN IP6 ::1\r\n" +
 		"s=-\r\n" +
@@ -189,19 +189,33 @@ func FuzzNegotiate(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(b)
+		for p := range 3 {
+			f.Add(b, uint8(p))
+		}
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		n, err := Negotiate(data, []string{"PCMU", "PCMA"})
+	f.Fuzz(func(t *testing.T, data []byte, p uint8) {
+		policy := SRTPPolicy(p % 3)
+		n, err := NegotiateSRTP(data, []string{"PCMU", "PCMA"}, policy)
 		if err != nil {
-			if !errors.Is(err, ErrSDPMalformed) && !errors.Is(err, ErrNoCommonCodec) && !errors.Is(err, ErrNoAudio) && !errors.Is(err, ErrSDPTooLarge) {
+			if !errors.Is(err, ErrSDPMalformed) && !errors.Is(err, ErrNoCommonCodec) && !errors.Is(err, ErrNoAudio) && !errors.Is(err, ErrSDPTooLarge) &&
+				!errors.Is(err, ErrSRTPRefused) && !errors.Is(err, ErrSRTPRequired) {
 				t.Fatalf("unexpected error class: %v", err)
 			}
 			return
 		}
+		if policy == SRTPMandatory && !n.Remote.SRTP.On() {
+			t.Fatalf("srtp mandatory, but the negotiation is plain rtp")
+		}
+		if policy == SRTPOff && n.Remote.SRTP.On() {
+			t.Fatalf("srtp off, but the negotiation is srtp")
+		}
 		ans := n.Answer(netip.MustParseAddrPort("127.0.0.1:30000"), 1, 1)
-		if _, err := Negotiate(append([]byte(nil), ans...), []string{n.Remote.Codec.Name}); err != nil {
+		back, err := NegotiateSRTP(append([]byte(nil), ans...), []string{n.Remote.Codec.Name}, policy)
+		if err != nil {
 			t.Fatalf("our answer does not negotiate: %v\n%s", err, ans)
+		}
+		if back.Remote.SRTP.On() != n.Remote.SRTP.On() || back.Remote.SRTP.Remote != n.Remote.SRTP.Local {
+			t.Fatalf("our answer does not carry our key: %+v vs %+v\n%s", back.Remote.SRTP, n.Remote.SRTP, ans)
 		}
 	})
 }

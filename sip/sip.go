@@ -10,6 +10,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,18 @@ import (
 type Config struct {
 	UDP []string // listen addresses, e.g. "127.0.0.1:5060"; port 0 picks one
 	TCP []string
+	// TLS listen addresses (SIP over TLS, RFC 3261 section 26.2; the
+	// transport "sips:" and ";transport=tls" ask for). TLSConfig must
+	// then give the certificate (GetCertificate, to reload it without a
+	// restart).
+	TLS       []string
+	TLSConfig *tls.Config
+	// TLSClientConfig verifies the peers we dial over TLS (trunks): nil
+	// uses the system's roots. The server name is the dialled host.
+	TLSClientConfig *tls.Config
+	// SRTP is the SRTP policy of the calls of each listener transport
+	// ("UDP", "TCP", "TLS"); a transport missing here is SRTPOff.
+	SRTP map[string]SRTPPolicy
 	// UserAgent is sent in Server and User-Agent headers; default "mediaserver".
 	UserAgent string
 	// Codecs is our preference order; default PCMU, PCMA.
@@ -95,7 +108,7 @@ func (f HandlerFunc) HandleCall(c *Call) { f(c) }
 
 // ListenAddr is one bound listener.
 type ListenAddr struct {
-	Transport string // "UDP" or "TCP"
+	Transport string // "UDP", "TCP" or "TLS"
 	Addr      netip.AddrPort
 }
 
@@ -111,10 +124,12 @@ type Server struct {
 	parser  *sip.Parser
 	udp     []*net.UDPConn
 	tcp     []*net.TCPListener
+	tls     []*net.TCPListener
 	addrs   []ListenAddr
 
 	invites        *ratelimit.Keyed // per source IP; nil when off
 	refusedInvites atomic.Uint64
+	draining       atomic.Bool // new INVITEs get 503 (SetDraining)
 
 	mu     sync.Mutex
 	calls  map[string]*Call // by Call-ID
@@ -129,8 +144,11 @@ const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
 // NewServer binds the configured listeners (so Addrs is valid at once) and
 // prepares the user agent. ListenAndServe starts serving.
 func NewServer(cfg Config, h Handler) (*Server, error) {
-	if len(cfg.UDP)+len(cfg.TCP) == 0 {
+	if len(cfg.UDP)+len(cfg.TCP)+len(cfg.TLS) == 0 {
 		return nil, ErrNoListener
+	}
+	if len(cfg.TLS) > 0 && (cfg.TLSConfig == nil || (len(cfg.TLSConfig.Certificates) == 0 && cfg.TLSConfig.GetCertificate == nil)) {
+		return nil, ErrNoTLS
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "mediaserver"
@@ -198,9 +216,28 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 		s.tcp = append(s.tcp, l)
 		s.addrs = append(s.addrs, ListenAddr{Transport: "TCP", Addr: l.Addr().(*net.TCPAddr).AddrPort()})
 	}
+	for _, a := range cfg.TLS {
+		laddr, err := net.ResolveTCPAddr("tcp", a)
+		if err != nil {
+			s.closeListeners()
+			return nil, fmt.Errorf("tls %s: %w", a, err)
+		}
+		l, err := net.ListenTCP("tcp", laddr)
+		if err != nil {
+			s.closeListeners()
+			return nil, fmt.Errorf("tls %s: %w", a, err)
+		}
+		s.tls = append(s.tls, l)
+		s.addrs = append(s.addrs, ListenAddr{Transport: "TLS", Addr: l.Addr().(*net.TCPAddr).AddrPort()})
+	}
 
+	clientTLS := cfg.TLSClientConfig
+	if clientTLS == nil {
+		clientTLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgenTLSConfig(clientTLS),
 		sipgo.WithUserAgentTransportLayerOptions(
 			sip.WithTransportLayerLogger(log),
 			sip.WithTransportLayerReadFilter(s.readFilter),
@@ -248,6 +285,11 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	return s, nil
 }
 
+// SetDraining turns the refusal of new calls on or off: while on, every
+// dialog-creating INVITE gets 503 Service Unavailable (a graceful
+// shutdown); calls in progress go on as before.
+func (s *Server) SetDraining(on bool) { s.draining.Store(on) }
+
 // Addrs returns the bound listeners, valid once NewServer returned (Dial
 // works from then on too).
 func (s *Server) Addrs() []ListenAddr { return append([]ListenAddr(nil), s.addrs...) }
@@ -271,22 +313,18 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		return ErrServerClosed
 	}
 	s.mu.Unlock()
-	errc := make(chan error, len(s.udp)+len(s.tcp))
+	errc := make(chan error, len(s.udp)+len(s.tcp)+len(s.tls))
 	for _, c := range s.udp {
 		go func() { errc <- s.srv.ServeUDP(c) }()
 	}
 	for _, l := range s.tcp {
-		limited := connlimit.Wrap(l, connlimit.Config{
-			MaxConns:    s.cfg.MaxTCPConns,
-			MaxPerIP:    s.cfg.MaxTCPConnsPerIP,
-			Exempt:      s.trusted,
-			IdleTimeout: s.cfg.TCPIdleTimeout,
-			KeepOpen:    s.hasCallFrom,
-			OnRefuse: func(remote netip.AddrPort, reason string) {
-				s.log.Info("sip: tcp connection closed", "remote", remote, "reason", reason)
-			},
-		})
-		go func() { errc <- s.srv.ServeTCP(limited) }()
+		go func() { errc <- s.srv.ServeTCP(s.limit(l)) }()
+	}
+	for _, l := range s.tls {
+		// The handshake runs on the connection's first read, in sipgo's
+		// reader goroutine of that connection; the idle timeout of the
+		// limits bounds a peer that never completes it.
+		go func() { errc <- s.srv.ServeTLS(tls.NewListener(s.limit(l), s.cfg.TLSConfig)) }()
 	}
 	var err error
 	select {
@@ -298,6 +336,25 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// limit applies the TCP connection limits to a TCP or TLS listener.
+func (s *Server) limit(l *net.TCPListener) net.Listener {
+	return connlimit.Wrap(l, connlimit.Config{
+		MaxConns:    s.cfg.MaxTCPConns,
+		MaxPerIP:    s.cfg.MaxTCPConnsPerIP,
+		Exempt:      s.trusted,
+		IdleTimeout: s.cfg.TCPIdleTimeout,
+		KeepOpen:    s.hasCallFrom,
+		OnRefuse: func(remote netip.AddrPort, reason string) {
+			s.log.Info("sip: tcp connection closed", "remote", remote, "reason", reason)
+		},
+	})
+}
+
+// srtpPolicy is the SRTP policy of calls that came in over transport.
+func (s *Server) srtpPolicy(transport string) SRTPPolicy {
+	return s.cfg.SRTP[strings.ToUpper(transport)]
 }
 
 func (s *Server) shutdown() {
@@ -321,6 +378,9 @@ func (s *Server) closeListeners() {
 	for _, l := range s.tcp {
 		l.Close()
 	}
+	for _, l := range s.tls {
+		l.Close()
+	}
 }
 
 // contact is our Contact header for a request that came in on transport.
@@ -330,9 +390,9 @@ func (s *Server) contact(transport string) *sip.ContactHeader {
 		a = s.addrs[0].Addr
 	}
 	uri := sip.Uri{Scheme: "sip", Host: a.Addr().String(), Port: int(a.Port())}
-	if strings.EqualFold(transport, "TCP") {
+	if strings.EqualFold(transport, "TCP") || strings.EqualFold(transport, "TLS") {
 		uri.UriParams = sip.NewParams()
-		uri.UriParams.Add("transport", "tcp")
+		uri.UriParams.Add("transport", strings.ToLower(transport))
 	}
 	return &sip.ContactHeader{Address: uri}
 }
@@ -488,6 +548,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.txRespond(tx, req, 416, "Unsupported URI Scheme", nil)
 		return
 	}
+	if s.draining.Load() {
+		s.log.Debug("sip: invite refused, draining", "call_id", callID(req), "source", req.Source())
+		s.txRespond(tx, req, 503, "Service Unavailable", nil)
+		return
+	}
 	if wait, ok := s.admitSource(req); !ok {
 		s.txRespond(tx, req, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", retryAfter(wait)))
 		return
@@ -500,7 +565,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		var err error
-		neg, err = s.negotiate(body, s.cfg.Codecs)
+		neg, err = s.negotiate(body, s.cfg.Codecs, srtpSide{policy: s.srtpPolicy(req.Transport())})
 		if err != nil {
 			code, reason := 488, "Not Acceptable Here"
 			if errors.Is(err, ErrSDPMalformed) || errors.Is(err, ErrSDPTooLarge) {
@@ -512,6 +577,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	c := newCall(s, req, tx, neg)
+	c.policy = s.srtpPolicy(req.Transport())
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -590,10 +656,10 @@ func retryAfter(d time.Duration) string {
 	return strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
 }
 
-// negotiate is Negotiate plus the CheckMedia vetting of the peer's media
-// address (errors wrap ErrMediaAddress).
-func (s *Server) negotiate(body []byte, prefs []string) (*Negotiation, error) {
-	neg, err := Negotiate(body, prefs)
+// negotiate is Negotiate under side's SRTP rules plus the CheckMedia
+// vetting of the peer's media address (errors wrap ErrMediaAddress).
+func (s *Server) negotiate(body []byte, prefs []string, side srtpSide) (*Negotiation, error) {
+	neg, err := negotiate(body, prefs, side)
 	if err != nil || s.cfg.CheckMedia == nil {
 		return neg, err
 	}

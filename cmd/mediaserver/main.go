@@ -32,9 +32,10 @@ the iotcomms SIP Mediaserver session model.
 Usage:
   mediaserver [flags]
 
-Without -config it runs the demo: SIP on 127.0.0.1:5060 (UDP and TCP), the
-HTTP API on 127.0.0.1:8080, tenant "demo" with the IVR plugin
-plugins/bin/ivr-go.wasm on +15550100 and the same IVR as an iotcomms
+Without -config it runs the demo: SIP on 127.0.0.1:5060 (UDP and TCP) and
+127.0.0.1:5061 (TLS, with a self-signed certificate made in the data
+directory), the HTTP API on 127.0.0.1:8080, tenant "demo" with the IVR
+plugin plugins/bin/ivr-go.wasm on +15550100 and the same IVR as an iotcomms
 application (plugins/bin/iot-ivr-go.wasm) on +15550160 (build them with
 "make plugins"), data in ./data. Flags override the configuration file.
 
@@ -47,6 +48,12 @@ Examples:
   mediaserver -config mediaserver.toml
   mediaserver -sip-udp 0.0.0.0:5060 -rtp-ports 30000-30999 -log-level debug
   mediaserver -dev                              # reload plugins/bin/*.wasm on rebuild
+  mediaserver -log-format json -log-level debug # one JSON object per line, every action
+
+Signals: SIGTERM or SIGINT drains (new calls get 503, /readyz 503), lets
+calls go on for -drain (default [shutdown] drain_time, 30s), then hangs up
+the rest and exits 0; a second signal ends the drain at once. SIGHUP
+reloads the TLS certificate files.
 
 Try the demo with any SIP phone or with sipp:
   sipp -sn uac -s +15550100 127.0.0.1:5060 -m 1
@@ -61,7 +68,10 @@ type options struct {
 	data     string
 	sipUDP   string
 	sipTCP   string
+	sipTLS   string
 	api      string
+	drain    time.Duration
+	logFmt   string
 	rtpPorts string
 	logLevel string
 	dev      bool
@@ -80,6 +90,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.data, "data", "", "data `dir`ectory (KV store, buckets, plugin cache); overrides data_dir")
 	fs.StringVar(&o.sipUDP, "sip-udp", "", "SIP UDP listen `addresses`, comma-separated IP:port (port 0 picks one); \"none\" disables UDP")
 	fs.StringVar(&o.sipTCP, "sip-tcp", "", "SIP TCP listen `addresses`, comma-separated IP:port; \"none\" disables TCP")
+	fs.StringVar(&o.sipTLS, "sip-tls", "", "SIP TLS listen `addresses`, comma-separated IP:port; \"none\" disables TLS")
+	fs.DurationVar(&o.drain, "drain", -1, "on SIGTERM, how long calls in progress may go on before they are hung up (`duration`; default [shutdown] drain_time)")
+	fs.StringVar(&o.logFmt, "log-format", "text", "log `format`: text (key=value) or json (one object per line)")
 	fs.StringVar(&o.api, "api", "", "HTTP API listen `address` IP:port; \"none\" disables it")
 	fs.StringVar(&o.rtpPorts, "rtp-ports", "", "RTP port `range` MIN-MAX (even ports are used)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
@@ -104,6 +117,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mediaserver: -log-level %q: want debug, info, warn or error\n", o.logLevel)
 		return 2
 	}
+	if o.logFmt != "text" && o.logFmt != "json" {
+		fmt.Fprintf(stderr, "mediaserver: -log-format %q: want text or json\n", o.logFmt)
+		return 2
+	}
 	cfg, err := loadConfig(o)
 	if err != nil {
 		fmt.Fprintf(stderr, "mediaserver: %v\n", err)
@@ -123,7 +140,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var handler slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	if o.logFmt == "json" {
+		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	}
+	log := slog.New(handler)
 	sopts := []server.Option{server.WithLogger(log)}
 	if o.dev {
 		sopts = append(sopts, server.WithDevReload(devPoll))
@@ -133,17 +154,57 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mediaserver: %v\n", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := srv.Start(ctx); err != nil {
-		fmt.Fprintf(stderr, "mediaserver: %v\n", err)
-		return 1
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	ctx, cancelStart := context.WithCancel(context.Background())
+	defer cancelStart()
+	started := make(chan error, 1)
+	go func() { started <- srv.Start(ctx) }()
+	for waiting := true; waiting; {
+		select {
+		case err := <-started:
+			if err != nil && ctx.Err() != nil {
+				fmt.Fprintln(stdout, "mediaserver: stopped before it was ready")
+				return 0
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "mediaserver: %v\n", err)
+				return 1
+			}
+			waiting = false
+		case sig := <-sigs:
+			if sig != syscall.SIGHUP {
+				cancelStart() // a stop while starting: Start gives up and cleans up
+			}
+		}
 	}
 	printBanner(stdout, cfg, srv)
-	<-ctx.Done()
-	stop()
-	fmt.Fprintln(stdout, "mediaserver: shutting down (ending live calls)")
-	if err := srv.Close(); err != nil {
+	for sig := range sigs {
+		if sig == syscall.SIGHUP {
+			log.Info("SIGHUP: reloading the TLS certificate files")
+			srv.ReloadTLS()
+			continue
+		}
+		break
+	}
+	drain := cfg.Shutdown.DrainTime.Duration
+	if o.drain >= 0 {
+		drain = o.drain
+	}
+	fmt.Fprintf(stdout, "mediaserver: shutting down: new calls refused, calls in progress may go on for %s (signal again to end them now)\n", drain)
+	sctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for sig := range sigs {
+			if sig != syscall.SIGHUP {
+				fmt.Fprintln(stdout, "mediaserver: second signal: ending the calls now")
+				cancel()
+				return
+			}
+		}
+	}()
+	if err := srv.Shutdown(sctx, drain); err != nil {
 		fmt.Fprintf(stderr, "mediaserver: shutdown: %v\n", err)
 		return 1
 	}
@@ -170,6 +231,9 @@ func loadConfig(o options) (*config.Config, error) {
 	}
 	if o.sipTCP != "" {
 		cfg.SIP.TCP = addrList(o.sipTCP)
+	}
+	if o.sipTLS != "" {
+		cfg.SIP.TLS = addrList(o.sipTLS)
 	}
 	if o.api != "" {
 		cfg.API.Listen = o.api
@@ -205,15 +269,29 @@ func addrList(s string) []string {
 	return out
 }
 
+// tlsSRTP is the SRTP policy of the TLS listeners.
+func tlsSRTP(cfg *config.Config) string {
+	if cfg.SIP.TLSSRTP != "" {
+		return cfg.SIP.TLSSRTP
+	}
+	if cfg.SIP.SRTP != "" {
+		return cfg.SIP.SRTP
+	}
+	return "off"
+}
+
 // printBanner says what the server listens on, in a few readable lines.
 func printBanner(w io.Writer, cfg *config.Config, srv *server.Server) {
 	fmt.Fprintln(w, "mediaserver: ready")
-	udp, tcp := srv.SIPAddr("udp"), srv.SIPAddr("tcp")
+	udp, tcp, tlsAddr := srv.SIPAddr("udp"), srv.SIPAddr("tcp"), srv.SIPAddr("tls")
 	if udp.IsValid() {
 		fmt.Fprintf(w, "  SIP UDP   %s\n", udp)
 	}
 	if tcp.IsValid() {
 		fmt.Fprintf(w, "  SIP TCP   %s\n", tcp)
+	}
+	if tlsAddr.IsValid() {
+		fmt.Fprintf(w, "  SIP TLS   %s (certificate %s; SRTP %s)\n", tlsAddr, srv.TLSCertFile(), tlsSRTP(cfg))
 	}
 	if a := srv.APIAddr(); a != "" {
 		fmt.Fprintf(w, "  HTTP API  http://%s (control API; GET /metrics with the admin key)\n", a)

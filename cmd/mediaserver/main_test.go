@@ -56,7 +56,7 @@ func TestBinaryDemo(t *testing.T) {
 		rtp = 40000
 	}
 	cmd := exec.Command(bin, "-data", t.TempDir(),
-		"-sip-udp", "127.0.0.1:0", "-sip-tcp", "127.0.0.1:0", "-api", "127.0.0.1:0",
+		"-sip-udp", "127.0.0.1:0", "-sip-tcp", "127.0.0.1:0", "-sip-tls", "127.0.0.1:0", "-api", "127.0.0.1:0",
 		"-rtp-ports", fmt.Sprintf("%d-%d", rtp, rtp+20), "-log-level", "warn")
 	cmd.Dir = repoRoot
 	stdout, err := cmd.StdoutPipe()
@@ -99,6 +99,7 @@ func TestBinaryDemo(t *testing.T) {
 		`(?m)^mediaserver: ready$`,
 		`(?m)^  SIP UDP   127\.0\.0\.1:[1-9][0-9]*$`,
 		`(?m)^  SIP TCP   127\.0\.0\.1:[1-9][0-9]*$`,
+		`(?m)^  SIP TLS   127\.0\.0\.1:[1-9][0-9]* \(certificate \S+/tls/cert\.pem; SRTP optional\)$`,
 		`(?m)^  HTTP API  http://127\.0\.0\.1:[1-9][0-9]* `,
 		fmt.Sprintf(`(?m)^  RTP       127\.0\.0\.1 ports %d-%d$`, rtp, rtp+20),
 		`(?m)^  admin key \S+/admin-api-key `,
@@ -178,6 +179,7 @@ func TestRunFlags(t *testing.T) {
 		{name: "help", args: []string{"-h"}, wantCode: 0, wantErr: "Without -config it runs the demo"},
 		{name: "unknown flag", args: []string{"-nope"}, wantCode: 2, wantErr: "flag provided but not defined: -nope"},
 		{name: "stray argument", args: []string{"extra"}, wantCode: 2, wantErr: `unexpected argument "extra"`},
+		{name: "bad log format", args: []string{"-log-format", "xml"}, wantCode: 2, wantErr: `-log-format "xml": want text or json`},
 		{name: "bad log level", args: []string{"-log-level", "loud"}, wantCode: 2, wantErr: `-log-level "loud"`},
 		{name: "bad rtp range", args: []string{"-rtp-ports", "20000"}, wantCode: 2, wantErr: `-rtp-ports "20000": want MIN-MAX`},
 		{name: "inverted rtp range", args: []string{"-rtp-ports", "30000-20000"}, wantCode: 2, wantErr: "port range 30000-20000"},

@@ -494,3 +494,7 @@ func detail(err error, drop ...error) string {
 	}
 	return msg
 }
+
+// ServerRoutes are the routes documented in openapi.yaml that the server
+// serves beside this API, on the same listener: readiness and metrics.
+var ServerRoutes = []string{"GET /readyz", "GET /metrics"}

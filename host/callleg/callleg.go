@@ -205,3 +205,9 @@ func (ls *Legs) Dialer() engine.Dialer { return dialer{ls} }
 
 // Connector returns the engine's Connector: bridges and mixers.
 func (ls *Legs) Connector() engine.Connector { return connector{ls} }
+
+// trunkSRTP is a trunk's SRTP policy (validated by config; off otherwise).
+func trunkSRTP(s string) sip.SRTPPolicy {
+	p, _ := sip.ParseSRTPPolicy(s)
+	return p
+}

@@ -41,6 +41,7 @@ type dialTarget struct {
 	from                  string
 	username, password    string
 	trunk                 string
+	srtp                  sip.SRTPPolicy
 }
 
 // resolve picks where a destination goes. A SIP URI ("sip:user@host",
@@ -84,6 +85,7 @@ func (d dialer) resolve(req engine.DialRequest) (dialTarget, error) {
 		username:  t.Username,
 		password:  t.Password,
 		trunk:     t.Name,
+		srtp:      trunkSRTP(t.SRTP),
 	}, nil
 }
 
@@ -145,6 +147,7 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 		Local:     l.ep.LocalAddr(),
 		Username:  tgt.username,
 		Password:  tgt.password,
+		SRTP:      tgt.srtp,
 		Progress: func(code int) {
 			if (code == 180 || code == 183) && ev.Ringing != nil {
 				ev.Ringing()
@@ -176,6 +179,7 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 		return
 	}
 	l.sc = call
+	l.answered()
 	l.setRemote(call.Remote)
 	l.log.Info("dialled call answered", "call_id", call.ID, "remote", call.Remote.Addr, "codec", call.Remote.Codec.Name,
 		"telephone_event", call.Remote.DTMFPayloadType)
@@ -204,6 +208,7 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 		case sip.EventBye, sip.EventCancel:
 			hangup()
 		case sip.EventTerminated:
+			l.ended(e.Reason)
 			switch e.Reason {
 			case "hangup": // our own BYE: the engine asked for it
 			default:
@@ -213,6 +218,7 @@ func (d dialer) run(ctx context.Context, dl *dialLeg, tgt dialTarget, req engine
 		}
 	}
 	l.release()
+	l.log.Info("call ended", append(l.Outcome(), "call_id", call.ID, "transport", call.Transport)...)
 }
 
 func drain(c *sip.Call) {

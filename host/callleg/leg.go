@@ -46,7 +46,13 @@ type Leg struct {
 	players  map[*media.Player]struct{}
 	records  map[*media.Recorder]struct{}
 	focus    *denoise.Stage // VoiceFocus, when on
+	srtp     sip.SRTP       // the keys the endpoint uses (zero: plain RTP)
 	released bool
+
+	// For the call's summary line (Outcome).
+	answeredAt time.Time
+	rejectCode int
+	sipEnd     string // the SIP dialog's end reason: bye, hangup, cancel, …
 }
 
 var _ engine.Leg = (*Leg)(nil)
@@ -106,6 +112,7 @@ func (l *Leg) onEvent(call *engine.Call, ev sip.Event) {
 		call.RemoteHangup()
 	case sip.EventTerminated:
 		l.log.Debug("sip dialog ended", "reason", ev.Reason)
+		l.ended(ev.Reason)
 		switch ev.Reason {
 		case "bye", "cancel", "hangup", "rejected":
 		default: // no-ack, shutdown, bad answer: the engine must end the call too
@@ -125,6 +132,15 @@ func (l *Leg) setRemote(m sip.Media) {
 		return
 	}
 	dir := ourDirection(m)
+	// Keys first: nothing may go to a new address in clear.
+	if m.SRTP != l.srtp {
+		if err := l.ep.SetSRTP(mediaSRTP(m.SRTP)); err != nil {
+			l.log.Warn("srtp: keys of the new sdp refused", "err", err)
+		} else {
+			l.log.Info("srtp keys set", "suite", m.SRTP.Suite, "on", m.SRTP.On())
+			l.srtp = m.SRTP
+		}
+	}
 	if m.Addr.IsValid() && !m.Addr.Addr().IsUnspecified() {
 		l.ep.SetRemote(m.Addr)
 	}
@@ -142,6 +158,18 @@ func (l *Leg) setRemote(m sip.Media) {
 	}
 	l.onHold = hold
 	_ = l.ep.SetDirection(dir)
+}
+
+// mediaSRTP is the endpoint's SRTP of negotiated keys (nil: plain RTP).
+func mediaSRTP(s sip.SRTP) *media.SRTP {
+	if !s.On() {
+		return nil
+	}
+	p, err := media.ParseSRTPProfile(s.Suite)
+	if err != nil {
+		return &media.SRTP{} // refused by the endpoint, never sent in clear
+	}
+	return &media.SRTP{Profile: p, Local: append([]byte(nil), s.Local[:]...), Remote: append([]byte(nil), s.Remote[:]...)}
 }
 
 // ourDirection is the media direction we answer the peer's media with.
@@ -203,11 +231,13 @@ func (l *Leg) Answer(ctx context.Context) error {
 		OnDigit:        l.onDigit,
 		Logger:         l.log,
 		Direction:      dir,
+		SRTP:           mediaSRTP(remote.SRTP),
 	})
 	if err != nil {
 		l.mu.Unlock()
 		return err
 	}
+	l.srtp = remote.SRTP
 	if pt := packetTime(remote); pt > 0 {
 		_ = ep.SetPacketTime(pt)
 	}
@@ -222,8 +252,62 @@ func (l *Leg) Answer(ctx context.Context) error {
 	// Answer returns once the ACK arrived: the caller really is at the
 	// address it gave (a forged INVITE gets no ACK), so media may flow.
 	ep.Confirm()
-	l.log.Info("call answered", "rtp", ep.LocalAddr(), "remote", remote.Addr, "codec", cd, "telephone_event", remote.DTMFPayloadType)
+	l.answered()
+	l.log.Info("call answered", "rtp", ep.LocalAddr(), "remote", remote.Addr, "codec", cd, "telephone_event", remote.DTMFPayloadType,
+		"transport", l.sc.Transport, "srtp", srtpName(remote.SRTP))
 	return nil
+}
+
+// answered notes the answer, for Outcome.
+func (l *Leg) answered() {
+	l.mu.Lock()
+	l.answeredAt = time.Now()
+	l.mu.Unlock()
+}
+
+// ended notes the SIP dialog's end reason, for Outcome.
+func (l *Leg) ended(reason string) {
+	l.mu.Lock()
+	l.sipEnd = reason
+	l.mu.Unlock()
+}
+
+// Outcome summarises the ended call for its log line: whether it was
+// answered, how long it lasted from the answer, and why it ended
+// (hangup_cause: remote (the far end's BYE), server (our BYE: the application or a
+// shutdown), canceled, rejected with sip_code, no-ack, shutdown).
+func (l *Leg) Outcome() []any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cause := l.sipEnd
+	switch cause {
+	case "bye":
+		cause = "remote"
+	case "hangup":
+		cause = "server"
+	case "cancel":
+		cause = "canceled"
+	case "":
+		cause = "unknown"
+	}
+	out := []any{"answered", !l.answeredAt.IsZero()}
+	if !l.answeredAt.IsZero() {
+		out = append(out, "duration", time.Since(l.answeredAt).Round(time.Millisecond))
+	}
+	out = append(out, "hangup_cause", cause)
+	if l.rejectCode != 0 {
+		out = append(out, "sip_code", l.rejectCode)
+	}
+	out = append(out, "srtp", srtpName(l.srtp))
+	return out
+}
+
+// srtpName is the SRTP suite for logs, "off" for plain RTP.
+func srtpName(s sip.SRTP) string {
+	if !s.On() {
+		return "off"
+	}
+	return s.Suite
 }
 
 // onDigit runs on the media clock: RFC 4733 or in-band digits.
@@ -236,6 +320,9 @@ func (l *Leg) onDigit(d dtmf.Received) {
 // Reject refuses the unanswered call.
 func (l *Leg) Reject(ctx context.Context, code int) error {
 	defer l.release()
+	l.mu.Lock()
+	l.rejectCode = code
+	l.mu.Unlock()
 	return l.sc.Reject(code, reasonPhrase(code))
 }
 

@@ -51,6 +51,15 @@ type Config struct {
 	// Cluster makes this server one node of several; empty (the default)
 	// is a single server with everything in data_dir.
 	Cluster Cluster `toml:"cluster"`
+	// Shutdown is what SIGTERM does: see Shutdown.
+	Shutdown Shutdown `toml:"shutdown"`
+}
+
+// Shutdown is the graceful stop: new calls get 503 and readiness is
+// false at once; calls in progress may go on for DrainTime, then get a
+// BYE (their recordings finished).
+type Shutdown struct {
+	DrainTime Duration `toml:"drain_time"` // default 30s; 0s ends calls at once
 }
 
 // Cluster makes the server one node of a cluster (deploy/README.md):
@@ -89,8 +98,10 @@ type Trunk struct {
 	Name string `toml:"name"`
 	// Address is the trunk's host:port (IP literal or name).
 	Address string `toml:"address"`
-	// Transport is "udp" (default) or "tcp".
+	// Transport is "udp" (default), "tcp" or "tls".
 	Transport string `toml:"transport"`
+	// SRTP is "off" (default), "optional" or "mandatory" (sip.SRTPPolicy).
+	SRTP string `toml:"srtp"`
 	// Domain is the host part of the Request-URI; Address when empty.
 	Domain string `toml:"domain"`
 	// Prefixes of E.164 numbers this trunk serves ("+1", "+46"); empty
@@ -151,6 +162,20 @@ type SIP struct {
 	UDP       []string `toml:"udp"`
 	TCP       []string `toml:"tcp"`
 	UserAgent string   `toml:"user_agent"`
+	// TLS listen addresses. TLSCert and TLSKey are the PEM files of their
+	// certificate, reloaded when the files change; left empty, a
+	// self-signed certificate is made in <data_dir>/tls. TLSCA is a PEM
+	// file of CAs trusted (beside the system's) for TLS trunks. A
+	// configuration file listens on TLS only where it says so.
+	TLS     []string `toml:"tls"`
+	TLSCert string   `toml:"tls_cert"`
+	TLSKey  string   `toml:"tls_key"`
+	TLSCA   string   `toml:"tls_ca"`
+	// SRTP is the SRTP policy of the calls on the UDP and TCP listeners,
+	// TLSSRTP of those on the TLS listeners (default: SRTP): "off",
+	// "optional" (the default) or "mandatory".
+	SRTP    string `toml:"srtp"`
+	TLSSRTP string `toml:"tls_srtp"`
 	// Codecs in order of preference: "PCMU", "PCMA".
 	Codecs []string `toml:"codecs"`
 	// SourceInviteRate is the INVITEs per second one source IP may send
@@ -382,6 +407,8 @@ func Default() *Config {
 		SIP: SIP{
 			UDP:       []string{"127.0.0.1:5060"},
 			TCP:       []string{"127.0.0.1:5060"},
+			TLS:       []string{"127.0.0.1:5061"},
+			SRTP:      "optional",
 			UserAgent: "wasmvoice-mediaserver",
 			Codecs:    []string{"PCMU", "PCMA"},
 			// Every caller of the demo is on this machine.
@@ -392,6 +419,8 @@ func Default() *Config {
 		API:     API{Listen: "127.0.0.1:8080"},
 		Plugins: Plugins{Deadline: Duration{50 * time.Millisecond}, MemoryMiB: 64, MaxModuleMiB: 32},
 		Limits:  Limits{MaxActions: 10, MaxInvocations: 1000},
+		// Calls in progress get this long to end when the server stops.
+		Shutdown: Shutdown{DrainTime: Duration{30 * time.Second}},
 		// The demo's webhooks (and the README's examples) run on this machine.
 		Egress: Egress{Allow: []string{"127.0.0.0/8", "::1"}},
 		// The demo's iotcomms destinations (sip:user@127.0.0.1:port) are on
@@ -438,6 +467,7 @@ func Parse(text string) (*Config, error) {
 	c.Egress.Allow = nil           // a file allows only what it lists
 	c.Dial.AllowedHosts = nil      // and dials only the hosts it lists
 	c.SIP.Trusted = nil            // and trusts only what it lists
+	c.SIP.TLS = nil                // and listens on TLS only where it says
 	md, err := toml.Decode(text, c)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -459,6 +489,28 @@ func Parse(text string) (*Config, error) {
 	return c, nil
 }
 
+// validSRTP reports whether s names an SRTP policy ("" is the default).
+func validSRTP(s string) bool {
+	switch s {
+	case "", "off", "optional", "mandatory":
+		return true
+	}
+	return false
+}
+
+// validateSecurity checks the TLS, SRTP and shutdown settings.
+func (c *Config) validateSecurity(add func(string, ...any)) {
+	if !validSRTP(c.SIP.SRTP) || !validSRTP(c.SIP.TLSSRTP) {
+		add("sip: srtp %q, tls_srtp %q: want off, optional or mandatory", c.SIP.SRTP, c.SIP.TLSSRTP)
+	}
+	if (c.SIP.TLSCert == "") != (c.SIP.TLSKey == "") {
+		add("sip: set both tls_cert and tls_key, or neither (a self-signed certificate)")
+	}
+	if c.Shutdown.DrainTime.Duration < 0 {
+		add("shutdown.drain_time %s: want >= 0", c.Shutdown.DrainTime)
+	}
+}
+
 var idRegex = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // ValidE164 reports whether s is an E.164 number such as +15550100.
@@ -471,10 +523,11 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		add("data_dir must not be empty")
 	}
-	if len(c.SIP.UDP)+len(c.SIP.TCP) == 0 {
-		add("sip: at least one udp or tcp listen address is needed")
+	if len(c.SIP.UDP)+len(c.SIP.TCP)+len(c.SIP.TLS) == 0 {
+		add("sip: at least one udp, tcp or tls listen address is needed")
 	}
-	for _, a := range append(append([]string{}, c.SIP.UDP...), c.SIP.TCP...) {
+	c.validateSecurity(add)
+	for _, a := range append(append(append([]string{}, c.SIP.UDP...), c.SIP.TCP...), c.SIP.TLS...) {
 		if _, err := netip.ParseAddrPort(a); err != nil {
 			add("sip: listen address %q: want IP:port (%v)", a, err)
 		}
@@ -657,9 +710,12 @@ func (c *Config) Validate() error {
 			add("%s: address %q: want host:port (%v)", where, t.Address, err)
 		}
 		switch strings.ToLower(t.Transport) {
-		case "", "udp", "tcp":
+		case "", "udp", "tcp", "tls":
 		default:
-			add("%s: transport %q: want udp or tcp", where, t.Transport)
+			add("%s: transport %q: want udp, tcp or tls", where, t.Transport)
+		}
+		if !validSRTP(t.SRTP) {
+			add("%s: srtp %q: want off, optional or mandatory", where, t.SRTP)
 		}
 		for _, p := range t.Prefixes {
 			if !strings.HasPrefix(p, "+") {

@@ -569,6 +569,9 @@ func (c *Call) startActionOn(p *participant, a abi.Action) (runner, outcome) {
 		l = c.resolveLeg(abi.LegOf(params))
 	}
 	c.target = l
+	if c.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.log.Debug("action", "type", a.Type, "participant", l.tag, "parameters", clip(a.Parameters, 512))
+	}
 	if h.needsMedia {
 		switch {
 		case l.gone:
@@ -589,6 +592,14 @@ func (c *Call) startActionOn(p *participant, a abi.Action) (runner, outcome) {
 		}
 	}
 	return h.start(c, a, params)
+}
+
+// clip is b as a string of at most n bytes, for logs.
+func clip(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "…"
 }
 
 // finish records the outcome of an action of the current list.

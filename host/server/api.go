@@ -26,6 +26,9 @@ func (s *Server) startAPI() error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))
 	})
+	// Readiness: listeners up, plugins loaded, storage reachable, not
+	// draining (drain.go).
+	mux.HandleFunc("GET /readyz", s.readyz)
 	// Everything else is the control API (host/control, host/api), which
 	// authenticates every request; /metrics needs the admin key
 	// (host/tenancy).
@@ -36,7 +39,7 @@ func (s *Server) startAPI() error {
 	}
 	mux.Handle("/", control.Handler(control.Config{
 		Registry:       s.ten.Registry(),
-		Calls:          s.apiCalls(), // cluster.go: every node's calls on a cluster
+		Calls:          drainGuard(s, s.apiCalls()), // cluster.go: every node's calls on a cluster; drain.go: none new while draining
 		Plugins:        s.ten.PluginsAPI(),
 		Store:          s.ten.Storage().Store(),
 		KV:             kvs,

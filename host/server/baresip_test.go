@@ -145,6 +145,9 @@ func TestBaresipInbandDTMF(t *testing.T) {
 type baresipCall struct {
 	Dial string      // the SIP URI dialled
 	Mic  codec.PCM16 // microphone audio; baresip hangs up when it ends
+	// Config is appended to testdata/baresip/config (TLS, SRTP modules);
+	// Account replaces testdata/baresip/accounts when set.
+	Config, Account string
 }
 
 // runBaresip runs baresip headless for one call: its microphone is c.Mic
@@ -189,12 +192,16 @@ func prepareBaresip(t testing.TB, bin string, c baresipCall) *baresipRun {
 	conf = bytes.ReplaceAll(conf, []byte("{{MIC}}"), []byte(mic))
 	conf = bytes.ReplaceAll(conf, []byte("{{REC_DIR}}"), []byte(recDir))
 	conf = bytes.ReplaceAll(conf, []byte("{{RTP_PORTS}}"), []byte(fmt.Sprintf("%d-%d", rtp, rtp+40)))
+	conf = append(conf, c.Config...)
 	if err := os.WriteFile(filepath.Join(dir, "config"), conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	accounts, err := os.ReadFile(filepath.Join("testdata", "baresip", "accounts"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.Account != "" {
+		accounts = []byte(c.Account + "\n")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), accounts, 0o644); err != nil {
 		t.Fatal(err)

@@ -137,6 +137,14 @@ func startBaresipCallee(t testing.TB, bin, codecs string, mic codec.PCM16) *bare
 // startBaresipCalleeAs is startBaresipCallee answering for number.
 func startBaresipCalleeAs(t testing.TB, bin, number, codecs string, mic codec.PCM16) *baresipCallee {
 	t.Helper()
+	return startBaresipCalleeWith(t, bin, number, "audio_codecs="+codecs, "", mic)
+}
+
+// startBaresipCalleeWith is startBaresipCalleeAs with account parameters
+// (";"-separated, e.g. "audio_codecs=pcmu;mediaenc=srtp-mand") and extra
+// config lines.
+func startBaresipCalleeWith(t testing.TB, bin, number, params, extraConfig string, mic codec.PCM16) *baresipCallee {
+	t.Helper()
 	dir := t.TempDir()
 	micPath := filepath.Join(dir, "mic.wav")
 	writeWAV(t, micPath, mic)
@@ -157,10 +165,11 @@ func startBaresipCalleeAs(t testing.TB, bin, number, codecs string, mic codec.PC
 	conf = bytes.ReplaceAll(conf, []byte("{{MIC}}"), []byte(micPath))
 	conf = bytes.ReplaceAll(conf, []byte("{{REC_DIR}}"), []byte(recDir))
 	conf = bytes.ReplaceAll(conf, []byte("{{RTP_PORTS}}"), []byte(fmt.Sprintf("%d-%d", rtp, rtp+40)))
+	conf = append(conf, extraConfig...)
 	if err := os.WriteFile(filepath.Join(dir, "config"), conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	account := "<sip:" + number + "@127.0.0.1>;regint=0;answermode=auto;audio_codecs=" + codecs + "\n"
+	account := "<sip:" + number + "@127.0.0.1>;regint=0;answermode=auto;" + params + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -147,6 +147,7 @@ func testConfig(t testing.TB) *config.Config {
 	cfg.DataDir = t.TempDir()
 	cfg.SIP.UDP = []string{"127.0.0.1:0"}
 	cfg.SIP.TCP = []string{"127.0.0.1:0"}
+	cfg.SIP.TLS = []string{"127.0.0.1:0"}
 	cfg.API.Listen = "127.0.0.1:0"
 	// A range of its own, so PortsInUse counts only this server's calls;
 	// ports another process holds are skipped by the pool. It lies below
@@ -338,8 +339,11 @@ func actions(list ...string) string {
 
 // sippOptions describes one sipp run.
 type sippOptions struct {
-	Scenario  string // file name in testdata/sipp, without .xml
-	Transport string // "udp" (default) or "tcp"
+	Scenario string // file name in testdata/sipp, without .xml
+	// Transport is "udp" (default), "tcp" or "tls". Debian's sipp has no
+	// TLS: "tls" runs sipp over TCP into stunnel, which carries it over
+	// TLS (verifying the server's certificate) to the TLS listener.
+	Transport string
 	Service   string // the dialled number ([service]); default DemoNumber
 	// Args are extra sipp arguments (e.g. -key name value).
 	Args []string
@@ -379,6 +383,9 @@ func runSipp(t testing.TB, ts *testServer, o sippOptions) sippResult {
 	if !addr.IsValid() {
 		t.Fatalf("server has no %s listener", o.Transport)
 	}
+	if o.Transport == "tls" {
+		addr = startStunnel(t, addr, ts.TLSCertFile())
+	}
 	scenario, err := filepath.Abs(filepath.Join("testdata", "sipp", o.Scenario+".xml"))
 	if err != nil {
 		t.Fatal(err)
@@ -399,7 +406,7 @@ func runSipp(t testing.TB, ts *testServer, o sippOptions) sippResult {
 		"-trace_err", "-error_file", filepath.Join(dir, "err.log"),
 		"-trace_msg", "-message_file", filepath.Join(dir, "msg.log"),
 	}
-	if o.Transport == "tcp" {
+	if o.Transport == "tcp" || o.Transport == "tls" {
 		args = append(args, "-t", "t1")
 	}
 	args = append(args, o.Args...)

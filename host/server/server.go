@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wasmvoice/mediaserver/host/audio"
@@ -35,6 +36,7 @@ import (
 	"github.com/wasmvoice/mediaserver/host/netguard"
 	"github.com/wasmvoice/mediaserver/host/tenancy"
 	"github.com/wasmvoice/mediaserver/host/tenant"
+	"github.com/wasmvoice/mediaserver/internal/tlsfiles"
 	"github.com/wasmvoice/mediaserver/media"
 	"github.com/wasmvoice/mediaserver/sip"
 )
@@ -127,11 +129,15 @@ type Server struct {
 	engine  *engine.Engine
 	node    *cluster.Node // nil: not a node of a cluster (cluster.go)
 	sip     *sip.Server
+	certs   *tlsfiles.Certs // the TLS listeners' certificate, reloaded from its files
 	sipStop context.CancelFunc
 	sipDone chan error
-	api     *http.Server
-	apiLn   net.Listener
-	apiDone chan struct{}
+	// sipStopped is closed when the SIP server stops serving (readiness).
+	sipStopped chan struct{}
+	draining   atomic.Bool
+	api        *http.Server
+	apiLn      net.Listener
+	apiDone    chan struct{}
 }
 
 // New checks cfg and returns a server ready to Start.
@@ -238,16 +244,24 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.audio = audio.New(audio.Config{Speech: s.cfg.Speech, Prompts: s.cfg.Prompts, VoiceFocus: s.cfg.VoiceFocus,
 		Egress: s.egress, CacheDir: s.cacheDir(), Logger: s.log.With("component", "audio")})
 
+	sec, err := s.sipSecurity()
+	if err != nil {
+		return err
+	}
 	// The SIP listeners are bound here; calls arrive once ListenAndServe
 	// runs, below, when the legs and the engine exist.
 	s.sip, err = sip.NewServer(sip.Config{
-		UDP:       s.cfg.SIP.UDP,
-		TCP:       s.cfg.SIP.TCP,
-		UserAgent: s.cfg.SIP.UserAgent,
-		Codecs:    s.cfg.SIP.Codecs,
-		Logger:    s.log.With("component", "sip"),
-		T1:        s.opts.sipT1,
-		T2:        s.opts.sipT2,
+		UDP:             s.cfg.SIP.UDP,
+		TCP:             s.cfg.SIP.TCP,
+		TLS:             s.cfg.SIP.TLS,
+		TLSConfig:       sec.server,
+		TLSClientConfig: sec.client,
+		SRTP:            sec.srtp,
+		UserAgent:       s.cfg.SIP.UserAgent,
+		Codecs:          s.cfg.SIP.Codecs,
+		Logger:          s.log.With("component", "sip"),
+		T1:              s.opts.sipT1,
+		T2:              s.opts.sipT2,
 		// A peer's SDP never aims our media at multicast, broadcast or
 		// our own sockets (488).
 		CheckMedia:       s.targets.Check,
@@ -296,7 +310,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	sipCtx, stop := context.WithCancel(context.Background())
 	s.sipStop = stop
 	s.sipDone = make(chan error, 1)
-	go func() { s.sipDone <- s.sip.ListenAndServe(sipCtx) }()
+	s.sipStopped = make(chan struct{})
+	go func() {
+		err := s.sip.ListenAndServe(sipCtx)
+		close(s.sipStopped)
+		s.sipDone <- err
+	}()
 
 	if s.cfg.API.Listen != "" {
 		if err := s.startAPI(); err != nil {
@@ -337,6 +356,16 @@ func (s *Server) handleCall(c *sip.Call) {
 	defer a.Release()
 	log = log.With("number", a.Number, "tenant", a.Tenant, "app", a.App)
 	l, err := s.legs.Inbound(c, a.Tenant, log)
+	if err == nil {
+		// The call's one summary line, whatever way it ends.
+		defer func() {
+			attrs := l.Outcome()
+			if s.draining.Load() {
+				attrs = append(attrs, "during_shutdown", true)
+			}
+			log.Info("call ended", append(attrs, "transport", c.Transport)...)
+		}()
+	}
 	if err != nil {
 		s.ten.Rejected(a.Tenant, "refused")
 		rejectAndDrain(c, 503, "Service Unavailable")

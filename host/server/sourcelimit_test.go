@@ -228,8 +228,13 @@ func TestTenantRTPShare(t *testing.T) {
 	if got := rawSIP(t, ts, other); got != "SIP/2.0 200 OK" {
 		t.Fatalf("the other tenant's call: %q, want 200", got)
 	}
-	if !strings.Contains(ts.Logs.String(), "rtp port share used up") {
-		t.Errorf("no log line names the share")
+	// The engine logs the refusal right after the 480 went out.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(ts.Logs.String(), "rtp port share used up"); {
+		if time.Now().After(deadline) {
+			t.Errorf("no log line names the share")
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	ts.waitIdle(t) // the unacknowledged calls end after 64*T1
 }

@@ -181,19 +181,21 @@ func (m *metrics) legEnded(st media.Stats) {
 
 // Why a received RTP packet was dropped (mediaserver_rtp_dropped_total).
 const (
-	dropForeign   = iota // from an address other than the peer's
-	dropRefused          // from an address media may not go to
-	dropMalformed        // not RTP
-	dropUnknownPT        // a payload type not negotiated
-	dropBadSize          // empty or over 60 ms of audio
-	dropInactive         // arrived while the call does not receive (hold)
+	dropForeign    = iota // from an address other than the peer's
+	dropRefused           // from an address media may not go to
+	dropMalformed         // not RTP
+	dropUnknownPT         // a payload type not negotiated
+	dropBadSize           // empty or over 60 ms of audio
+	dropInactive          // arrived while the call does not receive (hold)
+	dropSRTPAuth          // SRTP that does not authenticate: tampered, another key, plain RTP
+	dropSRTPReplay        // SRTP received before (a replay)
 	numDropReasons
 )
 
-var dropReasons = [numDropReasons]string{"foreign", "refused", "malformed", "unknown_payload_type", "bad_size", "inactive"}
+var dropReasons = [numDropReasons]string{"foreign", "refused", "malformed", "unknown_payload_type", "bad_size", "inactive", "srtp_auth", "srtp_replay"}
 
 func rtpDropped(st media.Stats) [numDropReasons]uint64 {
-	return [numDropReasons]uint64{st.RxForeign, st.RxRefused, st.RxMalformed, st.RxUnknownPT, st.RxBadSize, st.RxInactive}
+	return [numDropReasons]uint64{st.RxForeign, st.RxRefused, st.RxMalformed, st.RxUnknownPT, st.RxBadSize, st.RxInactive, st.RxSRTPAuth, st.RxSRTPReplay}
 }
 
 // rtpCounters sums the RTP counters of ended legs (legEnded) and of the
@@ -224,7 +226,7 @@ type liveCollector metrics
 var (
 	descActive  = prometheus.NewDesc("mediaserver_calls_active", "Calls in progress.", []string{"tenant", "direction"}, nil)
 	descRTP     = prometheus.NewDesc("mediaserver_rtp_packets_total", "RTP packets received (in), sent (out) and dropped on receipt.", []string{"direction"}, nil)
-	descDropped = prometheus.NewDesc("mediaserver_rtp_dropped_total", "RTP packets dropped on receipt, by reason: foreign (another address than the peer's), refused (an address media may not go to), malformed, unknown_payload_type, bad_size, inactive (the call is on hold).", []string{"reason"}, nil)
+	descDropped = prometheus.NewDesc("mediaserver_rtp_dropped_total", "RTP packets dropped on receipt, by reason: foreign (another address than the peer's), refused (an address media may not go to), malformed, unknown_payload_type, bad_size, inactive (the call is on hold), srtp_auth (SRTP that does not authenticate: tampered, another key, or plain RTP on an SRTP call), srtp_replay (an SRTP packet received before).", []string{"reason"}, nil)
 	descPool    = prometheus.NewDesc("mediaserver_plugin_instances", "Plugin instances alive, by state (live includes idle).", []string{"tenant", "state"}, nil)
 	descLoaded  = prometheus.NewDesc("mediaserver_plugin_versions_loaded", "Plugin versions loaded (one pool each).", nil, nil)
 )
